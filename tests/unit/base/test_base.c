@@ -1,0 +1,91 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "check.h"
+
+/* RFC 4648 section 10 test vectors. */
+static void test_b64_rfc4648(void)
+{
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const coded[] = {"",	    "Zg==",	"Zm8=",	    "Zm9v",
+					    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		char *enc = da_b64_encode(plain[i], strlen(plain[i]));
+		size_t n = 99;
+		unsigned char *dec = da_b64_decode(coded[i], &n);
+
+		CHECK_STR(enc, coded[i]);
+		CHECK(dec != NULL && n == strlen(plain[i]) && memcmp(dec, plain[i], n) == 0);
+		free(enc);
+		free(dec);
+	}
+}
+
+static void test_b64url(void)
+{
+	static const unsigned char bytes[] = {0xfb, 0xff, 0xbf};
+	char *enc = da_b64url_encode(bytes, sizeof(bytes));
+	size_t n;
+	unsigned char *dec;
+
+	CHECK_STR(enc, "-_-_");
+	free(enc);
+	dec = da_b64url_decode("-_-_", &n);
+	CHECK(dec != NULL && n == 3 && memcmp(dec, bytes, 3) == 0);
+	free(dec);
+	CHECK(da_b64url_decode("ab+c", &n) == NULL);
+	CHECK(da_b64url_decode("a", &n) == NULL);
+}
+
+static void test_err(void)
+{
+	struct da_err err;
+
+	CHECK(da_err_set(&err, DA_ERR_CA, "line one\nline two") == DA_ERR_CA);
+	CHECK_STR(err.msg, "line one line two");
+	da_err_wrap(&err, "finalize %s", "order");
+	CHECK_STR(err.msg, "finalize order: line one line two");
+	CHECK(err.code == DA_ERR_CA);
+}
+
+static void test_redact(void)
+{
+	struct da_log log;
+	char text[128] = "key=SECRETVALUE and again SECRETVALUE; abc stays";
+
+	da_log_init(&log, DNSACME_LOG_DEBUG, NULL);
+	CHECK(da_log_add_secret(&log, "SECRETVALUE") == 0);
+	CHECK(da_log_add_secret(&log, "abc") == 0); /* too short to redact */
+	da_log_redact(&log, text, sizeof(text));
+	CHECK_STR(text, "key=*** and again ***; abc stays");
+	da_log_free(&log);
+}
+
+static void test_buf(void)
+{
+	struct da_buf b = {0};
+	char *s;
+
+	CHECK(da_buf_puts(&b, "hello") == 0);
+	CHECK(da_buf_printf(&b, " %d", 42) == 0);
+	CHECK_STR(b.data, "hello 42");
+	s = da_buf_take(&b);
+	CHECK_STR(s, "hello 42");
+	CHECK(b.data == NULL && b.len == 0);
+	free(s);
+}
+
+int main(void)
+{
+	test_b64_rfc4648();
+	test_b64url();
+	test_err();
+	test_redact();
+	test_buf();
+	return check_report();
+}
