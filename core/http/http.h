@@ -1,0 +1,55 @@
+/*
+ * The one libcurl wrapper: every HTTP exchange of the core and of the plugins
+ * (host->http) goes through it, so timeouts, the CA bundle, the proxy and
+ * logging are set in one place. One call is one attempt: retry policy belongs
+ * to the protocol above (ACME re-signs with a fresh nonce, cloud APIs re-sign
+ * with a fresh timestamp).
+ */
+#ifndef DA_HTTP_HTTP_H
+#define DA_HTTP_HTTP_H
+
+#include <time.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "dnsacme/plugin.h" /* struct dnsacme_http_request / _response */
+
+struct da_http_config {
+	const char *ca_bundle;	/* PEM file of trusted CAs; NULL: system store */
+	const char *proxy;	/* NULL: libcurl's environment (HTTPS_PROXY, ...) */
+	long timeout_ms;	/* whole exchange; 0: 30 s */
+	long connect_timeout_ms; /* 0: 10 s */
+	const char *user_agent; /* NULL: "dnsacme/<version>" */
+};
+
+struct da_http; /* opaque: one reusable libcurl handle */
+
+/* Create a client; *out is freed with da_http_free(). cfg strings are copied. */
+enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
+			 const struct da_log *log, struct da_err *err);
+void da_http_free(struct da_http *http);
+
+/*
+ * One exchange. On DA_OK *resp holds the answer, of any HTTP status; free it
+ * with da_http_response_free(). DA_ERR_NETWORK / DA_ERR_TIMEOUT otherwise,
+ * with *resp left empty.
+ */
+enum da_code da_http_do(struct da_http *http, const struct dnsacme_http_request *req,
+			struct dnsacme_http_response *resp, struct da_err *err);
+void da_http_response_free(struct dnsacme_http_response *resp);
+
+/* A response header's value (name case-insensitive), or NULL. */
+const char *da_http_header(const struct dnsacme_http_response *resp, const char *name);
+
+/*
+ * Every value of a repeated header, e.g. each Link; *n_out set. Returns a
+ * NULL-terminated array of pointers into resp (free() the array only).
+ */
+const char **da_http_headers(const struct dnsacme_http_response *resp, const char *name,
+			     size_t *n_out);
+
+/* Retry-After (delta-seconds or HTTP-date, RFC 9110 10.2.3) in milliseconds
+ * from now, or -1 when absent or unparseable. */
+long da_http_retry_after_ms(const struct dnsacme_http_response *resp, time_t now);
+
+#endif
