@@ -1,0 +1,168 @@
+/*
+ * An RFC 8555 ACME client over da_http: directory, nonces, account, orders,
+ * authorizations, challenges, finalize, certificate download and revocation.
+ *
+ * Every POST is a JWS signed with a fresh nonce. The client retries what is
+ * worth retrying: badNonce (with the nonce that came with the error), 5xx and
+ * network errors (with backoff, a few attempts), 429 / 503 after Retry-After.
+ * A CA refusal is DA_ERR_CA with the whole problem document on err->msg's one
+ * line. Waits end early with DA_ERR_INTERRUPTED when *stop becomes non-zero.
+ */
+#ifndef DA_ACME_ACME_H
+#define DA_ACME_ACME_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "http/http.h"
+
+/* Resource status (RFC 8555 7.1.6). */
+enum da_acme_status {
+	DA_ACME_UNKNOWN = 0, /* absent or not one of the values below */
+	DA_ACME_PENDING,
+	DA_ACME_READY,
+	DA_ACME_PROCESSING,
+	DA_ACME_VALID,
+	DA_ACME_INVALID,
+	DA_ACME_EXPIRED,
+	DA_ACME_DEACTIVATED,
+	DA_ACME_REVOKED
+};
+
+/* "pending" -> DA_ACME_PENDING, ...; anything else DA_ACME_UNKNOWN. */
+enum da_acme_status da_acme_status_parse(const char *text);
+const char *da_acme_status_name(enum da_acme_status status);
+
+struct da_acme_profile {
+	char *name;
+	char *description;
+};
+
+/* The directory (RFC 8555 7.1.1); URLs absent from it are NULL. */
+struct da_acme_directory {
+	char *new_nonce;
+	char *new_account;
+	char *new_order;
+	char *revoke_cert;
+	char *key_change;
+	char *renewal_info; /* RFC 9773 ARI */
+	char *terms_of_service;
+	int external_account_required;
+	struct da_acme_profile *profiles; /* meta.profiles, n_profiles of them */
+	size_t n_profiles;
+};
+
+struct da_acme_config {
+	const char *directory_url;
+	struct da_http *http;			 /* borrowed; outlives the client */
+	const struct da_log *log;		 /* borrowed; may be NULL */
+	const volatile sig_atomic_t *stop;	 /* may be NULL */
+};
+
+struct da_acme; /* opaque */
+
+/* Fetch the directory and create a client in *out (da_acme_free()). */
+enum da_code da_acme_new(struct da_acme **out, const struct da_acme_config *cfg,
+			 struct da_err *err);
+void da_acme_free(struct da_acme *client);
+
+/* The parsed directory, owned by the client. */
+const struct da_acme_directory *da_acme_directory(const struct da_acme *client);
+
+struct da_acme_account_opts {
+	const char *email;	  /* contact "mailto:<email>"; NULL: none */
+	int agree_tos;		  /* the user accepted meta.termsOfService */
+	const char *eab_kid;	  /* External Account Binding; NULL: none */
+	const char *eab_hmac_key; /* base64url, as the CA gives it */
+	const char *known_url;	  /* the account URL from a previous run, or NULL */
+};
+
+/*
+ * Use account_key (borrowed: it must outlive the client) for every request
+ * from now on, and find the account URL (the JWS kid): known_url as is, else
+ * newAccount with onlyReturnExisting, else a new account. The URL is returned
+ * in *url_out (free()) and kept by the client.
+ */
+enum da_code da_acme_account(struct da_acme *client, const EVP_PKEY *account_key,
+			     const struct da_acme_account_opts *opts, char **url_out,
+			     struct da_err *err);
+
+/* One authorization of an order, and its dns-01 challenge. */
+struct da_acme_authz {
+	char *url;
+	char *identifier; /* the CA's identifier value: "example.com" for "*.example.com" */
+	int wildcard;
+	enum da_acme_status status; /* DA_ACME_VALID: nothing to do for it */
+	char *challenge_url;	    /* dns-01 only */
+	char *token;
+	enum da_acme_status challenge_status;
+	char *txt_value; /* what _acme-challenge.<identifier> must hold */
+};
+
+struct da_acme_order {
+	char *url;
+	enum da_acme_status status;
+	char *finalize_url;
+	char *certificate_url; /* NULL until the order is valid */
+	struct da_acme_authz *authz;
+	size_t n_authz;
+};
+
+/*
+ * newOrder for names[0..n) (dNS identifiers; "*.example.com" allowed), with
+ * an optional profile (refused unless the directory lists it) and an
+ * optional ARI "replaces" CertID. Every authorization is fetched and its
+ * dns-01 challenge and TXT value filled in. *out is freed with
+ * da_acme_order_free(). Needs da_acme_account() first.
+ */
+enum da_code da_acme_order_new(struct da_acme *client, const char *const *names, size_t n,
+			       const char *profile, const char *replaces,
+			       struct da_acme_order **out, struct da_err *err);
+void da_acme_order_free(struct da_acme_order *order);
+
+/* Tell the CA that order->authz[index]'s TXT record is in place (POST {}). */
+enum da_code da_acme_challenge_respond(struct da_acme *client, struct da_acme_order *order,
+				       size_t index, struct da_err *err);
+
+/*
+ * Poll every authorization not yet valid until all are, for at most
+ * timeout_seconds. An invalid one is DA_ERR_CA with its challenge's problem
+ * document; running out of time is DA_ERR_TIMEOUT. Statuses in order->authz
+ * are updated as they are learnt.
+ */
+enum da_code da_acme_authorizations_wait(struct da_acme *client, struct da_acme_order *order,
+					 long timeout_seconds, struct da_err *err);
+
+/*
+ * Send the CSR (DER) to the order's finalize URL and poll the order until it
+ * is valid (order->certificate_url set), for at most timeout_seconds.
+ */
+enum da_code da_acme_finalize(struct da_acme *client, struct da_acme_order *order,
+			      const unsigned char *csr_der, size_t csr_len,
+			      long timeout_seconds, struct da_err *err);
+
+/*
+ * Download the certificate chain (PEM) of a valid order into *pem_out
+ * (free()). With preferred_chain set, the default chain and each
+ * Link rel="alternate" chain are compared by their topmost certificate's
+ * issuer CN; the first that matches wins, else the default chain.
+ */
+enum da_code da_acme_certificate(struct da_acme *client, const struct da_acme_order *order,
+				 const char *preferred_chain, char **pem_out,
+				 struct da_err *err);
+
+/*
+ * revokeCert (RFC 8555 7.6) for a certificate (DER) with reason (RFC 5280
+ * CRLReason; 0 unspecified). Signed with account_key and kid account_url,
+ * or, when account_url is NULL, with account_key as the certificate's own
+ * key (jwk). Does not need da_acme_account() first.
+ */
+enum da_code da_acme_revoke(struct da_acme *client, const EVP_PKEY *account_key,
+			    const char *account_url, const unsigned char *cert_der, size_t len,
+			    int reason, struct da_err *err);
+
+#endif
