@@ -87,7 +87,7 @@ struct da_acme_account_opts {
  * newAccount with onlyReturnExisting, else a new account. The URL is returned
  * in *url_out (free()) and kept by the client.
  */
-enum da_code da_acme_account(struct da_acme *client, const EVP_PKEY *account_key,
+enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
 			     const struct da_acme_account_opts *opts, char **url_out,
 			     struct da_err *err);
 
@@ -161,7 +161,7 @@ enum da_code da_acme_certificate(struct da_acme *client, const struct da_acme_or
  * or, when account_url is NULL, with account_key as the certificate's own
  * key (jwk). Does not need da_acme_account() first.
  */
-enum da_code da_acme_revoke(struct da_acme *client, const EVP_PKEY *account_key,
+enum da_code da_acme_revoke(struct da_acme *client, EVP_PKEY *account_key,
 			    const char *account_url, const unsigned char *cert_der, size_t len,
 			    int reason, struct da_err *err);
 

@@ -4,7 +4,8 @@
  *
  * Keys are plain EVP_PKEY pointers: the caller owns what a function returns
  * through EVP_PKEY **out and frees it with EVP_PKEY_free(). Functions that
- * take a key only borrow it.
+ * take a key only borrow it; those that sign take it non-const because
+ * OpenSSL's signing calls do.
  */
 #ifndef DA_CRYPTO_CRYPTO_H
 #define DA_CRYPTO_CRYPTO_H
@@ -82,7 +83,7 @@ const char *da_jws_alg(const EVP_PKEY *key);
  * JWS is built by da_jws_eab()). The serialized JSON is returned in
  * *body_out (free()).
  */
-enum da_code da_jws_sign(const EVP_PKEY *key, const char *kid, const char *nonce,
+enum da_code da_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce,
 			 const char *url, const char *payload, char **body_out,
 			 struct da_err *err);
 
@@ -110,7 +111,7 @@ enum da_code da_jws_hs256(const unsigned char *key, size_t key_len, const char *
  * parts; signature_b64 is base64url. DA_OK when it verifies, DA_ERR_CRYPTO
  * when it does not.
  */
-enum da_code da_jws_verify(const EVP_PKEY *key, const char *protected_b64,
+enum da_code da_jws_verify(EVP_PKEY *key, const char *protected_b64,
 			   const char *payload_b64, const char *signature_b64,
 			   struct da_err *err);
 
@@ -134,7 +135,7 @@ enum da_code da_ecdsa_raw_to_der(const unsigned char *raw, size_t width,
  * 64-character limit of RFC 5280 (otherwise an empty subject, as the SANs
  * carry the names anyway).
  */
-enum da_code da_csr_der(const EVP_PKEY *key, const char *const *names, size_t n,
+enum da_code da_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
 			unsigned char **der_out, size_t *der_len, struct da_err *err);
 
 /* ------------------------------------------------- certificate inspection */
