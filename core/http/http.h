@@ -31,8 +31,13 @@ void da_http_free(struct da_http *http);
 
 /*
  * One exchange. On DA_OK *resp holds the answer, of any HTTP status; free it
- * with da_http_response_free(). DA_ERR_NETWORK / DA_ERR_TIMEOUT otherwise,
- * with *resp left empty.
+ * with da_http_response_free(). Otherwise *resp is left empty and the code is
+ * DA_ERR_NETWORK or DA_ERR_TIMEOUT (the server could not be reached or did not
+ * answer in time), DA_ERR_PROTOCOL (answer over 16 MiB or 256 headers),
+ * DA_ERR_USAGE (a method that is not upper-case letters, a header holding a
+ * line break) or DA_ERR_NOMEM. Redirects are not followed. A debug line
+ * "POST https://host/path -> 201 (12 ms)" is logged per exchange; bodies never
+ * are, and URLs are shown without userinfo or query.
  */
 enum da_code da_http_do(struct da_http *http, const struct dnsacme_http_request *req,
 			struct dnsacme_http_response *resp, struct da_err *err);
@@ -43,7 +48,8 @@ const char *da_http_header(const struct dnsacme_http_response *resp, const char 
 
 /*
  * Every value of a repeated header, e.g. each Link; *n_out set. Returns a
- * NULL-terminated array of pointers into resp (free() the array only).
+ * NULL-terminated array of pointers into resp (free() the array only), empty
+ * when there is none; NULL only when out of memory.
  */
 const char **da_http_headers(const struct dnsacme_http_response *resp, const char *name,
 			     size_t *n_out);

@@ -1,0 +1,368 @@
+/*
+ * core/http against a small HTTP/1.1 server run in a thread of the test on
+ * 127.0.0.1: status, body, headers, connection reuse, logging, timeouts and
+ * refused connections.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "http/http.h"
+
+struct server {
+	int listen_fd;
+	unsigned short port;
+	volatile int stop;
+	pthread_t thread;
+	/* What the last request looked like, and how many connections came. */
+	int accepted;
+	char method[16];
+	char body[256];
+	char x_test[64];
+};
+
+/* Listen on an ephemeral loopback port; returns the fd, sets *port. */
+static int listen_loopback(unsigned short *port)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    listen(fd, 8) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+		perror("listen_loopback");
+		exit(2);
+	}
+	*port = ntohs(addr.sin_port);
+	return fd;
+}
+
+/* Read until fd is readable or the server stops; 1 when readable. */
+static int wait_readable(struct server *s, int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	while (!s->stop) {
+		if (poll(&p, 1, 50) > 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *header_value(const char *head, const char *name, char *out, size_t size)
+{
+	const char *p = strcasestr(head, name);
+
+	out[0] = '\0';
+	if (p != NULL) {
+		p += strlen(name);
+		snprintf(out, size, "%.*s", (int)strcspn(p, "\r\n"), p);
+	}
+	return out;
+}
+
+static void respond(int fd, struct server *s, const char *path)
+{
+	char reply[1024];
+	int n;
+
+	if (strncmp(path, "/hello", 6) == 0) {
+		n = snprintf(reply, sizeof(reply),
+			     "HTTP/1.1 201 Created\r\n"
+			     "Content-Type: text/plain\r\n"
+			     "Link: <https://a.example/>;rel=\"up\"\r\n"
+			     "Replay-Nonce:   abc123  \r\n"
+			     "link: <https://b.example/>;rel=\"alternate\"\r\n"
+			     "Retry-After: 7\r\n"
+			     "Content-Length: 11\r\n\r\nhello world");
+	} else {
+		n = snprintf(reply, sizeof(reply),
+			     "HTTP/1.1 200 OK\r\nX-Method: %s\r\nContent-Length: %zu\r\n\r\n%s",
+			     s->method, strlen(s->body), s->body);
+	}
+	if (write(fd, reply, (size_t)n) != n)
+		perror("server write");
+}
+
+/* Serve requests on one connection until the client closes it. */
+static void serve_connection(struct server *s, int fd)
+{
+	char req[4096];
+	size_t have = 0;
+
+	while (wait_readable(s, fd)) {
+		ssize_t got = read(fd, req + have, sizeof(req) - 1 - have);
+		char *end, cl[32], path[256];
+		size_t head_len, body_len;
+
+		if (got <= 0)
+			return;
+		have += (size_t)got;
+		req[have] = '\0';
+		end = strstr(req, "\r\n\r\n");
+		if (end == NULL)
+			continue;
+		head_len = (size_t)(end + 4 - req);
+		body_len = (size_t)atol(header_value(req, "\r\nContent-Length:", cl, sizeof(cl)));
+		if (have < head_len + body_len)
+			continue;
+		sscanf(req, "%15s %255s", s->method, path);
+		snprintf(s->body, sizeof(s->body), "%.*s", (int)body_len, req + head_len);
+		header_value(req, "\r\nX-Test: ", s->x_test, sizeof(s->x_test));
+		respond(fd, s, path);
+		memmove(req, req + head_len + body_len, have - head_len - body_len);
+		have -= head_len + body_len;
+	}
+}
+
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+
+	while (wait_readable(s, s->listen_fd)) {
+		int fd = accept(s->listen_fd, NULL, NULL);
+
+		if (fd < 0)
+			continue;
+		s->accepted++;
+		serve_connection(s, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void server_start(struct server *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->listen_fd = listen_loopback(&s->port);
+	if (pthread_create(&s->thread, NULL, serve, s) != 0)
+		exit(2);
+}
+
+static void server_stop(struct server *s)
+{
+	s->stop = 1;
+	pthread_join(s->thread, NULL);
+	close(s->listen_fd);
+}
+
+static struct dnsacme_http_response hdr_response(struct dnsacme_http_header *h, size_t n)
+{
+	struct dnsacme_http_response r = {.status = 200, .headers = h, .n_headers = n};
+
+	return r;
+}
+
+static void test_retry_after(void)
+{
+	struct dnsacme_http_header h = {"retry-after", "120"};
+	struct dnsacme_http_response r = hdr_response(&h, 1);
+	/* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's example date. */
+	time_t date = 784111777;
+
+	CHECK(da_http_retry_after_ms(&r, 0) == 120000);
+	h.value = "0";
+	CHECK(da_http_retry_after_ms(&r, 0) == 0);
+	h.value = "Sun, 06 Nov 1994 08:49:37 GMT";
+	CHECK(da_http_retry_after_ms(&r, date - 30) == 30000);
+	CHECK(da_http_retry_after_ms(&r, date + 30) == 0); /* in the past: now */
+	h.value = "Sunday, 06-Nov-94 08:49:37 GMT";	    /* obsolete RFC 850 form */
+	CHECK(da_http_retry_after_ms(&r, date - 5) == 5000);
+	h.value = "99999999999999999999999";
+	CHECK(da_http_retry_after_ms(&r, 0) > 0);
+	h.value = "soon";
+	CHECK(da_http_retry_after_ms(&r, 0) == -1);
+	h.value = "-5";
+	CHECK(da_http_retry_after_ms(&r, 0) == -1);
+	h.value = "";
+	CHECK(da_http_retry_after_ms(&r, 0) == -1);
+	r.n_headers = 0;
+	CHECK(da_http_retry_after_ms(&r, 0) == -1);
+}
+
+static void test_header_lookup(void)
+{
+	struct dnsacme_http_header h[] = {
+		{"link", "<a>;rel=\"up\""}, {"content-type", "application/json"},
+		{"link", "<b>;rel=\"alternate\""}};
+	struct dnsacme_http_response r = hdr_response(h, 3);
+	const char **links;
+	size_t n = 99;
+
+	CHECK_STR(da_http_header(&r, "Content-Type"), "application/json");
+	CHECK_STR(da_http_header(&r, "LINK"), "<a>;rel=\"up\"");
+	CHECK(da_http_header(&r, "location") == NULL);
+	links = da_http_headers(&r, "Link", &n);
+	CHECK(links != NULL && n == 2);
+	if (links != NULL && n == 2) {
+		CHECK_STR(links[0], "<a>;rel=\"up\"");
+		CHECK_STR(links[1], "<b>;rel=\"alternate\"");
+		CHECK(links[2] == NULL);
+	}
+	free(links);
+	links = da_http_headers(&r, "location", &n);
+	CHECK(links != NULL && n == 0 && links[0] == NULL);
+	free(links);
+}
+
+static void test_exchange(void)
+{
+	struct server s;
+	struct da_log log;
+	struct da_http *http = NULL;
+	struct da_err err = {0};
+	struct dnsacme_http_response resp;
+	char url[128], *logged = NULL;
+	size_t logged_len = 0;
+	FILE *logf = open_memstream(&logged, &logged_len);
+	static const struct dnsacme_http_header headers[] = {{"X-Test", "yes"},
+							     {"Content-Type", "text/plain"}};
+	struct dnsacme_http_request req = {.method = "GET"};
+	const char **links;
+	size_t n;
+
+	server_start(&s);
+	da_log_init(&log, DNSACME_LOG_DEBUG, logf);
+	CHECK(da_http_new(&http, NULL, &log, &err) == DA_OK);
+
+	snprintf(url, sizeof(url), "http://user:pw@127.0.0.1:%u/hello?token=QUERYSECRET",
+		 s.port);
+	req.url = url;
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK(resp.status == 201);
+	CHECK(resp.body_len == 11);
+	CHECK_STR(resp.body, "hello world");
+	CHECK_STR(da_http_header(&resp, "Content-Type"), "text/plain");
+	CHECK_STR(da_http_header(&resp, "replay-nonce"), "abc123");
+	CHECK(da_http_retry_after_ms(&resp, time(NULL)) == 7000);
+	links = da_http_headers(&resp, "link", &n);
+	CHECK(links != NULL && n == 2);
+	free(links);
+	/* Names arrive lower-cased, in order, values trimmed. */
+	CHECK(resp.n_headers == 6);
+	if (resp.n_headers == 6) {
+		CHECK_STR(resp.headers[0].name, "content-type");
+		CHECK_STR(resp.headers[2].name, "replay-nonce");
+		CHECK_STR(resp.headers[3].name, "link");
+	}
+	da_http_response_free(&resp);
+	CHECK(resp.body == NULL && resp.n_headers == 0);
+
+	/* A POST with a body and headers, on the same connection. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/echo", s.port);
+	req.method = "POST";
+	req.body = "{\"private\":\"BODYSECRET\"}";
+	req.body_len = strlen(req.body);
+	req.headers = headers;
+	req.n_headers = 2;
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK(resp.status == 200);
+	CHECK_STR(resp.body, "{\"private\":\"BODYSECRET\"}");
+	CHECK_STR(s.method, "POST");
+	CHECK_STR(s.x_test, "yes");
+	da_http_response_free(&resp);
+
+	/* PUT through CUSTOMREQUEST, DELETE without a body. */
+	req.method = "PUT";
+	req.body = "abc";
+	req.body_len = 3;
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK_STR(s.method, "PUT");
+	CHECK_STR(resp.body, "abc");
+	da_http_response_free(&resp);
+	req.method = "DELETE";
+	req.body = NULL;
+	req.body_len = 0;
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK_STR(s.method, "DELETE");
+	CHECK(resp.body_len == 0 && resp.body != NULL && resp.body[0] == '\0');
+	da_http_response_free(&resp);
+
+	/* A header that would smuggle a second one is refused. */
+	{
+		struct dnsacme_http_header bad = {"X-Test", "a\r\nX-Evil: 1"};
+
+		req.headers = &bad;
+		req.n_headers = 1;
+		CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_USAGE);
+		CHECK(resp.body == NULL);
+		req.headers = NULL;
+		req.n_headers = 0;
+	}
+
+	CHECK(s.accepted == 1); /* every exchange reused one connection */
+	da_http_free(http);
+	server_stop(&s);
+	da_log_free(&log);
+	fclose(logf);
+
+	CHECK(logged != NULL && strstr(logged, "GET http://127.0.0.1:") != NULL);
+	CHECK(logged != NULL && strstr(logged, "/hello?... -> 201 (") != NULL);
+	CHECK(logged != NULL && strstr(logged, "/echo -> 200 (") != NULL);
+	CHECK(logged != NULL && strstr(logged, "QUERYSECRET") == NULL);
+	CHECK(logged != NULL && strstr(logged, "user:pw") == NULL);
+	CHECK(logged != NULL && strstr(logged, "BODYSECRET") == NULL);
+	free(logged);
+}
+
+static void test_timeout(void)
+{
+	unsigned short port;
+	/* Listening but never accepting: the kernel completes the handshake,
+	 * then nothing ever answers. */
+	int fd = listen_loopback(&port);
+	struct da_http_config cfg = {.timeout_ms = 5000};
+	struct da_http *http = NULL;
+	struct da_err err = {0};
+	struct dnsacme_http_response resp;
+	struct dnsacme_http_request req = {.method = "GET", .timeout_ms = 300};
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+	req.url = url;
+	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_TIMEOUT);
+	CHECK(strstr(err.msg, url) != NULL);
+	CHECK(resp.body == NULL && resp.headers == NULL);
+	da_http_free(http);
+	close(fd);
+}
+
+static void test_refused(void)
+{
+	unsigned short port;
+	int fd = listen_loopback(&port);
+	struct da_http *http = NULL;
+	struct da_err err = {0};
+	struct dnsacme_http_response resp;
+	struct dnsacme_http_request req = {.method = "GET"};
+	char url[64];
+
+	close(fd); /* nothing listens there now */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", port);
+	req.url = url;
+	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_NETWORK);
+	CHECK(err.code == DA_ERR_NETWORK);
+	CHECK(strstr(err.msg, "GET http://127.0.0.1:") != NULL);
+	req.url = "ftp://127.0.0.1/x"; /* only http and https are spoken */
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_NETWORK);
+	da_http_free(http);
+}
+
+int main(void)
+{
+	test_retry_after();
+	test_header_lookup();
+	test_exchange();
+	test_timeout();
+	test_refused();
+	return check_report();
+}
