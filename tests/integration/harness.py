@@ -76,6 +76,10 @@ STARTUP_TIMEOUT = 30.0
 CNAME_NAME = "delegated.example.test"
 CNAME_TARGET = "delegated.validation.test"
 
+# Pebble 2.4 panics on an order for a name with fewer labels than a blocklist
+# entry, so the entry has two labels, as few as any name we order.
+BLOCKED_DOMAIN = "blocked.test"
+
 KEY_TYPES = ("ec256", "ec384", "rsa2048", "rsa3072", "rsa4096")
 
 PR_SET_PDEATHSIG = 1
@@ -512,8 +516,9 @@ class Env:
             "ocspResponderURL": "",
             "externalAccountBindingRequired": self._want_eab,
             "certificateValidityPeriod": CERT_VALIDITY_SECONDS,
-            # A name Pebble refuses with a rejectedIdentifier problem document.
-            "domainBlocklist": ["blocked.example.test"],
+            # Pebble refuses BLOCKED_DOMAIN and names under it with a
+            # rejectedIdentifier problem document.
+            "domainBlocklist": [BLOCKED_DOMAIN],
         }
         if self._want_eab:
             kid = "kid-%s" % secrets.token_hex(4)
