@@ -62,8 +62,9 @@ const struct dnsacme_provider *da_plugin_provider(const struct da_plugin *p);
  * variant (the file's content less one trailing newline), the default.
  * An unknown key, both KEY and KEY_file, or a required option left unset is
  * DA_ERR_CONFIG. Secret values are registered with log before anything is
- * logged. http (may be NULL: the plugin gets DNSACME_ERR_NETWORK from
- * host->http), log and stop (may be NULL) are borrowed and must outlive p.
+ * logged. http (NULL: host->http fails with DNSACME_ERR_NETWORK), log (NULL:
+ * nothing is logged) and stop (NULL: never interrupted) are borrowed and
+ * must outlive p. After a failed open, p may only be opened again or freed.
  * A provider failure maps to DA_ERR_CONFIG / _NETWORK / _TIMEOUT / _NOMEM
  * or DA_ERR_PLUGIN, with the message the plugin gave, prefixed by its name.
  */
