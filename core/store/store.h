@@ -1,0 +1,103 @@
+/*
+ * Local state and outputs: atomic files, the per-CA account directory, the
+ * certificate output set and the cleanup journal.
+ *
+ * Everything written here survives a crash at any point: a file is either
+ * the old one or the new one, never partial, and a certificate set is either
+ * the old set or the new one, never a key and a certificate that do not match.
+ */
+#ifndef DA_STORE_STORE_H
+#define DA_STORE_STORE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+#include "dnsacme/plugin.h" /* struct dnsacme_record */
+
+/*
+ * Replace path with data: a temporary file in the same directory, created
+ * with mode from the start (a private key is never readable by others, even
+ * briefly), is written, fsync'ed and renamed over path; then the directory
+ * is fsync'ed. The directory must exist. DA_ERR_IO on failure, with nothing
+ * left behind.
+ */
+enum da_code da_store_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+				   struct da_err *err);
+
+/* The whole file as an allocation of *len bytes plus a NUL (free()).
+ * DA_ERR_IO when it cannot be read. */
+enum da_code da_store_read_file(const char *path, char **data, size_t *len, struct da_err *err);
+
+/* mkdir -p: create path and its missing parents with mode (existing
+ * directories are left as they are). */
+enum da_code da_store_mkdirs(const char *path, mode_t mode, struct da_err *err);
+
+/*
+ * The directory holding the account for a CA, created 0700:
+ * <state_dir>/accounts/<host>[_<port>]/<path with '/' replaced by '_'>, e.g.
+ * accounts/acme-v02.api.letsencrypt.org/directory. Characters other than
+ * [A-Za-z0-9._-] become '_', and no component starts with '.', so a URL can
+ * never name a place outside. The query is ignored. *dir_out: free().
+ * DA_ERR_CONFIG for a URL that is not http(s)://host/...
+ */
+enum da_code da_store_account_dir(const char *state_dir, const char *directory_url,
+				  char **dir_out, struct da_err *err);
+
+/* The PEM texts (NUL-terminated) and metadata of one certificate. */
+struct da_cert_files {
+	const char *cert_pem;	   /* the leaf */
+	const char *chain_pem;	   /* the intermediates */
+	const char *fullchain_pem; /* leaf + intermediates */
+	const char *privkey_pem;   /* written 0600 */
+	const char *metadata_json;
+};
+
+/*
+ * Replace the certificate set in out_dir (created 0755 when missing) at once:
+ * the five files are written into a new version directory out_dir/..<time>.X,
+ * the symlink out_dir/..data is renamed to point at it, and out_dir/cert.pem,
+ * chain.pem, fullchain.pem, privkey.pem and metadata.json are symlinks to
+ * ..data/<name> (replacing, on first use, regular files another tool left).
+ * Then the previous version directory, and any a crash left, are removed.
+ * Writers of one out_dir are serialised with flock(2) on the directory.
+ * Every member of files is required.
+ */
+enum da_code da_store_write_certificate(const char *out_dir, const struct da_cert_files *files,
+					struct da_err *err);
+
+/*
+ * The cleanup journal, <state_dir>/journal.json (0600): TXT records presented
+ * and not yet cleaned up, so a run that was interrupted between present and
+ * cleanup removes them next time. Read-modify-write is serialised across
+ * processes with flock(2) on <state_dir>/journal.lock.
+ */
+struct da_journal_entry {
+	char *plugin;
+	char *fqdn;
+	char *zone; /* may be NULL */
+	char *value;
+};
+
+struct da_journal {
+	struct da_journal_entry *entries;
+	size_t n;
+};
+
+/* Record records for plugin, before presenting them. An entry already there
+ * (same plugin, fqdn and value) is not added twice. Creates state_dir 0700. */
+enum da_code da_journal_add(const char *state_dir, const char *plugin,
+			    const struct dnsacme_record *records, size_t n, struct da_err *err);
+
+/* Every entry, in the order added; an empty journal when there is no file.
+ * *out is freed with da_journal_free(). */
+enum da_code da_journal_load(const char *state_dir, struct da_journal **out, struct da_err *err);
+void da_journal_free(struct da_journal *journal);
+
+/* Forget these records of plugin (matched by fqdn and value) after a
+ * successful cleanup; the file is removed when nothing is left. */
+enum da_code da_journal_remove(const char *state_dir, const char *plugin,
+			       const struct dnsacme_record *records, size_t n,
+			       struct da_err *err);
+
+#endif
