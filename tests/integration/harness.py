@@ -36,10 +36,10 @@ import datetime
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import stat
 import subprocess
@@ -402,6 +402,23 @@ class Env:
                 return rrset[0].serial
         return None
 
+    def update_log(self):
+        """The primary's log lines for each record an UPDATE added or deleted:
+        "... updating zone 'example.test/IN': adding an RR at '...' TXT ..."."""
+        with open(self.named_log("primary"), errors="replace") as f:
+            return [line.rstrip("\n") for line in f if ": updating zone '" in line]
+
+    def incoming_updates(self):
+        """How many UPDATE messages the primary has received (its statistics)."""
+        path = os.path.join(self.tmp, "primary", "named.stats")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        self.rndc("primary", "stats")
+        with open(path) as f:
+            section = re.search(r"\+\+ Incoming Requests \+\+\n((?: +\d+ \S+\n)*)", f.read())
+        counts = dict(reversed(line.split()) for line in section.group(1).splitlines())
+        return int(counts.get("UPDATE", 0))
+
     def rndc(self, server, *args):
         """Run rndc against one of our servers ("primary", "secondary", ...)."""
         return _run(["rndc", "-c", self._rndc_conf, "-s", self._address(server)] + list(args))
@@ -581,7 +598,8 @@ class Env:
 
     def dnsacme_argv(self, *args, defaults=True):
         """argv for the binary in DNSACME_BIN, with this environment's CA,
-        resolvers and state dir added for the commands that take them."""
+        resolvers and state dir added for the commands that take them. The
+        plugin directory comes from DNSACME_PLUGIN_DIR in the environment."""
         binary = os.environ.get("DNSACME_BIN")
         if not binary:
             raise HarnessError("DNSACME_BIN is not set (CMake sets it for ctest)")
@@ -593,9 +611,11 @@ class Env:
         resolvers = ["--dns-resolvers", self.resolver]
         extra = {"issue": server + resolvers, "renew": server + resolvers,
                  "revoke": server, "present": resolvers, "cleanup": resolvers}
-        argv += extra.get(args[0], [])
-        if os.environ.get("DNSACME_PLUGIN_DIR"):
-            argv += ["--plugin-dir", os.environ["DNSACME_PLUGIN_DIR"]]
+        defaults = extra.get(args[0], [])
+        # A flag the caller gave wins: its default (the flag and its value) is left out.
+        for i in range(0, len(defaults), 2):
+            if defaults[i] not in args:
+                argv += defaults[i:i + 2]
         return argv
 
     def dnsacme(self, *args, extra_env=None, timeout=180, defaults=True):
@@ -605,13 +625,11 @@ class Env:
                               env=self.dnsacme_env(extra_env), capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
-    def dnsacme_popen(self, *args, extra_env=None, defaults=True):
-        """Start dnsacme in the background (stdout and stderr to pipes); the
-        caller waits for it. It dies with the harness."""
-        return subprocess.Popen(self.dnsacme_argv(*args, defaults=defaults),
-                                env=self.dnsacme_env(extra_env), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent)
+    def dnsacme_start(self, *args, extra_env=None, defaults=True):
+        """Start dnsacme in the background; see Background."""
+        out = tempfile.mkdtemp(prefix="run-", dir=self.tmp)
+        return Background(self.dnsacme_argv(*args, defaults=defaults),
+                          self.dnsacme_env(extra_env), out)
 
     # -- certificates ------------------------------------------------------
 
@@ -638,6 +656,42 @@ class Env:
             "RFC2136_TSIG_SECRET": self.tsig_secret,
             "RFC2136_TSIG_ALGORITHM": TSIG_ALGORITHM,
         }
+
+
+class Background:
+    """A process whose stdout and stderr go to files in a directory (a pipe
+    nobody reads would stall it). It dies with the harness."""
+
+    def __init__(self, argv, env, directory):
+        self._paths = [os.path.join(directory, f) for f in ("stdout", "stderr")]
+        with open(self._paths[0], "w") as out, open(self._paths[1], "w") as err:
+            self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def output(self):
+        """(stdout, stderr) so far."""
+        texts = []
+        for path in self._paths:
+            with open(path, errors="replace") as f:
+                texts.append(f.read())
+        return tuple(texts)
+
+    def wait(self, timeout):
+        """Wait for the exit (kill it after timeout seconds) and return a
+        CompletedProcess with its output."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        stdout, stderr = self.output()
+        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, stdout, stderr)
 
 
 def _raise_on_sigterm(signum, frame):

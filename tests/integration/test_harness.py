@@ -1,6 +1,7 @@
 """The harness itself: BIND primary -> secondary, the resolver, Pebble over TLS,
 slots, teardown. Runs without dnsacme, with the same tools nsupdate and dig use."""
 
+import json
 import os
 import signal
 import ssl
@@ -10,6 +11,11 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+
+import dns.query
+import dns.rcode
+import dns.tsigkeyring
+import dns.update
 
 import harness
 
@@ -48,12 +54,12 @@ class HarnessTest(harness.IntegrationTestCase):
 
     def test_policy_allows_txt_only(self):
         # zonesub TXT: the key may not touch other types (nor other zones).
-        msg = harness.dns.update.UpdateMessage(
-            "example.test", keyring=harness.dns.tsigkeyring.from_text(
-                {"acme-update.": self.env.tsig_secret}), keyalgorithm="hmac-sha256.")
+        keyring = dns.tsigkeyring.from_text({"acme-update.": self.env.tsig_secret})
+        msg = dns.update.UpdateMessage("example.test", keyring=keyring,
+                                       keyalgorithm="hmac-sha256.")
         msg.add("evil.example.test.", 60, "A", "192.0.2.1")
-        reply = harness.dns.query.tcp(msg, self.env.primary, timeout=5)
-        self.assertEqual(harness.dns.rcode.to_text(reply.rcode()), "REFUSED")
+        reply = dns.query.tcp(msg, self.env.primary, timeout=5)
+        self.assertEqual(dns.rcode.to_text(reply.rcode()), "REFUSED")
 
     def test_nsupdate_and_dig(self):
         # The same path by the command-line tools, as a person debugging would.
@@ -93,7 +99,7 @@ class HarnessTest(harness.IntegrationTestCase):
                         "the resolver caches longer than BIND's minimum")
 
     def test_pebble_directory_over_tls(self):
-        directory = harness.json.loads(self.env.https_get(self.env.directory_url))
+        directory = json.loads(self.env.https_get(self.env.directory_url))
         for key in ("newNonce", "newAccount", "newOrder", "revokeCert"):
             self.assertTrue(directory[key].startswith("https://127.0.0.1:%d/"
                                                       % self.env.acme_port), key)
