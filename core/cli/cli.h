@@ -1,0 +1,99 @@
+/*
+ * The command line: one table of options drives flags, environment variables
+ * (DNSACME_<OPTION>), the JSON config file and --help. Precedence: flags >
+ * environment > config file > defaults.
+ */
+#ifndef DA_CLI_CLI_H
+#define DA_CLI_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "plugin/loader.h"
+
+enum cli_command {
+	CMD_ISSUE = 1u << 0,
+	CMD_PRESENT = 1u << 1,
+	CMD_CLEANUP = 1u << 2,
+	CMD_REVOKE = 1u << 3,
+	CMD_PLUGINS = 1u << 4
+};
+
+struct cli_list {
+	const char **items; /* owned array of borrowed strings */
+	size_t n;
+};
+
+/*
+ * Every setting of every command. Strings are borrowed from argv, the
+ * environment or the parsed config file, which cli_settings_free() releases.
+ */
+struct cli_settings {
+	enum cli_command command;
+	struct cli_list domains;
+	const char *dns;
+	struct da_plugin_setting *dns_options; /* owned array of borrowed strings */
+	size_t n_dns_options;
+	const char *value;
+	const char *server;
+	int staging;
+	const char *email;
+	int agree_tos;
+	const char *eab_kid;
+	const char *eab_hmac_key;
+	const char *key_type;
+	const char *profile;
+	const char *preferred_chain;
+	const char *out;
+	const char *state_dir;
+	const char *ca_bundle;
+	const char *deploy_hook;
+	const char *dns_resolvers;
+	const char *propagation_nameservers;
+	long propagation_timeout;
+	int propagation_skip;
+	const char *plugin_dir;
+	const char *config;
+	const char *cert;
+	long reason;
+	int verbose;
+	int quiet;
+	int help;
+
+	const char *plugin_name; /* `dnsacme plugins NAME` */
+	void *config_json;	 /* the parsed config file (json_t *), owned */
+	char *owned_state_dir;	 /* the computed default, owned */
+	char **owned_strings;	 /* values split from environment lists */
+	size_t n_owned_strings;
+};
+
+/*
+ * Parse argv (after the command word) and the environment, then the config
+ * file; fill *s (cli_settings_free()). DA_ERR_USAGE / DA_ERR_CONFIG with a
+ * one-line message naming the flag, variable or file:line:column.
+ */
+enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command, int argc,
+			       char **argv, struct da_err *err);
+void cli_settings_free(struct cli_settings *s);
+
+/* Print the help of one command (or of dnsacme) to stdout. */
+void cli_usage(enum cli_command command);
+
+/* The commands; each returns the process exit status. */
+int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop);
+int cmd_dns(struct cli_settings *s, const volatile sig_atomic_t *stop);
+int cmd_revoke(struct cli_settings *s, const volatile sig_atomic_t *stop);
+int cmd_plugins(struct cli_settings *s);
+
+/* Exit statuses. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE 2
+
+/* Print "dnsacme: error: <msg>" (redacted through log when not NULL) and
+ * return the exit status for err->code. */
+int cli_fail(const struct da_log *log, const struct da_err *err);
+
+#endif

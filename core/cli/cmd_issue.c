@@ -1,0 +1,203 @@
+/* dnsacme issue: settings -> issuing flow -> files -> deploy hook. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "issue.h"
+#include "store/store.h"
+
+/* Names as the CA and the CSR will see them: checked, lower case, no dot. */
+static enum da_code normalize_names(const struct cli_list *domains, char ***out,
+				    struct da_err *err)
+{
+	char **names;
+	enum da_code rc = DA_OK;
+
+	if (domains->n == 0)
+		return da_err_set(err, DA_ERR_USAGE, "at least one -d NAME is required");
+	names = calloc(domains->n, sizeof(*names));
+	if (names == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; rc == DA_OK && i < domains->n; i++) {
+		rc = da_dns_name_check(domains->items[i], err);
+		if (rc == DA_OK)
+			rc = da_dns_name_normalize(domains->items[i], &names[i], err);
+		for (size_t j = 0; rc == DA_OK && j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				rc = da_err_set(err, DA_ERR_USAGE, "name %s given twice", names[i]);
+	}
+	*out = names;
+	return rc;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void format_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static char *metadata_json(const struct runtime *rt, char **names, size_t n,
+			   enum da_key_type key_type, const struct da_chain *chain)
+{
+	const struct da_cert_info *leaf = &chain->certs[0];
+	json_t *root, *list = json_array();
+	char not_before[32], not_after[32];
+	char *text;
+
+	for (size_t i = 0; list != NULL && i < n; i++)
+		json_array_append_new(list, json_string(names[i]));
+	format_time(leaf->not_before, not_before, sizeof(not_before));
+	format_time(leaf->not_after, not_after, sizeof(not_after));
+	root = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "names", list,
+			 "not_before", not_before, "not_after", not_after, "serial",
+			 leaf->serial_hex, "ca", rt->directory_url, "key_type",
+			 da_key_type_name(key_type), "issuer", leaf->issuer_cn, "ari_id",
+			 leaf->ari_id);
+	text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	json_decref(root);
+	return text;
+}
+
+/* cert.pem is the leaf; chain.pem the rest; fullchain.pem both. */
+static enum da_code write_outputs(const struct runtime *rt, const char *dir, char **names,
+				  size_t n, enum da_key_type key_type,
+				  const struct issue_result *r, struct da_err *err)
+{
+	const char *rest = strstr(r->chain_pem, "-----END CERTIFICATE-----");
+	struct da_cert_files files = {0};
+	char *leaf = NULL, *meta;
+	enum da_code rc;
+
+	if (rest == NULL)
+		return da_err_set(err, DA_ERR_PROTOCOL, "the CA sent no certificate");
+	rest += strlen("-----END CERTIFICATE-----");
+	while (*rest == '\r' || *rest == '\n')
+		rest++;
+	leaf = strndup(r->chain_pem, (size_t)(rest - r->chain_pem));
+	meta = metadata_json(rt, names, n, key_type, r->chain);
+	if (leaf == NULL || meta == NULL) {
+		free(leaf);
+		free(meta);
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	files.cert_pem = leaf;
+	files.chain_pem = rest;
+	files.fullchain_pem = r->chain_pem;
+	files.privkey_pem = r->key_pem;
+	files.metadata_json = meta;
+	rc = da_store_write_certificate(dir, &files, err);
+	free(leaf);
+	free(meta);
+	return rc;
+}
+
+/* The hook sees certbot's and our own variable names. */
+static enum da_code run_deploy_hook(const char *hook, const char *dir, char **names, size_t n,
+				    struct da_err *err)
+{
+	char *joined = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&joined, &len);
+	int status;
+
+	for (size_t i = 0; mem != NULL && i < n; i++)
+		fprintf(mem, "%s%s", i ? " " : "", names[i]);
+	if (mem == NULL || fclose(mem) != 0)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	setenv("DNSACME_CERT_DIR", dir, 1);
+	setenv("DNSACME_DOMAINS", joined, 1);
+	setenv("RENEWED_LINEAGE", dir, 1);
+	setenv("RENEWED_DOMAINS", joined, 1);
+	free(joined);
+	fflush(NULL);
+	status = system(hook);
+	if (status == -1)
+		return da_err_set(err, DA_ERR_IO, "cannot run the deploy hook");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return da_err_set(err, DA_ERR_IO, "the deploy hook failed (status %d)",
+				  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return DA_OK;
+}
+
+static void print_summary(const char *dir, char **names, size_t n, enum da_key_type key_type,
+			  const struct da_chain *chain)
+{
+	const struct da_cert_info *leaf = &chain->certs[0];
+	char not_after[32];
+
+	format_time(leaf->not_after, not_after, sizeof(not_after));
+	printf("certificate issued for");
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s", i ? "," : "", names[i]);
+	printf("\n  issuer     %s\n  serial     %s\n  not after  %s\n  key        %s\n"
+	       "  files      %s/{cert,chain,fullchain,privkey}.pem\n",
+	       leaf->issuer_cn ? leaf->issuer_cn : "(no CN)", leaf->serial_hex, not_after,
+	       da_key_type_name(key_type), dir);
+}
+
+int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
+{
+	struct runtime rt;
+	struct issue_result result = {0};
+	struct issue_params params = {0};
+	struct da_err err = {0};
+	char **names = NULL, *out_dir = NULL;
+	enum da_code rc;
+
+	rc = runtime_init(&rt, s, stop, &err);
+	if (rc == DA_OK)
+		rc = normalize_names(&s->domains, &names, &err);
+	if (rc == DA_OK)
+		rc = da_key_type_parse(s->key_type ? s->key_type : "ec256", &params.key_type, &err);
+	if (rc == DA_OK && s->out == NULL &&
+	    asprintf(&out_dir, "%s/certificates/%s", s->state_dir,
+		     names[0][0] == '*' ? names[0] + 2 : names[0]) < 0)
+		rc = da_err_set(&err, DA_ERR_NOMEM, "out of memory");
+	if (rc == DA_OK)
+		rc = runtime_open_dns(&rt, &err);
+	if (rc == DA_OK)
+		rc = runtime_open_plugin(&rt, &err);
+	if (rc == DA_OK)
+		rc = issue_clean_journal(&rt, &err);
+	if (rc == DA_OK)
+		rc = runtime_open_account(&rt, 1, &err);
+	if (rc == DA_OK) {
+		params.names = (const char *const *)names;
+		params.n_names = s->domains.n;
+		params.profile = s->profile;
+		params.preferred_chain = s->preferred_chain;
+		params.propagation_timeout = s->propagation_timeout;
+		params.propagation_skip = s->propagation_skip;
+		rc = issue_run(&rt, &params, &result, &err);
+	}
+	if (rc == DA_OK)
+		rc = write_outputs(&rt, s->out ? s->out : out_dir, names, s->domains.n,
+				   params.key_type, &result, &err);
+	if (rc == DA_OK && !s->quiet)
+		print_summary(s->out ? s->out : out_dir, names, s->domains.n, params.key_type,
+			      result.chain);
+	if (rc == DA_OK && s->deploy_hook != NULL)
+		rc = run_deploy_hook(s->deploy_hook, s->out ? s->out : out_dir, names,
+				     s->domains.n, &err);
+
+	int status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&rt.log, &err);
+
+	issue_result_free(&result);
+	free_names(names, s->domains.n);
+	free(out_dir);
+	runtime_free(&rt);
+	return status;
+}

@@ -1,0 +1,258 @@
+#include "issue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+/* How long the CA may take to validate, and to issue once finalized. */
+#define AUTHORIZATION_TIMEOUT 180
+#define FINALIZE_TIMEOUT 180
+
+/* The records of one order: one per pending authorization. */
+struct flow {
+	struct runtime *rt;
+	struct da_acme_order *order;
+	size_t n;		       /* pending authorizations */
+	size_t *authz_index;	       /* record i answers order->authz[authz_index[i]] */
+	char **fqdns;		       /* where record i lives, CNAMEs followed (owned) */
+	struct dnsacme_record *records;
+	struct da_dns_check *checks;
+	int journaled;		       /* records are in the cleanup journal */
+	size_t n_answered;
+	enum da_code respond_rc;       /* the first failed challenge response */
+	struct da_err respond_err;
+};
+
+static void flow_free(struct flow *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->fqdns[i]);
+	free(f->fqdns);
+	free(f->authz_index);
+	free(f->records);
+	free(f->checks);
+	da_acme_order_free(f->order);
+}
+
+/* Fill one record per pending authorization: its name, zone and value. */
+static enum da_code flow_plan(struct flow *f, struct da_err *err)
+{
+	struct da_acme_order *order = f->order;
+	enum da_code rc;
+
+	f->authz_index = calloc(order->n_authz, sizeof(*f->authz_index));
+	f->fqdns = calloc(order->n_authz, sizeof(*f->fqdns));
+	f->records = calloc(order->n_authz, sizeof(*f->records));
+	f->checks = calloc(order->n_authz, sizeof(*f->checks));
+	if (order->n_authz > 0 && (f->authz_index == NULL || f->fqdns == NULL ||
+				   f->records == NULL || f->checks == NULL))
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+
+	for (size_t a = 0; a < order->n_authz; a++) {
+		const struct da_acme_authz *authz = &order->authz[a];
+		const struct da_dns_zone *zone;
+		char *challenge_name = NULL;
+		size_t i = f->n;
+
+		if (authz->status == DA_ACME_VALID)
+			continue;
+		rc = da_dns_challenge_name(authz->identifier, &challenge_name, err);
+		if (rc == DA_OK)
+			rc = da_dns_follow_cname(f->rt->dns, challenge_name, &f->fqdns[i], err);
+		if (rc == DA_OK && strcmp(challenge_name, f->fqdns[i]) != 0)
+			da_logf(&f->rt->log, DNSACME_LOG_INFO, "%s is a CNAME to %s",
+				challenge_name, f->fqdns[i]);
+		free(challenge_name);
+		if (rc == DA_OK)
+			rc = da_dns_find_zone(f->rt->dns, f->fqdns[i], &zone, err);
+		if (rc != DA_OK)
+			return da_err_wrap(err, "%s", authz->identifier);
+		f->authz_index[i] = a;
+		f->records[i] = (struct dnsacme_record){
+			.fqdn = f->fqdns[i], .zone = zone->name, .value = authz->txt_value};
+		f->checks[i] = (struct da_dns_check){
+			.fqdn = f->fqdns[i], .value = authz->txt_value, .zone = zone};
+		f->n++;
+	}
+	return DA_OK;
+}
+
+static void answer_challenge(struct flow *f, size_t i)
+{
+	const struct da_acme_authz *authz = &f->order->authz[f->authz_index[i]];
+	struct da_err err;
+
+	if (f->respond_rc != DA_OK)
+		return;
+	f->respond_rc = da_acme_challenge_respond(f->rt->acme, f->order, f->authz_index[i], &err);
+	if (f->respond_rc != DA_OK) {
+		f->respond_err = err;
+		return;
+	}
+	f->n_answered++;
+	da_logf(&f->rt->log, DNSACME_LOG_INFO, "%s%s: %s is visible, challenge answered (%zu/%zu)",
+		authz->wildcard ? "*." : "", authz->identifier, f->records[i].fqdn, f->n_answered,
+		f->n);
+}
+
+/* Called by the propagation check the moment record i is everywhere. */
+static void on_record_visible(void *arg, size_t i)
+{
+	answer_challenge(arg, i);
+}
+
+/* Publish, wait for every nameserver, answer each challenge as it is ready. */
+static enum da_code flow_validate(struct flow *f, const struct issue_params *p,
+				  struct da_err *err)
+{
+	struct runtime *rt = f->rt;
+	enum da_code rc;
+
+	/* Journal first: a run killed after present still finds its records. */
+	rc = da_journal_add(rt->settings->state_dir, rt->settings->dns, f->records, f->n, err);
+	if (rc != DA_OK)
+		return rc;
+	f->journaled = 1;
+	da_logf(&rt->log, DNSACME_LOG_INFO, "publishing %zu TXT record%s through %s", f->n,
+		f->n == 1 ? "" : "s", rt->settings->dns);
+	rc = da_plugin_present(rt->plugin, f->records, f->n, err);
+	if (rc == DA_OK)
+		rc = da_plugin_wait(rt->plugin, err);
+	if (rc != DA_OK)
+		return rc;
+
+	if (p->propagation_skip) {
+		for (size_t i = 0; i < f->n; i++)
+			answer_challenge(f, i);
+	} else {
+		rc = da_dns_propagation_wait(rt->dns, f->checks, f->n, p->propagation_timeout,
+					     on_record_visible, f, err);
+		if (rc != DA_OK)
+			return rc;
+	}
+	if (f->respond_rc != DA_OK) {
+		*err = f->respond_err;
+		return f->respond_rc;
+	}
+	return da_acme_authorizations_wait(rt->acme, f->order, AUTHORIZATION_TIMEOUT, err);
+}
+
+/* Remove the records whatever happened; the journal keeps what could not be. */
+static enum da_code flow_cleanup(struct flow *f, struct da_err *err)
+{
+	struct runtime *rt = f->rt;
+	enum da_code rc;
+
+	if (!f->journaled)
+		return DA_OK;
+	da_logf(&rt->log, DNSACME_LOG_INFO, "removing %zu TXT record%s", f->n,
+		f->n == 1 ? "" : "s");
+	rc = da_plugin_cleanup(rt->plugin, f->records, f->n, err);
+	if (rc != DA_OK)
+		return da_err_wrap(err, "cleanup failed, the records stay in the journal "
+					"and are removed by the next run");
+	return da_journal_remove(rt->settings->state_dir, rt->settings->dns, f->records, f->n,
+				 err);
+}
+
+/* New key, CSR, finalize, download. */
+static enum da_code flow_certificate(struct flow *f, const struct issue_params *p,
+				     struct issue_result *out, struct da_err *err)
+{
+	EVP_PKEY *key = NULL;
+	unsigned char *csr = NULL;
+	size_t csr_len = 0;
+	enum da_code rc;
+
+	rc = da_key_generate(p->key_type, &key, err);
+	if (rc == DA_OK)
+		rc = da_key_to_pem(key, &out->key_pem, err);
+	if (rc == DA_OK)
+		rc = da_csr_der(key, p->names, p->n_names, &csr, &csr_len, err);
+	EVP_PKEY_free(key);
+	if (rc == DA_OK)
+		rc = da_acme_finalize(f->rt->acme, f->order, csr, csr_len, FINALIZE_TIMEOUT, err);
+	free(csr);
+	if (rc == DA_OK)
+		rc = da_acme_certificate(f->rt->acme, f->order, p->preferred_chain,
+					 &out->chain_pem, err);
+	if (rc == DA_OK)
+		rc = da_chain_parse(out->chain_pem, &out->chain, err);
+	return rc;
+}
+
+enum da_code issue_run(struct runtime *rt, const struct issue_params *p,
+		       struct issue_result *out, struct da_err *err)
+{
+	struct flow f = {.rt = rt};
+	struct da_err cleanup_err;
+	enum da_code rc, cleanup_rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = da_acme_order_new(rt->acme, p->names, p->n_names, p->profile, NULL, &f.order, err);
+	if (rc != DA_OK)
+		return rc;
+	rc = flow_plan(&f, err);
+	if (rc == DA_OK && f.n > 0)
+		rc = flow_validate(&f, p, err);
+	cleanup_rc = flow_cleanup(&f, &cleanup_err);
+	if (rc == DA_OK && cleanup_rc != DA_OK) {
+		*err = cleanup_err;
+		rc = cleanup_rc;
+	} else if (cleanup_rc != DA_OK) {
+		da_logf(&rt->log, DNSACME_LOG_ERROR, "%s", cleanup_err.msg);
+	}
+	if (rc == DA_OK)
+		rc = flow_certificate(&f, p, out, err);
+	flow_free(&f);
+	return rc;
+}
+
+void issue_result_free(struct issue_result *r)
+{
+	free(r->chain_pem);
+	da_secret_free(r->key_pem);
+	da_chain_free(r->chain);
+	memset(r, 0, sizeof(*r));
+}
+
+enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
+{
+	const char *plugin = rt->settings->dns;
+	struct da_journal *journal = NULL;
+	struct dnsacme_record *records = NULL;
+	size_t n = 0;
+	enum da_code rc;
+
+	rc = da_journal_load(rt->settings->state_dir, &journal, err);
+	if (rc != DA_OK)
+		return rc;
+	if (journal->n > 0)
+		records = calloc(journal->n, sizeof(*records));
+	for (size_t i = 0; records != NULL && i < journal->n; i++) {
+		const struct da_journal_entry *e = &journal->entries[i];
+
+		if (strcmp(e->plugin, plugin) != 0) {
+			da_logf(&rt->log, DNSACME_LOG_WARN,
+				"the journal holds %s from plugin %s: run with --dns %s to remove it",
+				e->fqdn, e->plugin, e->plugin);
+			continue;
+		}
+		records[n++] = (struct dnsacme_record){
+			.fqdn = e->fqdn, .zone = e->zone, .value = e->value};
+	}
+	if (journal->n > 0 && records == NULL)
+		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	if (rc == DA_OK && n > 0) {
+		da_logf(&rt->log, DNSACME_LOG_INFO,
+			"removing %zu TXT record%s left behind by an interrupted run", n,
+			n == 1 ? "" : "s");
+		rc = da_plugin_cleanup(rt->plugin, records, n, err);
+		if (rc == DA_OK)
+			rc = da_journal_remove(rt->settings->state_dir, plugin, records, n, err);
+	}
+	free(records);
+	da_journal_free(journal);
+	return rc;
+}

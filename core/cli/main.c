@@ -1,0 +1,91 @@
+/* dnsacme: dispatch to a command; turn SIGINT/SIGTERM into an orderly stop. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+
+/* The one piece of global state: a signal handler can reach nothing else. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+int cli_fail(const struct da_log *log, const struct da_err *err)
+{
+	char line[DA_ERR_MSG_MAX];
+
+	memcpy(line, err->msg, sizeof(line));
+	if (log != NULL)
+		da_log_redact(log, line, sizeof(line));
+	fprintf(stderr, "dnsacme: error: %s\n", line);
+	return err->code == DA_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+}
+
+static const struct {
+	const char *word;
+	enum cli_command command;
+} words[] = {
+	{"issue", CMD_ISSUE},	  {"present", CMD_PRESENT}, {"cleanup", CMD_CLEANUP},
+	{"revoke", CMD_REVOKE},	  {"plugins", CMD_PLUGINS},
+};
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct cli_settings settings;
+	struct da_err err = {0};
+	enum cli_command command = 0;
+	int status;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cli_usage(0);
+		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("dnsacme %s\n", DNSACME_VERSION);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(argv[1], words[i].word) == 0)
+			command = words[i].command;
+	if (command == 0) {
+		fprintf(stderr, "dnsacme: error: unknown command '%s' (see dnsacme --help)\n",
+			argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	if (cli_settings_load(&settings, command, argc - 2, argv + 2, &err) != DA_OK) {
+		cli_settings_free(&settings);
+		return cli_fail(NULL, &err);
+	}
+	if (settings.help) {
+		cli_usage(command);
+		cli_settings_free(&settings);
+		return CLI_EXIT_OK;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	switch (command) {
+	case CMD_ISSUE: status = cmd_issue(&settings, &stop_requested); break;
+	case CMD_PRESENT:
+	case CMD_CLEANUP: status = cmd_dns(&settings, &stop_requested); break;
+	case CMD_REVOKE: status = cmd_revoke(&settings, &stop_requested); break;
+	default: status = cmd_plugins(&settings); break;
+	}
+
+	curl_global_cleanup();
+	cli_settings_free(&settings);
+	return status;
+}

@@ -1,0 +1,184 @@
+#include "runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "crypto/crypto.h"
+#include "store/store.h"
+
+enum da_code runtime_init(struct runtime *rt, const struct cli_settings *s,
+			  const volatile sig_atomic_t *stop, struct da_err *err)
+{
+	struct da_http_config http_cfg = {.ca_bundle = s->ca_bundle};
+	enum dnsacme_log_level level = DNSACME_LOG_INFO;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->settings = s;
+	rt->stop = stop;
+	if (s->quiet)
+		level = DNSACME_LOG_ERROR;
+	else if (s->verbose)
+		level = DNSACME_LOG_DEBUG;
+	da_log_init(&rt->log, level, stderr);
+	/* Secrets given on the command line are redacted from then on. */
+	if (da_log_add_secret(&rt->log, s->eab_hmac_key) != 0)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	rt->directory_url = s->server ? s->server
+			    : s->staging ? LETSENCRYPT_STAGING
+					 : LETSENCRYPT_PRODUCTION;
+	return da_http_new(&rt->http, &http_cfg, &rt->log, err);
+}
+
+enum da_code runtime_open_dns(struct runtime *rt, struct da_err *err)
+{
+	struct da_dns_config cfg = {
+		.resolvers = rt->settings->dns_resolvers,
+		.propagation_nameservers = rt->settings->propagation_nameservers,
+	};
+
+	return da_dns_new(&rt->dns, &cfg, &rt->log, rt->stop, err);
+}
+
+enum da_code runtime_open_plugin(struct runtime *rt, struct da_err *err)
+{
+	const struct cli_settings *s = rt->settings;
+	char *dir = NULL;
+	enum da_code rc;
+
+	if (s->dns == NULL)
+		return da_err_set(err, DA_ERR_USAGE, "--dns PLUGIN is required (see `dnsacme plugins`)");
+	if (s->plugin_dir == NULL) {
+		rc = da_plugin_default_dir(&dir, err);
+		if (rc != DA_OK)
+			return rc;
+	}
+	rc = da_plugin_load(s->plugin_dir ? s->plugin_dir : dir, s->dns, &rt->plugin, err);
+	free(dir);
+	if (rc != DA_OK)
+		return rc;
+	return da_plugin_open(rt->plugin, s->dns_options, s->n_dns_options, rt->http, &rt->log,
+			      rt->stop, err);
+}
+
+/* The account key: read it, or with create make and save a new one. */
+static enum da_code account_key(struct runtime *rt, const char *path, int create,
+				struct da_err *err)
+{
+	char *pem = NULL;
+	size_t len;
+	enum da_code rc;
+
+	rc = da_store_read_file(path, &pem, &len, NULL);
+	if (rc == DA_OK) {
+		rc = da_key_from_pem(pem, &rt->account_key, err);
+		da_secret_free(pem);
+		return rc == DA_OK ? DA_OK : da_err_wrap(err, "account key %s", path);
+	}
+	if (!create)
+		return da_err_set(err, DA_ERR_CONFIG,
+				  "no account for %s in %s: issue a certificate first",
+				  rt->directory_url, rt->settings->state_dir);
+	rc = da_key_generate(DA_KEY_EC256, &rt->account_key, err);
+	if (rc == DA_OK)
+		rc = da_key_to_pem(rt->account_key, &pem, err);
+	if (rc != DA_OK)
+		return rc;
+	rc = da_store_write_atomic(path, pem, strlen(pem), 0600, err);
+	da_secret_free(pem);
+	return rc;
+}
+
+/* account.json holds the account URL, learnt once from the CA. */
+static char *load_account_url(const char *path)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	const char *url = json_string_value(json_object_get(root, "url"));
+	char *copy = url ? strdup(url) : NULL;
+
+	json_decref(root);
+	return copy;
+}
+
+static enum da_code save_account_url(const char *path, const char *url, struct da_err *err)
+{
+	json_t *root = json_pack("{s:s}", "url", url);
+	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	enum da_code rc;
+
+	json_decref(root);
+	if (text == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	rc = da_store_write_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return rc;
+}
+
+enum da_code runtime_open_account(struct runtime *rt, int create, struct da_err *err)
+{
+	const struct cli_settings *s = rt->settings;
+	struct da_acme_config cfg = {
+		.directory_url = rt->directory_url,
+		.http = rt->http,
+		.log = &rt->log,
+		.stop = rt->stop,
+	};
+	struct da_acme_account_opts opts = {
+		.email = s->email,
+		.agree_tos = s->agree_tos,
+		.eab_kid = s->eab_kid,
+		.eab_hmac_key = s->eab_hmac_key,
+	};
+	char *dir = NULL, *key_path = NULL, *url_path = NULL, *known_url = NULL;
+	enum da_code rc;
+
+	if ((s->eab_kid == NULL) != (s->eab_hmac_key == NULL))
+		return da_err_set(err, DA_ERR_USAGE, "--eab-kid and --eab-hmac-key go together");
+	rc = da_acme_new(&rt->acme, &cfg, err);
+	if (rc != DA_OK)
+		return rc;
+	rc = da_store_account_dir(s->state_dir, rt->directory_url, &dir, err);
+	if (rc != DA_OK)
+		return rc;
+	if (asprintf(&key_path, "%s/account.key", dir) < 0 ||
+	    asprintf(&url_path, "%s/account.json", dir) < 0) {
+		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = account_key(rt, key_path, create, err);
+	if (rc != DA_OK)
+		goto out;
+	known_url = load_account_url(url_path);
+	if (!create) {
+		/* Revocation signs with the kid it has; it registers nothing. */
+		rt->account_url = known_url;
+		known_url = NULL;
+		if (rt->account_url == NULL)
+			rc = da_err_set(err, DA_ERR_CONFIG, "no account URL in %s", url_path);
+		goto out;
+	}
+	opts.known_url = known_url;
+	rc = da_acme_account(rt->acme, rt->account_key, &opts, &rt->account_url, err);
+	if (rc == DA_OK && (known_url == NULL || strcmp(known_url, rt->account_url) != 0))
+		rc = save_account_url(url_path, rt->account_url, err);
+out:
+	free(known_url);
+	free(url_path);
+	free(key_path);
+	free(dir);
+	return rc;
+}
+
+void runtime_free(struct runtime *rt)
+{
+	da_plugin_free(rt->plugin);
+	da_acme_free(rt->acme);
+	da_dns_free(rt->dns);
+	da_http_free(rt->http);
+	EVP_PKEY_free(rt->account_key);
+	free(rt->account_url);
+	da_log_free(&rt->log);
+	memset(rt, 0, sizeof(*rt));
+}
