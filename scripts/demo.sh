@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job, on loopback: Pebble + BIND9 come up, dnsacme issues one
+# certificate for example.test and *.example.test through RFC 2136, the
+# certificate is printed and checked, everything is torn down. Needs root.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+"$root/scripts/setup.sh"
+cmake -S . -B build-demo -DDNSACME_TESTS=OFF
+cmake --build build-demo -j "${JOBS:-2}" --target dnsacme dnsacme-rfc2136
+exec /usr/bin/python3 tests/integration/harness.py demo --bin build-demo/bin/dnsacme

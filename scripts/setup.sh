@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian (bookworm) packages that dnsacme's build and tests need.
+# Quick when everything is already there: apt runs only for missing packages.
+#   scripts/setup.sh          build + test suite
+#   scripts/setup.sh bench    also certbot, for tests/bench/issue100.sh
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config clang
+	libssl-dev libcurl4-openssl-dev libc-ares-dev libjansson-dev libxml2-dev libmicrohttpd-dev
+	bind9 bind9-utils bind9-dnsutils pebble
+	python3 python3-dnspython python3-botocore python3-cryptography
+	openssl iproute2 curl hyperfine time
+)
+if [[ ${1:-} == bench ]]; then
+	packages+=(certbot python3-certbot-dns-rfc2136)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+	if [[ $(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null) != installed ]]; then
+		missing+=("$package")
+	fi
+done
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+	sudo=(sudo)
+fi
+echo "setup: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+	"${missing[@]}"

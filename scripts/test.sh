@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it (.ci/run):
+#  1. gcc, -Werror: build everything, run every test (unit + integration);
+#  2. clang with ASan/UBSan: the unit tests and the apex+wildcard issuance.
+# Exits non-zero if anything failed. Integration tests need root (they add
+# loopback addresses and bind port 53). JOBS (default 2) sets the parallelism.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+jobs=${JOBS:-2}
+cd "$root"
+"$root/scripts/setup.sh"
+
+summary=()
+failed=0
+
+# stage NAME COMMAND...: run a step, remember how it went, go on either way.
+stage() {
+	local name=$1
+	shift
+	echo "=== $name" >&2
+	if "$@"; then
+		summary+=("ok      $name")
+	else
+		summary+=("FAILED  $name")
+		failed=1
+	fi
+}
+
+build() {
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" "$@" && cmake --build "$dir" -j "$jobs"
+}
+
+stage "gcc -Werror build" build build-ci -DCMAKE_C_COMPILER=gcc -DDNSACME_WERROR=ON
+stage "gcc: all tests" ctest --test-dir build-ci --output-on-failure -j "$jobs"
+
+export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+stage "clang ASan/UBSan build" build build-ci-asan -DCMAKE_C_COMPILER=clang \
+	-DDNSACME_SANITIZE=ON -DDNSACME_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
+stage "ASan/UBSan: unit + apex/wildcard" ctest --test-dir build-ci-asan --output-on-failure \
+	-j "$jobs" -L unit -R 'unit\.|^integration\.apex_wildcard$'
+
+echo >&2
+printf '%s\n' "${summary[@]}" >&2
+exit "$failed"
