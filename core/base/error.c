@@ -29,17 +29,18 @@ enum da_code da_err_set(struct da_err *err, enum da_code code, const char *fmt, 
 
 enum da_code da_err_wrap(struct da_err *err, const char *fmt, ...)
 {
-	char prefix[DA_ERR_MSG_MAX];
 	char old[DA_ERR_MSG_MAX];
 	va_list ap;
+	int n;
 
 	if (err == NULL)
 		return DA_OK;
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	va_start(ap, fmt);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(err->msg))
+		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", old);
 	one_line(err->msg);
 	return err->code;
 }

@@ -1,0 +1,111 @@
+/* The option table: flags > environment > config file > defaults. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli/cli.h"
+
+static enum da_code load(struct cli_settings *s, enum cli_command cmd, char **argv, int argc,
+			 struct da_err *err)
+{
+	return cli_settings_load(s, cmd, argc, argv, err);
+}
+
+static void test_file_only(void)
+{
+	char *argv[] = {"--config", "cli/good.json", "--state-dir", "/tmp/x"};
+	struct cli_settings s;
+	struct da_err err;
+
+	CHECK(load(&s, CMD_ISSUE, argv, 4, &err) == DA_OK);
+	CHECK_STR(s.server, "https://file.example/dir");
+	CHECK(s.domains.n == 2);
+	CHECK_STR(s.domains.n == 2 ? s.domains.items[1] : NULL, "*.file.example");
+	CHECK(s.n_dns_options == 2);
+	CHECK(s.propagation_timeout == 42);
+	CHECK(s.agree_tos == 1);
+	cli_settings_free(&s);
+}
+
+static void test_precedence(void)
+{
+	char *argv[] = {"--config", "cli/good.json", "-d", "flag.example", "--dns-option",
+			"nameserver=198.51.100.1", "--state-dir", "/tmp/x"};
+	struct cli_settings s;
+	struct da_err err;
+
+	setenv("DNSACME_SERVER", "https://env.example/dir", 1);
+	setenv("DNSACME_EMAIL", "env@example.com", 1);
+	setenv("DNSACME_DOMAINS", "env.example, *.env.example", 1);
+	CHECK(load(&s, CMD_ISSUE, argv, 8, &err) == DA_OK);
+	CHECK_STR(s.server, "https://env.example/dir"); /* env beats file */
+	CHECK_STR(s.email, "env@example.com");
+	CHECK(s.domains.n == 1); /* flags replace the env's list */
+	CHECK_STR(s.domains.n ? s.domains.items[0] : NULL, "flag.example");
+	CHECK(s.n_dns_options == 1);
+	CHECK_STR(s.n_dns_options ? s.dns_options[0].key : NULL, "nameserver");
+	CHECK_STR(s.n_dns_options ? s.dns_options[0].value : NULL, "198.51.100.1");
+	cli_settings_free(&s);
+	unsetenv("DNSACME_SERVER");
+	unsetenv("DNSACME_EMAIL");
+	unsetenv("DNSACME_DOMAINS");
+}
+
+static void test_errors(void)
+{
+	char *unknown_flag[] = {"--nameserver", "x"};
+	char *no_value[] = {"--server"};
+	char *bad_number[] = {"--propagation-timeout", "soon"};
+	char *wrong_command[] = {"--cert", "x.pem"};
+	char *unknown_key[] = {"--config", "cli/unknown-key.json"};
+	char *wrong_type[] = {"--config", "cli/wrong-type.json"};
+	char *malformed[] = {"--config", "cli/malformed.json"};
+	char *missing[] = {"--config", "cli/does-not-exist.json"};
+	struct cli_settings s;
+	struct da_err err;
+
+	CHECK(load(&s, CMD_ISSUE, unknown_flag, 2, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "unknown option '--nameserver' for 'issue'");
+	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, no_value, 1, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "--server needs a value (URL)");
+	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, bad_number, 2, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "--propagation-timeout: expected a number, got 'soon'");
+	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, wrong_command, 2, &err) == DA_ERR_USAGE);
+	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, unknown_key, 2, &err) == DA_ERR_CONFIG);
+	CHECK_STR(err.msg, "cli/unknown-key.json:4:5: unknown key 'propagation_timout'");
+	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, wrong_type, 2, &err) == DA_ERR_CONFIG);
+	CHECK_STR(err.msg,
+		  "cli/wrong-type.json:3:3: domains: wrong type (expected an array of strings)");
+	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, malformed, 2, &err) == DA_ERR_CONFIG);
+	CHECK(strncmp(err.msg, "cli/malformed.json:4:1: ", 24) == 0);
+	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, missing, 2, &err) == DA_ERR_CONFIG);
+	cli_settings_free(&s);
+}
+
+static void test_plugins_argument(void)
+{
+	char *argv[] = {"rfc2136"};
+	struct cli_settings s;
+	struct da_err err;
+
+	CHECK(load(&s, CMD_PLUGINS, argv, 1, &err) == DA_OK);
+	CHECK_STR(s.plugin_name, "rfc2136");
+	cli_settings_free(&s);
+}
+
+int main(void)
+{
+	unsetenv("DNSACME_CONFIG");
+	test_file_only();
+	test_precedence();
+	test_errors();
+	test_plugins_argument();
+	return check_report();
+}
