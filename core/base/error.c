@@ -39,8 +39,13 @@ enum da_code da_err_wrap(struct da_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(err->msg))
-		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", old);
+	if (n >= 0 && (size_t)n + 3 < sizeof(err->msg)) {
+		size_t used = (size_t)n + 2, len = strnlen(old, sizeof(err->msg) - used - 1);
+
+		memcpy(err->msg + n, ": ", 2);
+		memcpy(err->msg + used, old, len);
+		err->msg[used + len] = '\0';
+	}
 	one_line(err->msg);
 	return err->code;
 }
