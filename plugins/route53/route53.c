@@ -1,0 +1,890 @@
+/*
+ * dnsacme-route53: TXT records through the AWS Route 53 API.
+ *
+ * Each present/cleanup call sends one ChangeBatch per hosted zone. A TXT
+ * RRset holds every value at a name, so values are added and removed by
+ * read-modify-write: read the current sets, UPSERT the merged values, DELETE
+ * a set only when its last value goes. Values someone else put there stay.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api.h"
+#include "creds.h"
+#include "dnsacme/plugin.h"
+#include "send.h"
+
+#define RRSET_PAGE "300"     /* the most ListResourceRecordSets returns */
+#define WAIT_FIRST_MS 1000   /* GetChange: Route 53 usually syncs within seconds */
+#define WAIT_MAX_MS 5000
+
+static const struct dnsacme_option options[] = {
+	{"access_key_id", {"AWS_ACCESS_KEY_ID"}, 0, NULL, "access key id"},
+	{"secret_access_key", {"AWS_SECRET_ACCESS_KEY"}, DNSACME_OPT_SECRET, NULL,
+	 "secret access key"},
+	{"session_token", {"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}, DNSACME_OPT_SECRET, NULL,
+	 "session token of temporary keys"},
+	{"profile", {"AWS_PROFILE"}, 0, NULL,
+	 "profile in the shared credentials and config files (default: default)"},
+	{"shared_credentials_file", {"AWS_SHARED_CREDENTIALS_FILE"}, 0, NULL,
+	 "shared credentials file (default: ~/.aws/credentials)"},
+	{"config_file", {"AWS_CONFIG_FILE"}, 0, NULL, "shared config file (default: ~/.aws/config)"},
+	{"region", {"AWS_REGION", "AWS_DEFAULT_REGION"}, 0, NULL,
+	 "region: picks the partition (cn-*, us-gov-*) and the STS endpoint"},
+	{"hosted_zone_id", {"AWS_HOSTED_ZONE_ID"}, 0, NULL,
+	 "hosted zone id to use instead of looking the zone up"},
+	{"private_zone", {"AWS_PRIVATE_ZONE"}, 0, "false",
+	 "use the private hosted zone rather than the public one (true/false)"},
+	{"ttl", {"AWS_TTL"}, 0, "10", "TTL of the TXT records in seconds"},
+	{"role_arn", {"AWS_ROLE_ARN"}, 0, NULL, "role for web identity (IRSA)"},
+	{"web_identity_token_file", {"AWS_WEB_IDENTITY_TOKEN_FILE"}, 0, NULL,
+	 "web identity token file (IRSA), re-read at each refresh"},
+	{"role_session_name", {"AWS_ROLE_SESSION_NAME"}, 0, "dnsacme",
+	 "session name for assumed roles"},
+	{"container_credentials_full_uri", {"AWS_CONTAINER_CREDENTIALS_FULL_URI"}, 0, NULL,
+	 "container credentials URL (EKS Pod Identity)"},
+	{"container_credentials_relative_uri", {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"}, 0, NULL,
+	 "container credentials path on 169.254.170.2 (ECS)"},
+	{"container_authorization_token_file", {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"}, 0, NULL,
+	 "file holding the container credentials token, re-read at each refresh"},
+	{"container_authorization_token", {"AWS_CONTAINER_AUTHORIZATION_TOKEN"},
+	 DNSACME_OPT_SECRET, NULL, "container credentials token"},
+	{"ec2_metadata_service_endpoint", {"AWS_EC2_METADATA_SERVICE_ENDPOINT"}, 0, NULL,
+	 "instance metadata endpoint (default: http://169.254.169.254)"},
+	{"ec2_metadata_disabled", {"AWS_EC2_METADATA_DISABLED"}, 0, "false",
+	 "never ask the instance metadata service (true/false)"},
+	{"assume_role_arn", {"AWS_ASSUME_ROLE_ARN"}, 0, NULL,
+	 "role to assume with the credentials found"},
+	{"external_id", {"AWS_EXTERNAL_ID"}, 0, NULL, "external id for assume_role_arn"},
+	{"endpoint", {"AWS_ENDPOINT_URL_ROUTE_53", "AWS_ENDPOINT_URL"}, 0, NULL,
+	 "Route 53 endpoint URL (default: the partition's)"},
+	{"sts_endpoint", {"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"}, 0, NULL,
+	 "STS endpoint URL (default: regional, or global without a region)"},
+	{"max_retries", {"AWS_MAX_RETRIES"}, 0, "5",
+	 "retries on throttling, 5xx and network errors"},
+	{"wait_timeout", {"AWS_WAIT_TIMEOUT"}, 0, "300",
+	 "seconds to wait for changes to be INSYNC"},
+	{NULL, {NULL}, 0, NULL, NULL},
+};
+
+struct zone_entry {
+	char *name; /* normalised candidate name */
+	char *id;   /* NULL: no usable hosted zone of this name */
+};
+
+struct r53 {
+	const struct dnsacme_host *host;
+	struct r53_endpoint ep;
+	const char *signing_region;
+	const char *hosted_zone_id;
+	int private_zone;
+	unsigned long ttl;
+	unsigned max_retries;
+	long wait_timeout_s;
+	struct r53_creds_config creds_cfg;
+	struct r53_creds creds;
+	struct zone_entry *zones; /* lookups done so far, kept across calls */
+	size_t n_zones;
+	char **changes; /* ids from the last present(), for wait() */
+	size_t n_changes;
+};
+
+/* What one record becomes once its zone is known. */
+struct item {
+	char *name;  /* normalised fqdn */
+	char *value; /* quoted */
+	const char *zone_id;
+	unsigned long ttl;
+};
+
+/* --- small helpers ------------------------------------------------------ */
+
+static enum dnsacme_status nomem(const struct r53 *st)
+{
+	st->host->error(st->host, "out of memory");
+	return DNSACME_ERR_NOMEM;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0)
+		*out = 1;
+	else if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcasecmp(s, "no") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	*out = strtoul(s, &end, 10);
+	return *end == '\0' && *out <= max ? 0 : -1;
+}
+
+static int all_chars(const char *s, const char *allowed_punct)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(allowed_punct, *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Route 53 lists names with labels reversed ("com.example.www"): compare
+ * label by label from the right, byte order within a label. */
+static int name_order(const char *a, const char *b)
+{
+	const char *ea = a + strlen(a), *eb = b + strlen(b);
+
+	for (;;) {
+		const char *la = ea, *lb = eb;
+		size_t na, nb;
+		int c;
+
+		while (la > a && la[-1] != '.')
+			la--;
+		while (lb > b && lb[-1] != '.')
+			lb--;
+		na = (size_t)(ea - la);
+		nb = (size_t)(eb - lb);
+		c = memcmp(la, lb, na < nb ? na : nb);
+		if (c != 0)
+			return c;
+		if (na != nb)
+			return na < nb ? -1 : 1;
+		if (la == a || lb == b)
+			return (la == a) == (lb == b) ? 0 : la == a ? -1 : 1;
+		ea = la - 1;
+		eb = lb - 1;
+	}
+}
+
+static int item_order(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+	int c = strcmp(a->zone_id, b->zone_id);
+
+	return c != 0 ? c : name_order(a->name, b->name);
+}
+
+/* --- one API call, with retries ----------------------------------------- */
+
+static int retryable(long status, const char *code)
+{
+	return status >= 500 || strcmp(code, "Throttling") == 0 ||
+	       strcmp(code, "PriorRequestNotComplete") == 0;
+}
+
+static enum dnsacme_status map_error(long status, const char *code)
+{
+	static const char *const auth[] = {
+		"SignatureDoesNotMatch", "IncompleteSignature", "InvalidClientTokenId",
+		"ExpiredToken", "RequestExpired", "UnrecognizedClientException",
+		"MissingAuthenticationToken",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(auth) / sizeof(auth[0]); i++)
+		if (strcmp(code, auth[i]) == 0)
+			return DNSACME_ERR_AUTH;
+	if (strcmp(code, "AccessDenied") == 0 || status == 403)
+		return DNSACME_ERR_DENIED;
+	return DNSACME_ERR_API;
+}
+
+/*
+ * Sign and send req until it succeeds, retrying throttling, PriorRequest-
+ * NotComplete, 5xx and network errors with the host's backoff (each attempt
+ * signed afresh). On DNSACME_OK *resp holds a 2xx answer (host->http_free()).
+ * Otherwise host->error() has one line with the AWS code, message and request
+ * id, and *err (may be NULL) the parsed error.
+ */
+static enum dnsacme_status call(struct r53 *st, const struct r53_request *req,
+				struct dnsacme_http_response *resp, struct r53_error *err)
+{
+	const struct dnsacme_host *host = st->host;
+	const struct r53_credentials *creds;
+	struct r53_error e;
+	const char *rid;
+	enum dnsacme_status rc;
+	unsigned attempt;
+	long status = 0;
+	int refreshed = 0;
+
+	for (attempt = 0;; attempt++) {
+		time_t now = time(NULL);
+
+		rc = r53_creds_get(&st->creds, now, &creds);
+		if (rc != DNSACME_OK)
+			return rc;
+		struct r53_signer signer = {creds, "route53", st->signing_region, now};
+
+		memset(&e, 0, sizeof(e));
+		rc = r53_send_once(host, &st->ep, req, &signer, NULL, 0, 0, resp);
+		if (rc == DNSACME_OK && resp->status / 100 == 2)
+			return DNSACME_OK;
+		if (rc != DNSACME_OK && rc != DNSACME_ERR_NETWORK && rc != DNSACME_ERR_TIMEOUT)
+			return rc == DNSACME_ERR_NOMEM ? nomem(st) : rc;
+		status = rc == DNSACME_OK ? resp->status : 0;
+		if (rc == DNSACME_OK) {
+			if (r53_parse_error(resp->body, resp->body_len, &e) != 0)
+				snprintf(e.code, sizeof(e.code), "HTTP%ld", status);
+			rid = r53_header(resp, "x-amzn-requestid");
+			if (e.request_id[0] == '\0' && rid != NULL)
+				snprintf(e.request_id, sizeof(e.request_id), "%s", rid);
+			host->http_free(host, resp);
+		}
+		if (err != NULL)
+			*err = e;
+		/* Temporary keys may have expired under us: fetch new ones once. */
+		if (!refreshed && (strcmp(e.code, "ExpiredToken") == 0 ||
+				   strcmp(e.code, "InvalidClientTokenId") == 0) &&
+		    r53_creds_expire(&st->creds)) {
+			refreshed = 1;
+			attempt--;
+			continue;
+		}
+		if ((rc != DNSACME_OK || retryable(status, e.code)) &&
+		    attempt < st->max_retries) {
+			host->log(host, DNSACME_LOG_INFO, "%s: %s, retrying (%u/%u)", req->op,
+				  rc != DNSACME_OK ? "no answer" : e.code, attempt + 1,
+				  st->max_retries);
+			/* Route 53 needs a moment for a zone's previous change. */
+			if (host->backoff(host, attempt + 1,
+					  strcmp(e.code, "PriorRequestNotComplete") == 0 ?
+						  1000 : 0) != 0) {
+				host->error(host, "%s: interrupted", req->op);
+				return DNSACME_ERR_TIMEOUT;
+			}
+			continue;
+		}
+		break;
+	}
+	if (rc != DNSACME_OK) {
+		host->error(host, "%s: %s unreachable after %u attempts", req->op, st->ep.base,
+			    attempt + 1);
+		return rc;
+	}
+	host->error(host, "%s: %s: %s (HTTP %ld, request id %s)", req->op, e.code,
+		    e.message[0] ? e.message : "no message", status,
+		    e.request_id[0] ? e.request_id : "none");
+	return map_error(status, e.code);
+}
+
+/* --- hosted zones ----------------------------------------------------------- */
+
+static struct zone_entry *zone_cached(struct r53 *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_zones; i++)
+		if (strcmp(st->zones[i].name, name) == 0)
+			return &st->zones[i];
+	return NULL;
+}
+
+/* Ask Route 53 for hosted zones called name; cache the answer. */
+static enum dnsacme_status zone_lookup(struct r53 *st, const char *name,
+				       struct zone_entry **out)
+{
+	struct dnsacme_http_response resp;
+	struct r53_zone_page page;
+	struct r53_request req;
+	struct zone_entry *grown, *z;
+	enum dnsacme_status rc;
+	char *dnsname = NULL;
+	size_t i, matches = 0;
+	const char *id = NULL, *other = NULL;
+
+	if (asprintf(&dnsname, "%s.", name) < 0)
+		return nomem(st);
+	if (r53_req_list_zones(&req, dnsname, NULL, "100") != 0) {
+		free(dnsname);
+		return nomem(st);
+	}
+	rc = call(st, &req, &resp, NULL);
+	r53_request_free(&req);
+	free(dnsname);
+	if (rc != DNSACME_OK)
+		return rc;
+	if (r53_parse_zones(resp.body, resp.body_len, &page) != 0) {
+		st->host->http_free(st->host, &resp);
+		st->host->error(st->host, "ListHostedZonesByName: unexpected answer");
+		return DNSACME_ERR_PROTOCOL;
+	}
+	st->host->http_free(st->host, &resp);
+	/* Zones come sorted from name on: the ones called name come first. */
+	for (i = 0; i < page.n && strcmp(page.zones[i].name, name) == 0; i++) {
+		if (page.zones[i].private_zone != st->private_zone)
+			continue;
+		if (matches++ == 0)
+			id = page.zones[i].id;
+		else
+			other = page.zones[i].id;
+	}
+	if (matches > 1) {
+		st->host->error(st->host, "several %s hosted zones are named %s (%s, %s, ...): "
+				"set hosted_zone_id (AWS_HOSTED_ZONE_ID)",
+				st->private_zone ? "private" : "public", name, id, other);
+		r53_zone_page_free(&page);
+		return DNSACME_ERR_CONFIG;
+	}
+	grown = realloc(st->zones, (st->n_zones + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		r53_zone_page_free(&page);
+		return nomem(st);
+	}
+	st->zones = grown;
+	z = &st->zones[st->n_zones];
+	z->name = strdup(name);
+	z->id = id != NULL ? strdup(id) : NULL;
+	r53_zone_page_free(&page);
+	if (z->name == NULL || (matches == 1 && z->id == NULL)) {
+		free(z->name);
+		free(z->id);
+		return nomem(st);
+	}
+	st->n_zones++;
+	*out = z;
+	return DNSACME_OK;
+}
+
+/* The hosted zone of fqdn: the core's hint when Route 53 has it, else the
+ * longest suffix that is a hosted zone. *id points into st. */
+static enum dnsacme_status find_zone(struct r53 *st, const char *fqdn, const char *hint,
+				     const char **id)
+{
+	const char *cand = hint != NULL ? hint : fqdn;
+	struct zone_entry *z;
+	enum dnsacme_status rc;
+	size_t flen = strlen(fqdn), hlen;
+
+	if (st->hosted_zone_id != NULL) {
+		*id = st->hosted_zone_id;
+		return DNSACME_OK;
+	}
+	/* A hint must be fqdn itself or one of its parents. */
+	if (hint != NULL) {
+		hlen = strlen(hint);
+		if (hlen > flen || strcmp(fqdn + flen - hlen, hint) != 0 ||
+		    (hlen < flen && fqdn[flen - hlen - 1] != '.'))
+			cand = fqdn;
+	}
+	for (;;) {
+		z = zone_cached(st, cand);
+		if (z == NULL) {
+			rc = zone_lookup(st, cand, &z);
+			if (rc != DNSACME_OK)
+				return rc;
+		}
+		if (z->id != NULL) {
+			*id = z->id;
+			return DNSACME_OK;
+		}
+		if (cand != fqdn && strcmp(cand, fqdn) != 0) {
+			cand = fqdn; /* the hint was no hosted zone: walk from the top */
+			continue;
+		}
+		break;
+	}
+	for (cand = strchr(fqdn, '.'); cand != NULL; cand = strchr(cand + 1, '.')) {
+		z = zone_cached(st, cand + 1);
+		if (z == NULL) {
+			rc = zone_lookup(st, cand + 1, &z);
+			if (rc != DNSACME_OK)
+				return rc;
+		}
+		if (z->id != NULL) {
+			*id = z->id;
+			return DNSACME_OK;
+		}
+	}
+	st->host->error(st->host, "no %s hosted zone holds %s", st->private_zone ? "private" :
+			"public", fqdn);
+	return DNSACME_ERR_CONFIG;
+}
+
+/* --- reading and changing one zone's sets ----------------------------------- */
+
+/* The TXT sets at the names items[0..n) (one zone, sorted): one listing from
+ * the first name, paged until it passes the last. sets[i] is empty (no
+ * name) when items[i] has none; entries of equal names share the first one. */
+static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, size_t n,
+				     struct r53_rrset *sets)
+{
+	const char *last = items[n - 1].name;
+	char *start = NULL, *start_type = strdup("TXT");
+	int single = strcmp(items[0].name, last) == 0;
+	enum dnsacme_status rc = DNSACME_OK;
+
+	if (start_type == NULL || asprintf(&start, "%s.", items[0].name) < 0) {
+		free(start_type);
+		return nomem(st);
+	}
+	for (;;) {
+		struct dnsacme_http_response resp;
+		struct r53_rrset_page page;
+		struct r53_request req;
+		size_t i, j;
+
+		if (r53_req_list_rrsets(&req, items[0].zone_id, start, start_type,
+					single ? "1" : RRSET_PAGE) != 0) {
+			rc = nomem(st);
+			break;
+		}
+		rc = call(st, &req, &resp, NULL);
+		r53_request_free(&req);
+		if (rc != DNSACME_OK)
+			break;
+		if (r53_parse_rrsets(resp.body, resp.body_len, &page) != 0) {
+			st->host->http_free(st->host, &resp);
+			st->host->error(st->host, "ListResourceRecordSets: unexpected answer");
+			rc = DNSACME_ERR_PROTOCOL;
+			break;
+		}
+		st->host->http_free(st->host, &resp);
+		for (i = 0; i < page.n; i++) {
+			struct r53_rrset *s = &page.sets[i];
+
+			if (strcmp(s->type, "TXT") != 0)
+				continue;
+			for (j = 0; j < n; j++) {
+				if (strcmp(items[j].name, s->name) != 0 || sets[j].name != NULL)
+					continue;
+				if (s->routed) {
+					st->host->error(st->host, "%s has a TXT set with a routing "
+							"policy; not touching it", s->name);
+					rc = DNSACME_ERR_API;
+					break;
+				}
+				sets[j] = *s;
+				memset(s, 0, sizeof(*s));
+				break;
+			}
+		}
+		if (rc == DNSACME_OK && page.truncated && !single &&
+		    name_order(page.next_name, last) <= 0) {
+			free(start);
+			free(start_type);
+			start = page.next_name;
+			start_type = page.next_type;
+			page.next_name = page.next_type = NULL;
+			r53_rrset_page_free(&page);
+			continue;
+		}
+		r53_rrset_page_free(&page);
+		break;
+	}
+	free(start);
+	free(start_type);
+	return rc;
+}
+
+static int has_value(char *const *values, size_t n, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(values[i], value) == 0)
+			return 1;
+	return 0;
+}
+
+/* One zone's ChangeBatch. Returns the change id (allocated) in *change_id, or
+ * NULL when nothing needed changing. The value arrays point into sets. */
+static enum dnsacme_status change_zone(struct r53 *st, const struct item *items, size_t n,
+				       int adding, char **change_id, struct r53_error *err)
+{
+	struct r53_rrset *sets = calloc(n, sizeof(*sets));
+	struct r53_change *changes = calloc(n, sizeof(*changes));
+	const char **values = NULL;
+	struct dnsacme_http_response resp;
+	struct r53_request req;
+	enum dnsacme_status rc;
+	size_t i, j, k, n_changes = 0, n_values = 0;
+	char *status = NULL;
+
+	*change_id = NULL;
+	if (sets == NULL || changes == NULL) {
+		rc = nomem(st);
+		goto out;
+	}
+	rc = read_sets(st, items, n, sets);
+	if (rc != DNSACME_OK)
+		goto out;
+	/* Room for every current value plus ours, so changes[] can point in. */
+	for (i = 0, k = n; i < n; i++)
+		k += sets[i].n_values;
+	values = calloc(k, sizeof(*values));
+	if (values == NULL) {
+		rc = nomem(st);
+		goto out;
+	}
+	for (i = 0; i < n; i = j) {
+		const struct r53_rrset *cur = &sets[i];
+		size_t first = n_values, kept = 0, added = 0;
+
+		/* items[i..j) share one name. */
+		for (j = i; j < n && strcmp(items[j].name, items[i].name) == 0; j++)
+			;
+		for (k = 0; k < cur->n_values; k++) {
+			int ours = 0;
+			size_t m;
+
+			for (m = i; m < j; m++)
+				ours |= strcmp(cur->values[k], items[m].value) == 0;
+			if (adding || !ours)
+				values[n_values++] = cur->values[k];
+			kept += adding || !ours;
+		}
+		for (k = i; adding && k < j; k++) {
+			if (!has_value(cur->values, cur->n_values, items[k].value) &&
+			    !has_value((char *const *)values + first, n_values - first,
+				       items[k].value)) {
+				values[n_values++] = items[k].value;
+				added++;
+			}
+		}
+		if (adding ? added == 0 : kept == cur->n_values)
+			continue; /* already as wanted */
+		changes[n_changes++] = (struct r53_change){
+			!adding && kept == 0 ? "DELETE" : "UPSERT", items[i].name,
+			adding ? items[i].ttl : cur->ttl,
+			!adding && kept == 0 ? (const char *const *)cur->values : values + first,
+			!adding && kept == 0 ? cur->n_values : n_values - first,
+		};
+	}
+	if (n_changes == 0)
+		goto out;
+	if (r53_req_change(&req, items[0].zone_id, "dnsacme ACME challenge", changes,
+			   n_changes) != 0) {
+		rc = nomem(st);
+		goto out;
+	}
+	rc = call(st, &req, &resp, err);
+	r53_request_free(&req);
+	if (rc != DNSACME_OK)
+		goto out;
+	if (r53_parse_change(resp.body, resp.body_len, change_id, &status) != 0) {
+		st->host->error(st->host, "ChangeResourceRecordSets: unexpected answer");
+		rc = DNSACME_ERR_PROTOCOL;
+	}
+	st->host->http_free(st->host, &resp);
+	st->host->log(st->host, DNSACME_LOG_INFO, "zone %s: %zu set(s) changed, change %s %s",
+		      items[0].zone_id, n_changes, *change_id ? *change_id : "?",
+		      status ? status : "?");
+	free(status);
+out:
+	for (i = 0; sets != NULL && i < n; i++)
+		r53_rrset_clear(&sets[i]);
+	free(sets);
+	free(changes);
+	free(values);
+	return rc;
+}
+
+static void items_free(struct item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; items != NULL && i < n; i++) {
+		free(items[i].name);
+		free(items[i].value);
+	}
+	free(items);
+}
+
+static enum dnsacme_status make_items(struct r53 *st, const struct dnsacme_record *records,
+				      size_t n, struct item **out)
+{
+	struct item *items = calloc(n, sizeof(*items));
+	enum dnsacme_status rc = DNSACME_OK;
+	size_t i;
+
+	if (items == NULL)
+		return nomem(st);
+	for (i = 0; i < n && rc == DNSACME_OK; i++) {
+		const struct dnsacme_record *r = &records[i];
+
+		/* Quotes and backslashes would need escaping; ACME digests have none. */
+		if (strlen(r->value) > 255 || strpbrk(r->value, "\"\\") != NULL) {
+			st->host->error(st->host, "TXT value for %s is not a plain string "
+					"of at most 255 characters", r->fqdn);
+			rc = DNSACME_ERR_CONFIG;
+			break;
+		}
+		items[i].name = r53_name_normalise(r->fqdn);
+		if (items[i].name == NULL || asprintf(&items[i].value, "\"%s\"", r->value) < 0) {
+			items[i].value = NULL;
+			rc = nomem(st);
+			break;
+		}
+		items[i].ttl = r->ttl != 0 ? r->ttl : st->ttl;
+		rc = find_zone(st, items[i].name, r->zone, &items[i].zone_id);
+	}
+	if (rc != DNSACME_OK) {
+		items_free(items, n);
+		return rc;
+	}
+	qsort(items, n, sizeof(*items), item_order);
+	*out = items;
+	return DNSACME_OK;
+}
+
+static void changes_clear(struct r53 *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_changes; i++)
+		free(st->changes[i]);
+	free(st->changes);
+	st->changes = NULL;
+	st->n_changes = 0;
+}
+
+static enum dnsacme_status apply(void *state, const struct dnsacme_record *records, size_t n,
+				 int adding)
+{
+	struct r53 *st = state;
+	struct item *items;
+	enum dnsacme_status rc;
+	size_t i, j;
+
+	if (n == 0)
+		return DNSACME_OK;
+	rc = make_items(st, records, n, &items);
+	if (rc != DNSACME_OK)
+		return rc;
+	if (adding)
+		changes_clear(st);
+	for (i = 0; i < n && rc == DNSACME_OK; i = j) {
+		struct r53_error err;
+		char *id = NULL, **grown;
+		int tries;
+
+		for (j = i; j < n && strcmp(items[j].zone_id, items[i].zone_id) == 0; j++)
+			;
+		/* InvalidChangeBatch after a read usually means the set changed
+		 * under us (another writer): read again once. */
+		for (tries = 0; tries < 2; tries++) {
+			memset(&err, 0, sizeof(err));
+			rc = change_zone(st, items + i, j - i, adding, &id, &err);
+			if (rc == DNSACME_OK || strcmp(err.code, "InvalidChangeBatch") != 0)
+				break;
+		}
+		if (rc != DNSACME_OK || id == NULL || !adding) {
+			free(id);
+			continue;
+		}
+		grown = realloc(st->changes, (st->n_changes + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			free(id);
+			rc = nomem(st);
+			break;
+		}
+		st->changes = grown;
+		st->changes[st->n_changes++] = id;
+	}
+	items_free(items, n);
+	return rc;
+}
+
+static enum dnsacme_status r53_present(void *state, const struct dnsacme_record *records,
+				       size_t n)
+{
+	return apply(state, records, n, 1);
+}
+
+static enum dnsacme_status r53_cleanup(void *state, const struct dnsacme_record *records,
+				       size_t n)
+{
+	return apply(state, records, n, 0);
+}
+
+/* GetChange until every change of the last present() is INSYNC. */
+static enum dnsacme_status r53_wait(void *state)
+{
+	struct r53 *st = state;
+	time_t deadline = time(NULL) + st->wait_timeout_s;
+	long interval = WAIT_FIRST_MS;
+	size_t i;
+
+	for (i = 0; i < st->n_changes; i++) {
+		for (;;) {
+			struct dnsacme_http_response resp;
+			struct r53_request req;
+			enum dnsacme_status rc;
+			char *id = NULL, *status = NULL;
+			int insync;
+
+			if (r53_req_get_change(&req, st->changes[i]) != 0)
+				return nomem(st);
+			rc = call(st, &req, &resp, NULL);
+			r53_request_free(&req);
+			if (rc != DNSACME_OK)
+				return rc;
+			if (r53_parse_change(resp.body, resp.body_len, &id, &status) != 0) {
+				st->host->http_free(st->host, &resp);
+				st->host->error(st->host, "GetChange: unexpected answer");
+				return DNSACME_ERR_PROTOCOL;
+			}
+			st->host->http_free(st->host, &resp);
+			insync = strcmp(status, "INSYNC") == 0;
+			free(id);
+			free(status);
+			if (insync)
+				break;
+			if (time(NULL) >= deadline) {
+				st->host->error(st->host, "change %s not INSYNC after %ld s",
+						st->changes[i], st->wait_timeout_s);
+				return DNSACME_ERR_TIMEOUT;
+			}
+			if (st->host->backoff(st->host, 1, interval) != 0) {
+				st->host->error(st->host, "GetChange: interrupted");
+				return DNSACME_ERR_TIMEOUT;
+			}
+			interval = interval * 2 > WAIT_MAX_MS ? WAIT_MAX_MS : interval * 2;
+		}
+	}
+	changes_clear(st);
+	return DNSACME_OK;
+}
+
+/* --- open / close ---------------------------------------------------------- */
+
+static void r53_close(void *state)
+{
+	struct r53 *st = state;
+	size_t i;
+
+	if (st == NULL)
+		return;
+	r53_creds_free(&st->creds);
+	for (i = 0; i < st->n_zones; i++) {
+		free(st->zones[i].name);
+		free(st->zones[i].id);
+	}
+	free(st->zones);
+	changes_clear(st);
+	free(st);
+}
+
+static enum dnsacme_status configure(struct r53 *st)
+{
+	const struct dnsacme_host *host = st->host;
+#define GET(key) host->config_get(host, key)
+	struct r53_creds_config *cc = &st->creds_cfg;
+	const char *region = GET("region"), *endpoint = GET("endpoint"), *s;
+	unsigned long value;
+	int flag;
+
+	if (region != NULL && (region[0] == '\0' || !all_chars(region, "-"))) {
+		host->error(host, "region %s is not a region name", region);
+		return DNSACME_ERR_CONFIG;
+	}
+	s = r53_partition_endpoint(region, &st->signing_region);
+	if (r53_endpoint_parse(endpoint != NULL ? endpoint : s, &st->ep) != 0) {
+		host->error(host, "endpoint %s is not an http(s)://host[:port] URL", endpoint);
+		return DNSACME_ERR_CONFIG;
+	}
+	s = GET("hosted_zone_id");
+	if (s != NULL) {
+		st->hosted_zone_id = r53_bare_id(s);
+		if (st->hosted_zone_id[0] == '\0' || !all_chars(st->hosted_zone_id, "")) {
+			host->error(host, "hosted_zone_id %s is not a zone id", s);
+			return DNSACME_ERR_CONFIG;
+		}
+	}
+	if (parse_bool(GET("private_zone"), &st->private_zone) != 0) {
+		host->error(host, "private_zone must be true or false");
+		return DNSACME_ERR_CONFIG;
+	}
+	if (parse_ulong(GET("ttl"), 2147483647, &st->ttl) != 0) {
+		host->error(host, "ttl must be a number of seconds");
+		return DNSACME_ERR_CONFIG;
+	}
+	if (parse_ulong(GET("max_retries"), 20, &value) != 0) {
+		host->error(host, "max_retries must be a number from 0 to 20");
+		return DNSACME_ERR_CONFIG;
+	}
+	st->max_retries = (unsigned)value;
+	if (parse_ulong(GET("wait_timeout"), 86400, &value) != 0) {
+		host->error(host, "wait_timeout must be a number of seconds");
+		return DNSACME_ERR_CONFIG;
+	}
+	st->wait_timeout_s = (long)value;
+	if (parse_bool(GET("ec2_metadata_disabled"), &flag) != 0) {
+		host->error(host, "ec2_metadata_disabled must be true or false");
+		return DNSACME_ERR_CONFIG;
+	}
+	*cc = (struct r53_creds_config){
+		.access_key_id = GET("access_key_id"),
+		.secret_access_key = GET("secret_access_key"),
+		.session_token = GET("session_token"),
+		.profile = GET("profile"),
+		.shared_credentials_file = GET("shared_credentials_file"),
+		.config_file = GET("config_file"),
+		.region = region,
+		.role_arn = GET("role_arn"),
+		.web_identity_token_file = GET("web_identity_token_file"),
+		.role_session_name = GET("role_session_name"),
+		.container_full_uri = GET("container_credentials_full_uri"),
+		.container_relative_uri = GET("container_credentials_relative_uri"),
+		.container_token_file = GET("container_authorization_token_file"),
+		.container_token = GET("container_authorization_token"),
+		.imds_endpoint = GET("ec2_metadata_service_endpoint"),
+		.imds_disabled = flag,
+		.assume_role_arn = GET("assume_role_arn"),
+		.external_id = GET("external_id"),
+		.sts_endpoint = GET("sts_endpoint"),
+		.max_retries = st->max_retries,
+	};
+#undef GET
+	return DNSACME_OK;
+}
+
+static enum dnsacme_status r53_open(const struct dnsacme_host *host, void **state)
+{
+	struct r53 *st = calloc(1, sizeof(*st));
+	enum dnsacme_status rc;
+
+	if (st == NULL) {
+		host->error(host, "out of memory");
+		return DNSACME_ERR_NOMEM;
+	}
+	st->host = host;
+	rc = configure(st);
+	if (rc != DNSACME_OK) {
+		free(st);
+		return rc;
+	}
+	/* Credentials are resolved on first use: open() stays offline. */
+	r53_creds_init(&st->creds, host, &st->creds_cfg);
+	*state = st;
+	return DNSACME_OK;
+}
+
+static const struct dnsacme_provider provider = {
+	.abi_version = DNSACME_PLUGIN_ABI_VERSION,
+	.name = "route53",
+	.summary = "AWS Route 53 (ChangeResourceRecordSets, SigV4, the AWS credential chain)",
+	.options = options,
+	.open = r53_open,
+	.close = r53_close,
+	.present = r53_present,
+	.cleanup = r53_cleanup,
+	.wait = r53_wait,
+};
+
+DNSACME_EXPORT const struct dnsacme_provider *dnsacme_plugin(void)
+{
+	return &provider;
+}
