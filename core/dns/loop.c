@@ -111,15 +111,17 @@ enum da_code da_dns_loop_step(ares_channel *channels, size_t n, long max_wait_ms
 	}
 	for (size_t c = 0; c < n; c++) {
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-		int bits = ares_getsock(channels[c], socks, ARES_GETSOCK_MAXNUM);
+		/* ARES_GETSOCK_WRITABLE() shifts a signed 1 into the sign bit for
+		 * the last socket; test the bits unsigned. */
+		unsigned bits = (unsigned)ares_getsock(channels[c], socks, ARES_GETSOCK_MAXNUM);
 		struct timeval max_tv = {wait_ms / 1000, (wait_ms % 1000) * 1000}, tv, *next;
 
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short events = 0;
 
-			if (ARES_GETSOCK_READABLE(bits, i))
+			if (bits & 1u << i)
 				events |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (bits & 1u << (i + ARES_GETSOCK_MAXNUM))
 				events |= POLLOUT;
 			if (events == 0)
 				continue;
