@@ -91,8 +91,11 @@ static enum dnsacme_status key_from_file(struct rfc2136 *p, const char *path,
 	}
 	OPENSSL_cleanse(text, KEYFILE_MAX + 1);
 	free(text);
-	if (st != DNSACME_OK)
-		return r2_fail(err, st, "tsig_file %s: %.400s", path, err->msg);
+	if (st != DNSACME_OK) {
+		struct r2_err why = *err;
+
+		return r2_fail(err, st, "tsig_file %s: %.400s", path, why.msg);
+	}
 	p->is_signed = 1;
 	return DNSACME_OK;
 }
@@ -202,24 +205,28 @@ static enum dnsacme_status random_id(uint16_t *id, struct r2_err *err)
 	return DNSACME_OK;
 }
 
-/* 1 when the server holds the zone apex name (an authoritative SOA), 0 when
- * not; -1 with err when it could not be asked. */
-static int zone_apex(struct rfc2136 *p, const char *name, struct r2_err *err)
+/* *found: whether the server answers an authoritative SOA for name. A reply
+ * that does not parse counts as "no": the walk goes on to the parent. */
+static enum dnsacme_status zone_apex(struct rfc2136 *p, const char *name, int *found,
+				     struct r2_err *err)
 {
 	struct r2_buf query = {0}, reply = {0};
 	struct r2_msg msg;
+	struct r2_err ignored;
+	enum dnsacme_status st;
 	uint16_t id = 0;
-	int found = -1;
 
-	if (random_id(&id, err) == DNSACME_OK &&
-	    r2_query_build(&query, id, name, R2_TYPE_SOA, err) == DNSACME_OK &&
-	    r2_exchange(&p->server, query.data, query.len, p->timeout_ms, &reply, err) ==
-		    DNSACME_OK)
-		found = r2_msg_parse(&msg, reply.data, reply.len, err) == DNSACME_OK &&
-			r2_msg_has_soa(&msg, name);
+	st = random_id(&id, err);
+	if (st == DNSACME_OK)
+		st = r2_query_build(&query, id, name, R2_TYPE_SOA, err);
+	if (st == DNSACME_OK)
+		st = r2_exchange(&p->server, query.data, query.len, p->timeout_ms, &reply, err);
+	*found = st == DNSACME_OK &&
+		 r2_msg_parse(&msg, reply.data, reply.len, &ignored) == DNSACME_OK &&
+		 r2_msg_has_soa(&msg, name);
 	r2_buf_free(&query);
 	r2_buf_free(&reply);
-	return found;
+	return st;
 }
 
 /* The zone of fqdn: the first suffix the server answers an SOA for. */
@@ -227,21 +234,20 @@ static enum dnsacme_status discover_zone(struct rfc2136 *p, const char *fqdn,
 					 char zone[R2_NAME_TEXT_MAX], struct r2_err *err)
 {
 	for (const char *name = fqdn; name != NULL && *name != '\0';) {
-		const char *dot;
+		const char *dot = strchr(name, '.');
+		struct r2_err why;
+		int found;
+		enum dnsacme_status st = zone_apex(p, name, &found, &why);
 
-		switch (zone_apex(p, name, err)) {
-		case 1:
+		if (st != DNSACME_OK)
+			return r2_fail(err, st, "finding the zone of %s: %.400s", fqdn, why.msg);
+		if (found) {
 			snprintf(zone, R2_NAME_TEXT_MAX, "%s", name);
 			p->host->log(p->host, DNSACME_LOG_DEBUG, "rfc2136: %s is in zone %s", fqdn,
 				     zone);
 			return DNSACME_OK;
-		case -1:
-			return r2_fail(err, DNSACME_ERR_NETWORK, "finding the zone of %s: %.400s",
-				       fqdn, err->msg);
-		default:
-			dot = strchr(name, '.');
-			name = dot ? dot + 1 : NULL;
 		}
+		name = dot ? dot + 1 : NULL;
 	}
 	return r2_fail(err, DNSACME_ERR_API,
 		       "server %s has no zone holding %s (no authoritative SOA for any parent "

@@ -108,11 +108,13 @@ static int wait_fd(int fd, short events, long long deadline)
 /* The reply to query: same ID, QR set, same opcode. */
 static int answers(const unsigned char *query, const unsigned char *reply, size_t len)
 {
-	unsigned qflags = (unsigned)query[2] << 8 | query[3];
-	unsigned rflags = (unsigned)reply[2] << 8 | reply[3];
+	unsigned qflags = (unsigned)query[2] << 8 | query[3], rflags;
 
-	return len >= 12 && reply[0] == query[0] && reply[1] == query[1] &&
-	       (rflags & R2_FLAG_QR) && R2_OPCODE(rflags) == R2_OPCODE(qflags);
+	if (len < 12)
+		return 0;
+	rflags = (unsigned)reply[2] << 8 | reply[3];
+	return reply[0] == query[0] && reply[1] == query[1] && (rflags & R2_FLAG_QR) &&
+	       R2_OPCODE(rflags) == R2_OPCODE(qflags);
 }
 
 enum udp_result { UDP_REPLY, UDP_TRUNCATED, UDP_FAILED };
@@ -132,8 +134,9 @@ static enum udp_result exchange_udp(const struct r2_server *srv, const unsigned 
 			      strerror(errno));
 		goto out;
 	}
-	*st = r2_fail(err, DNSACME_ERR_TIMEOUT, "no reply from nameserver %s over UDP",
-		      srv->label);
+	*st = r2_fail(err, DNSACME_ERR_TIMEOUT,
+		      "no reply from nameserver %s over UDP in %lld s (%d tries)", srv->label,
+		      (deadline - now_ms() + 999) / 1000, UDP_TRIES);
 	for (int try = 0; try < UDP_TRIES; try++) {
 		long long try_deadline = now_ms() + (deadline - now_ms()) / (UDP_TRIES - try);
 

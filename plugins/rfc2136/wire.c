@@ -300,7 +300,7 @@ static int name_read(const unsigned char *data, size_t len, size_t *off,
 			return -1; /* 0x40 / 0x80: reserved label types */
 		if (c == 0)
 			break;
-		if (pos + 1 + c > len || out_len + c + 1 > R2_NAME_TEXT_MAX)
+		if (pos + 1 + c > len || out_len + (out_len > 0) + c > R2_NAME_TEXT_MAX - 1)
 			return -1;
 		if (out_len > 0)
 			out[out_len++] = '.';
@@ -350,8 +350,7 @@ static int tsig_read(const unsigned char *data, const struct rr *rr, struct r2_t
 	size_t end = rr->rdata_off + rr->rdlen, off = rr->rdata_off;
 	const unsigned char *p;
 
-	/* The algorithm name is never compressed; reading only the RDATA
-	 * bytes makes a pointer out of it fail. */
+	/* Bounded by the RDATA: the name may not run past it. */
 	if (name_read(data, end, &off, t->algorithm) != 0 || end - off < 10)
 		return -1;
 	p = data + off;

@@ -6,6 +6,11 @@
 #include <string.h>
 
 static void fake_log(const struct dnsacme_host *host, enum dnsacme_log_level level,
+		     const char *fmt, ...) DNSACME_PRINTF(3, 4);
+static void fake_error(const struct dnsacme_host *host, const char *fmt, ...)
+	DNSACME_PRINTF(2, 3);
+
+static void fake_log(const struct dnsacme_host *host, enum dnsacme_log_level level,
 		     const char *fmt, ...)
 {
 	struct fake_host *fh = (struct fake_host *)host;

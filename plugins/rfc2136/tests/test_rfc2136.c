@@ -457,6 +457,43 @@ static void test_keyfiles(void)
 	}
 }
 
+/* Parse a message whose one question has the given label lengths. */
+static enum dnsacme_status parse_question(const unsigned *labels, size_t n)
+{
+	unsigned char m[400] = {0};
+	size_t len = 12;
+	struct r2_msg msg;
+	struct r2_err err;
+
+	m[5] = 1; /* QDCOUNT */
+	for (size_t i = 0; i < n; i++) {
+		m[len++] = (unsigned char)labels[i];
+		memset(m + len, 'a', labels[i]);
+		len += labels[i];
+	}
+	len += 5; /* root, TYPE 0, CLASS 0 */
+	return r2_msg_parse(&msg, m, len, &err);
+}
+
+static void test_parse_limits(void)
+{
+	static const unsigned longest[] = {63, 63, 63, 61}, too_long[] = {63, 63, 63, 62};
+	static const unsigned char loop[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+					     0xc0, 12, 0, 6, 0, 1};
+	static const unsigned char forward[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+						0xc0, 40, 0, 6, 0, 1};
+	struct r2_msg msg;
+	struct r2_err err;
+
+	CHECK(parse_question(longest, 4) == DNSACME_OK); /* 253 characters */
+	CHECK(parse_question(too_long, 4) == DNSACME_ERR_PROTOCOL);
+	CHECK(r2_msg_parse(&msg, loop, sizeof(loop), &err) == DNSACME_ERR_PROTOCOL);
+	CHECK(r2_msg_parse(&msg, forward, sizeof(forward), &err) == DNSACME_ERR_PROTOCOL);
+	CHECK_STR(err.msg, "malformed DNS reply (question)");
+	CHECK(r2_msg_parse(&msg, loop, 11, &err) == DNSACME_ERR_PROTOCOL);
+	CHECK_STR(err.msg, "DNS reply too short (11 bytes)");
+}
+
 static void test_names_and_txt(void)
 {
 	char out[R2_NAME_TEXT_MAX], long_name[300], value[600];
@@ -684,6 +721,7 @@ int main(void)
 	test_algorithms();
 	test_keyfiles();
 	test_names_and_txt();
+	test_parse_limits();
 	test_hostport();
 	test_descriptor();
 	return check_report();
