@@ -167,13 +167,16 @@ class Env:
     secondary_lag: the secondary ignores the primary (no NOTIFY is sent) and
       transfers only when the test calls sync_secondary().
     eab: Pebble requires External Account Binding; self.eab is (kid, hmac_key).
+    nonce_reject: percentage of good nonces Pebble rejects with badNonce; None
+      keeps Pebble's default (5), which tests want: clients must retry.
     """
 
-    def __init__(self, zones=(), secondary_lag=False, eab=False):
+    def __init__(self, zones=(), secondary_lag=False, eab=False, nonce_reject=None):
         self.zones = list(ZONES) + [z for z in zones if z not in ZONES]
         self.secondary_lag = secondary_lag
         self.eab = None
         self._want_eab = eab
+        self._nonce_reject = nonce_reject
         self._procs = []
         self._addrs = []
         self._slot = None
@@ -547,6 +550,8 @@ class Env:
             json.dump({"pebble": config}, f, indent=1)
         os.chmod(path, 0o600)
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
+        if self._nonce_reject is not None:
+            env["PEBBLE_WFE_NONCEREJECT"] = str(self._nonce_reject)
         proc, self.pebble_log = self._spawn(
             ["pebble", "-config", path, "-dnsserver", self.resolver + ":53"],
             os.path.join(d, "pebble.log"), env=env, timed=True)

@@ -1,0 +1,117 @@
+"""The measuring half of issue100.sh (see there). Each client and run gets a
+fresh harness, so no run profits from another's account or authorizations.
+Pebble rejects no nonces here: certbot retries a badNonce only once, and with
+Pebble's default 5% rejection some 300 requests fail about every other run."""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+import harness  # noqa: E402
+
+NAMES = ["example.test", "*.example.test"] + ["host%02d.example.test" % i for i in range(1, 99)]
+TIME_FIELDS = {
+    "user": r"User time \(seconds\): ([\d.]+)",
+    "sys": r"System time \(seconds\): ([\d.]+)",
+    "rss_kib": r"Maximum resident set size \(kbytes\): (\d+)",
+}
+
+
+def dnsacme_command(env, work):
+    argv = env.dnsacme_argv("issue", "--dns", "rfc2136", "--agree-tos",
+                            "--out", os.path.join(work, "out"))
+    for name in NAMES:
+        argv += ["-d", name]
+    return argv, env.dnsacme_env()
+
+
+def certbot_command(env, work):
+    credentials = os.path.join(work, "rfc2136.ini")
+    fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("dns_rfc2136_server = %s\ndns_rfc2136_port = 53\n"
+                "dns_rfc2136_name = %s.\ndns_rfc2136_secret = %s\n"
+                "dns_rfc2136_algorithm = HMAC-SHA256\n"
+                % (env.primary, harness.TSIG_KEY, env.tsig_secret))
+    argv = ["certbot", "certonly", "--non-interactive", "--agree-tos",
+            "--register-unsafely-without-email", "--server", env.directory_url,
+            "--config-dir", os.path.join(work, "config"), "--work-dir", os.path.join(work, "work"),
+            "--logs-dir", os.path.join(work, "logs"), "--authenticator", "dns-rfc2136",
+            "--dns-rfc2136-credentials", credentials, "--dns-rfc2136-propagation-seconds", "0",
+            "--key-type", "ecdsa"]
+    for name in NAMES:
+        argv += ["-d", name]
+    return argv, dict(os.environ, REQUESTS_CA_BUNDLE=env.tls_ca)
+
+
+def measure(command):
+    """One run of a client on a fresh harness: a dict of what was measured."""
+    with harness.Env(nonce_reject=0) as env:
+        work = tempfile.mkdtemp(prefix="bench-", dir=env.tmp)
+        argv, child_env = command(env, work)
+        usage = os.path.join(work, "time.txt")
+        before = env.incoming_updates()
+        start = time.monotonic()
+        proc = subprocess.run(["/usr/bin/time", "-v", "-o", usage] + argv, env=child_env,
+                              capture_output=True, text=True, timeout=1800)
+        wall = time.monotonic() - start
+        if proc.returncode != 0:
+            raise SystemExit("issue100: %s failed (%d):\n%s" % (
+                argv[0], proc.returncode, proc.stderr.replace(env.tsig_secret, "***")[-3000:]))
+        with open(usage) as f:
+            text = f.read()
+        result = {key: float(re.search(pattern, text).group(1))
+                  for key, pattern in TIME_FIELDS.items()}
+        result["wall"] = wall
+        result["updates"] = env.incoming_updates() - before
+        result["left_behind"] = len(env.challenge_txt_records())
+        return result
+
+
+def median_run(command, runs):
+    results = [measure(command) for _ in range(runs)]
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description="100-name order: dnsacme vs certbot")
+    parser.add_argument("--runs", type=int, default=1, help="runs per client (median)")
+    args = parser.parse_args()
+
+    clients = []
+    if os.environ.get("DNSACME_BIN"):
+        clients.append(("dnsacme", dnsacme_command))
+    clients.append(("certbot", certbot_command))
+    rows = {name: median_run(command, args.runs) for name, command in clients}
+
+    print("%d names in one order, %d run(s) each, median; RFC 2136 to BIND, Pebble CA\n"
+          % (len(NAMES), args.runs))
+    print("%-8s %9s %8s %8s %8s %12s %8s %11s" % ("client", "wall s", "user s", "sys s",
+                                                   "CPU s", "peak RSS MiB", "UPDATEs",
+                                                   "TXT left"))
+    for name, r in rows.items():
+        print("%-8s %9.2f %8.2f %8.2f %8.2f %12.1f %8d %11d" % (
+            name, r["wall"], r["user"], r["sys"], r["user"] + r["sys"], r["rss_kib"] / 1024,
+            r["updates"], r["left_behind"]))
+    if "dnsacme" in rows:
+        d, c = rows["dnsacme"], rows["certbot"]
+
+        def ratio(a, b):
+            return "%.1fx" % (a / b) if b else "n/a"
+        print("\ncertbot / dnsacme: wall %s, CPU %s, peak RSS %s, UPDATE messages %s" % (
+            ratio(c["wall"], d["wall"]), ratio(c["user"] + c["sys"], d["user"] + d["sys"]),
+            ratio(c["rss_kib"], d["rss_kib"]), ratio(c["updates"], d["updates"])))
+    else:
+        print("\n(dnsacme not built: no comparison)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
