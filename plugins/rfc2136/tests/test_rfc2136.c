@@ -3,10 +3,17 @@
  * and Knot error replies, key files, algorithm spellings, names, and option
  * validation through the descriptor. No network.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -578,6 +585,114 @@ static void test_hostport(void)
 		      DNSACME_ERR_CONFIG);
 }
 
+/* A loopback server: a UDP socket and a TCP listener on one port. */
+struct fake_server {
+	int udp, tcp;
+	struct r2_server srv;
+};
+
+static int fake_server_open(struct fake_server *fs)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	struct r2_err err;
+	char text[32];
+
+	fs->udp = socket(AF_INET, SOCK_DGRAM, 0);
+	fs->tcp = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(fs->udp, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fs->udp, (struct sockaddr *)&a, &len) != 0 ||
+	    bind(fs->tcp, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fs->tcp, 1) != 0)
+		return -1;
+	snprintf(text, sizeof(text), "127.0.0.1:%u", ntohs(a.sin_port));
+	return r2_server_resolve(&fs->srv, text, &err) == DNSACME_OK ? 0 : -1;
+}
+
+static void fake_server_close(struct fake_server *fs)
+{
+	close(fs->udp);
+	close(fs->tcp);
+}
+
+/* The child's side: over UDP a stray reply (wrong ID), then the real one
+ * truncated; over TCP the full reply, a header with QR set. */
+static void serve_truncated_then_tcp(const struct fake_server *fs)
+{
+	unsigned char q[512], framed[2 + 512];
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof(from);
+	ssize_t n = recvfrom(fs->udp, q, sizeof(q), 0, (struct sockaddr *)&from, &from_len);
+	int c;
+
+	if (n < 12)
+		_exit(1);
+	q[2] |= 0x80;
+	q[0] ^= 0xff; /* stray: another ID */
+	sendto(fs->udp, q, 12, 0, (struct sockaddr *)&from, from_len);
+	q[0] ^= 0xff;
+	q[2] |= 0x02; /* TC */
+	sendto(fs->udp, q, 12, 0, (struct sockaddr *)&from, from_len);
+	q[2] &= (unsigned char)~0x02;
+	c = accept(fs->tcp, NULL, NULL);
+	if (c < 0 || recv(c, framed, (size_t)n + 2, MSG_WAITALL) != 2 + n)
+		_exit(1);
+	framed[0] = 0;
+	framed[1] = 12;
+	memcpy(framed + 2, q, 12);
+	send(c, framed, 14, 0);
+	close(c);
+	_exit(0);
+}
+
+static long long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void test_transport(void)
+{
+	struct fake_server fs;
+	struct r2_buf query = {0}, reply = {0};
+	struct r2_err err;
+	struct timespec start;
+	pid_t child;
+	int status = -1;
+
+	CHECK(fake_server_open(&fs) == 0);
+	CHECK(r2_query_build(&query, 0x4242, "example.com", R2_TYPE_SOA, &err) == DNSACME_OK);
+
+	/* TC over UDP: the same query again over TCP; the stray is ignored. */
+	child = fork();
+	if (child == 0)
+		serve_truncated_then_tcp(&fs);
+	CHECK(r2_exchange(&fs.srv, query.data, query.len, 5000, &reply, &err) == DNSACME_OK);
+	CHECK(reply.len == 12 && reply.data[0] == 0x42 && reply.data[1] == 0x42);
+	CHECK(reply.len == 12 && reply.data[2] == 0x80);
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	r2_buf_free(&reply);
+
+	/* Nobody answers: three UDP tries within the timeout. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	CHECK(r2_exchange(&fs.srv, query.data, query.len, 600, &reply, &err) ==
+	      DNSACME_ERR_TIMEOUT);
+	CHECK(elapsed_ms(&start) >= 550 && elapsed_ms(&start) < 2000);
+	CHECK(strstr(err.msg, "over UDP in 1 s (3 tries)") != NULL);
+	fake_server_close(&fs);
+
+	/* Nothing listening: refused at once, not a timeout. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	CHECK(r2_exchange(&fs.srv, query.data, query.len, 5000, &reply, &err) ==
+	      DNSACME_ERR_NETWORK);
+	CHECK(strstr(err.msg, "Connection refused") != NULL);
+	CHECK(elapsed_ms(&start) < 1000);
+	r2_buf_free(&reply);
+	r2_buf_free(&query);
+}
+
 static const struct dnsacme_option *find_option(const struct dnsacme_provider *p,
 						const char *key)
 {
@@ -723,6 +838,7 @@ int main(void)
 	test_names_and_txt();
 	test_parse_limits();
 	test_hostport();
+	test_transport();
 	test_descriptor();
 	return check_report();
 }
