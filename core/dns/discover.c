@@ -2,10 +2,12 @@
 #include "internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wire.h"
 
@@ -241,7 +243,7 @@ enum da_code da_dns_follow_cname(struct da_dns *dns, const char *fqdn, char **ta
 		if (found == 0) {
 			*target_out = chain[depth];
 			if (depth > 0)
-				da_logf(dns->log, DNSACME_LOG_INFO, "dns: %s is a CNAME for %s",
+				da_logf(dns->log, DNSACME_LOG_DEBUG, "dns: %s is a CNAME for %s",
 					chain[0], chain[depth]);
 			chain[depth] = NULL;
 			break;
@@ -382,9 +384,29 @@ static struct da_dns_host *host_find(struct da_dns *dns, const char *host)
 	return NULL;
 }
 
-/* Append the A or AAAA records of one answer to h, labelled "host (address)". */
-static enum da_code host_add_addrs(struct da_dns_host *h, const struct lookup *l,
-				   struct da_err *err)
+/*
+ * Can this machine send to the server at all? A UDP connect() asks the
+ * routing table without sending a packet. Without it, the AAAA addresses of
+ * every NS would be polled in vain until the timeout from a pod or VM that
+ * has no IPv6. Other failures are left for the polling to report.
+ */
+static bool routable(const struct da_dns_server *s)
+{
+	int fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int failed;
+
+	if (fd < 0)
+		return errno != EAFNOSUPPORT;
+	failed = connect(fd, (const struct sockaddr *)&s->addr, s->addr_len) != 0 &&
+		 (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == EADDRNOTAVAIL);
+	close(fd);
+	return !failed;
+}
+
+/* Append the routable A or AAAA records of one answer to h, labelled
+ * "host (address)". */
+static enum da_code host_add_addrs(struct da_dns *dns, struct da_dns_host *h,
+				   const struct lookup *l, struct da_err *err)
 {
 	struct da_dns_msg msg;
 	struct da_dns_rr rr;
@@ -422,6 +444,11 @@ static enum da_code host_add_addrs(struct da_dns_host *h, const struct lookup *l
 			memcpy(&sin6->sin6_addr, rr.rdata, 16);
 			s->addr_len = sizeof(*sin6);
 			inet_ntop(AF_INET6, rr.rdata, text, sizeof(text));
+		}
+		if (!routable(s)) {
+			da_logf(dns->log, DNSACME_LOG_INFO, "dns: no route to nameserver %s (%s); "
+				"not checking it", h->host, text);
+			continue;
 		}
 		if (asprintf(&s->label, "%s (%s)", h->host, text) < 0)
 			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
@@ -466,7 +493,7 @@ static enum da_code hosts_resolve(struct da_dns *dns, char **hosts, size_t n,
 			da_logf(dns->log, DNSACME_LOG_WARN, "dns: %s lookup of nameserver %s "
 				"failed: %s", type_name(l[i].type), l[i].name,
 				ares_strerror(l[i].status));
-		rc = host_add_addrs(&dns->hosts[first + i / 2], &l[i], err);
+		rc = host_add_addrs(dns, &dns->hosts[first + i / 2], &l[i], err);
 	}
 	lookups_free(l, nl);
 	free(l);
@@ -518,14 +545,15 @@ static enum da_code zone_build(struct da_dns *dns, const char *name, struct da_d
 
 		if (h->n_addrs == 0)
 			da_logf(dns->log, DNSACME_LOG_WARN, "dns: nameserver %s of %s has no "
-				"address; not checking it", hosts[i], name);
+				"reachable address; not checking it", hosts[i], name);
 		rc = zone_add(zone, h->addrs, h->n_addrs, err);
 	}
 	for (size_t i = 0; i < n_hosts; i++)
 		free(hosts[i]);
 	free(hosts);
 	if (rc == DA_OK && zone->n_servers == 0)
-		rc = da_err_set(err, DA_ERR_DNS, "no nameserver of zone %s has an address", name);
+		rc = da_err_set(err, DA_ERR_DNS, "no nameserver of zone %s has a reachable address",
+				name);
 	if (rc != DA_OK) {
 		zone_free(zone);
 		return rc;
