@@ -1,0 +1,330 @@
+/*
+ * The cleanup journal: {"version": 1, "entries": [{"plugin", "fqdn", "zone",
+ * "value"}, ...]} in <state_dir>/journal.json.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "internal.h"
+
+#define JOURNAL_FILE "journal.json"
+#define LOCK_FILE "journal.lock"
+#define JOURNAL_VERSION 1
+
+/* state_dir/name, or NULL when out of memory (free()). */
+static char *state_path(const char *state_dir, const char *name)
+{
+	struct da_buf path = {0};
+
+	if (da_buf_printf(&path, "%s/%s", state_dir, name) != 0) {
+		da_buf_free(&path);
+		return NULL;
+	}
+	return da_buf_take(&path);
+}
+
+/*
+ * flock(2) the journal; *fd_out is closed to release it. For a shared lock
+ * (reading) a missing state directory is no error: *fd_out is -1, nothing
+ * to read.
+ */
+static enum da_code lock_journal(const char *state_dir, int operation, int *fd_out,
+				 struct da_err *err)
+{
+	char *path = state_path(state_dir, LOCK_FILE);
+	int fd;
+
+	*fd_out = -1;
+	if (path == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && operation == LOCK_SH) {
+		free(path);
+		return DA_OK;
+	}
+	if (fd < 0 || flock(fd, operation) != 0) {
+		int rc = errno;
+
+		if (fd >= 0)
+			close(fd);
+		da_err_set(err, DA_ERR_IO, "cannot lock %s: %s", path, strerror(rc));
+		free(path);
+		return DA_ERR_IO;
+	}
+	free(path);
+	*fd_out = fd;
+	return DA_OK;
+}
+
+static int is_string_or_null(const json_t *v)
+{
+	return v == NULL || json_is_null(v) || json_is_string(v);
+}
+
+/* Parse and check the journal; an absent file is an empty journal.
+ * *root_out: json_decref(). Called with the lock held. */
+static enum da_code read_journal(const char *path, json_t **root_out, struct da_err *err)
+{
+	struct stat st;
+	char *text;
+	size_t len, i;
+	json_t *root, *entries, *entry;
+	json_error_t jerr;
+	enum da_code code;
+
+	*root_out = NULL;
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		root = json_pack("{s:i, s:[]}", "version", JOURNAL_VERSION, "entries");
+		if (root == NULL)
+			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+		*root_out = root;
+		return DA_OK;
+	}
+	code = da_store_read_file(path, &text, &len, err);
+	if (code != DA_OK)
+		return code;
+	root = json_loadb(text, len, 0, &jerr);
+	free(text);
+	if (root == NULL)
+		return da_err_set(err, DA_ERR_IO, "%s is corrupt: line %d: %s", path, jerr.line,
+				  jerr.text);
+	entries = json_object_get(root, "entries");
+	if (json_integer_value(json_object_get(root, "version")) != JOURNAL_VERSION ||
+	    !json_is_array(entries)) {
+		json_decref(root);
+		return da_err_set(err, DA_ERR_IO, "%s is not a version %d journal", path,
+				  JOURNAL_VERSION);
+	}
+	json_array_foreach(entries, i, entry) {
+		if (!json_is_string(json_object_get(entry, "plugin")) ||
+		    !json_is_string(json_object_get(entry, "fqdn")) ||
+		    !json_is_string(json_object_get(entry, "value")) ||
+		    !is_string_or_null(json_object_get(entry, "zone"))) {
+			json_decref(root);
+			return da_err_set(err, DA_ERR_IO, "%s is corrupt: entry %zu is incomplete",
+					  path, i);
+		}
+	}
+	*root_out = root;
+	return DA_OK;
+}
+
+static int same_record(json_t *entry, const char *plugin, const struct dnsacme_record *r)
+{
+	return strcmp(json_string_value(json_object_get(entry, "plugin")), plugin) == 0 &&
+	       strcmp(json_string_value(json_object_get(entry, "fqdn")), r->fqdn) == 0 &&
+	       strcmp(json_string_value(json_object_get(entry, "value")), r->value) == 0;
+}
+
+/* The index of the entry for plugin and r, or -1. */
+static long find_entry(json_t *entries, const char *plugin, const struct dnsacme_record *r)
+{
+	size_t i;
+	json_t *entry;
+
+	json_array_foreach(entries, i, entry)
+		if (same_record(entry, plugin, r))
+			return (long)i;
+	return -1;
+}
+
+/* Store root, or remove the file when it holds no entry. Lock held. */
+static enum da_code write_journal(const char *state_dir, const char *path, json_t *root,
+				  struct da_err *err)
+{
+	char *text;
+	enum da_code code;
+
+	if (json_array_size(json_object_get(root, "entries")) == 0) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			return da_err_set(err, DA_ERR_IO, "cannot remove %s: %s", path,
+					  strerror(errno));
+		/* Failing to make the removal durable only means a crash could
+		 * bring back entries whose cleanup is then repeated: harmless. */
+		da_store_fsync_dir(state_dir);
+		return DA_OK;
+	}
+	text = json_dumps(root, JSON_INDENT(2));
+	if (text == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	code = da_store_write_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return code;
+}
+
+/* How da_journal_add and da_journal_remove change the entries. */
+typedef enum da_code (*journal_edit)(json_t *entries, const char *plugin,
+				     const struct dnsacme_record *records, size_t n);
+
+static enum da_code add_records(json_t *entries, const char *plugin,
+				const struct dnsacme_record *records, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *entry;
+
+		if (find_entry(entries, plugin, &records[i]) >= 0)
+			continue;
+		entry = json_pack("{s:s, s:s, s:s?, s:s}", "plugin", plugin, "fqdn",
+				  records[i].fqdn, "zone", records[i].zone, "value",
+				  records[i].value);
+		if (entry == NULL || json_array_append_new(entries, entry) != 0)
+			return DA_ERR_NOMEM;
+	}
+	return DA_OK;
+}
+
+static enum da_code remove_records(json_t *entries, const char *plugin,
+				   const struct dnsacme_record *records, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		long at;
+
+		while ((at = find_entry(entries, plugin, &records[i])) >= 0)
+			json_array_remove(entries, (size_t)at);
+	}
+	return DA_OK;
+}
+
+static int records_valid(const char *plugin, const struct dnsacme_record *records, size_t n)
+{
+	if (plugin == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (records[i].fqdn == NULL || records[i].value == NULL)
+			return 0;
+	return 1;
+}
+
+static enum da_code edit_journal(const char *state_dir, const char *plugin,
+				 const struct dnsacme_record *records, size_t n,
+				 journal_edit edit, struct da_err *err)
+{
+	char *path;
+	json_t *root = NULL;
+	int lock = -1;
+	enum da_code code;
+
+	if (!records_valid(plugin, records, n))
+		return da_err_set(err, DA_ERR_USAGE, "journal: a record lacks its name or value");
+	code = da_store_mkdirs(state_dir, 0700, err);
+	if (code != DA_OK)
+		return code;
+	path = state_path(state_dir, JOURNAL_FILE);
+	if (path == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	code = lock_journal(state_dir, LOCK_EX, &lock, err);
+	if (code == DA_OK)
+		code = read_journal(path, &root, err);
+	if (code == DA_OK && edit(json_object_get(root, "entries"), plugin, records, n) != DA_OK)
+		code = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	if (code == DA_OK)
+		code = write_journal(state_dir, path, root, err);
+	json_decref(root);
+	if (lock >= 0)
+		close(lock);
+	free(path);
+	return code;
+}
+
+enum da_code da_journal_add(const char *state_dir, const char *plugin,
+			    const struct dnsacme_record *records, size_t n, struct da_err *err)
+{
+	return edit_journal(state_dir, plugin, records, n, add_records, err);
+}
+
+enum da_code da_journal_remove(const char *state_dir, const char *plugin,
+			       const struct dnsacme_record *records, size_t n,
+			       struct da_err *err)
+{
+	return edit_journal(state_dir, plugin, records, n, remove_records, err);
+}
+
+void da_journal_free(struct da_journal *journal)
+{
+	if (journal == NULL)
+		return;
+	for (size_t i = 0; i < journal->n; i++) {
+		free(journal->entries[i].plugin);
+		free(journal->entries[i].fqdn);
+		free(journal->entries[i].zone);
+		free(journal->entries[i].value);
+	}
+	free(journal->entries);
+	free(journal);
+}
+
+/* A copy of a string member, or NULL for null or absent; *failed on nomem. */
+static char *copy_member(json_t *entry, const char *key, int *failed)
+{
+	const char *value = json_string_value(json_object_get(entry, key));
+	char *copy;
+
+	if (value == NULL)
+		return NULL;
+	copy = strdup(value);
+	if (copy == NULL)
+		*failed = 1;
+	return copy;
+}
+
+static enum da_code to_journal(json_t *entries, struct da_journal **out, struct da_err *err)
+{
+	struct da_journal *journal = calloc(1, sizeof(*journal));
+	size_t n = json_array_size(entries), i;
+	json_t *entry;
+	int failed = journal == NULL;
+
+	if (!failed && n > 0) {
+		journal->entries = calloc(n, sizeof(*journal->entries));
+		failed = journal->entries == NULL;
+	}
+	json_array_foreach(entries, i, entry) {
+		struct da_journal_entry *e;
+
+		if (failed)
+			break;
+		e = &journal->entries[journal->n++];
+		e->plugin = copy_member(entry, "plugin", &failed);
+		e->fqdn = copy_member(entry, "fqdn", &failed);
+		e->zone = copy_member(entry, "zone", &failed);
+		e->value = copy_member(entry, "value", &failed);
+	}
+	if (failed) {
+		da_journal_free(journal);
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	*out = journal;
+	return DA_OK;
+}
+
+enum da_code da_journal_load(const char *state_dir, struct da_journal **out, struct da_err *err)
+{
+	char *path = state_path(state_dir, JOURNAL_FILE);
+	json_t *root = NULL;
+	int lock = -1;
+	enum da_code code;
+
+	*out = NULL;
+	if (path == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	code = lock_journal(state_dir, LOCK_SH, &lock, err);
+	if (code == DA_OK)
+		code = read_journal(path, &root, err);
+	if (code == DA_OK)
+		code = to_journal(json_object_get(root, "entries"), out, err);
+	json_decref(root);
+	if (lock >= 0)
+		close(lock);
+	free(path);
+	return code;
+}

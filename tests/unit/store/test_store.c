@@ -1,0 +1,366 @@
+/* core/store in a scratch directory under /tmp, removed at the end. */
+#include <dirent.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "store/store.h"
+
+static char scratch[] = "/tmp/dnsacme-store-XXXXXX";
+
+/* scratch/rel in a static buffer (one at a time). */
+static const char *at(const char *rel)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", scratch, rel);
+	return path;
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+/* The file's content, or "(unreadable)"; static buffer. */
+static const char *content(const char *path)
+{
+	static char text[256];
+	char *data;
+	size_t len;
+	struct da_err err;
+
+	if (da_store_read_file(path, &data, &len, &err) != DA_OK)
+		return "(unreadable)";
+	snprintf(text, sizeof(text), "%s", data);
+	free(data);
+	return text;
+}
+
+static void test_atomic_write(void)
+{
+	struct da_err err = {0};
+	char *data;
+	size_t len;
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s", at("files"));
+	CHECK(da_store_mkdirs(dir, 0700, &err) == DA_OK);
+	CHECK(da_store_write_atomic(at("files/key.pem"), "SECRET KEY\n", 11, 0600, &err) ==
+	      DA_OK);
+	CHECK(mode_of(at("files/key.pem")) == 0600);
+	CHECK(da_store_read_file(at("files/key.pem"), &data, &len, &err) == DA_OK);
+	CHECK(len == 11 && strcmp(data, "SECRET KEY\n") == 0);
+	free(data);
+
+	/* Replacing takes the new mode and content; no temporary stays. */
+	CHECK(da_store_write_atomic(at("files/key.pem"), "new", 3, 0644, &err) == DA_OK);
+	CHECK(mode_of(at("files/key.pem")) == 0644);
+	CHECK_STR(content(at("files/key.pem")), "new");
+	CHECK(da_store_write_atomic(at("files/empty"), "", 0, 0600, &err) == DA_OK);
+	CHECK(da_store_read_file(at("files/empty"), &data, &len, &err) == DA_OK);
+	CHECK(len == 0 && data != NULL && data[0] == '\0');
+	free(data);
+	CHECK(count_entries(dir) == 2);
+
+	/* A umask never narrows the mode asked for. */
+	{
+		mode_t old = umask(077);
+
+		CHECK(da_store_write_atomic(at("files/pub"), "x", 1, 0644, &err) == DA_OK);
+		umask(old);
+		CHECK(mode_of(at("files/pub")) == 0644);
+	}
+
+	CHECK(da_store_write_atomic(at("missing/x"), "x", 1, 0600, &err) == DA_ERR_IO);
+	CHECK(strstr(err.msg, "cannot write ") != NULL && strstr(err.msg, "missing/x") != NULL);
+	CHECK(da_store_read_file(at("files/nope"), &data, &len, &err) == DA_ERR_IO);
+	CHECK(data == NULL && strstr(err.msg, "files/nope") != NULL);
+	/* A directory stands where the file should go: the temp goes too. */
+	CHECK(da_store_mkdirs(at("files/adir"), 0700, &err) == DA_OK);
+	CHECK(da_store_write_atomic(at("files/adir"), "x", 1, 0600, &err) == DA_ERR_IO);
+	CHECK(count_entries(dir) == 4);
+}
+
+static void test_mkdirs(void)
+{
+	struct da_err err = {0};
+
+	CHECK(da_store_mkdirs(at("a/b/c/"), 0750, &err) == DA_OK);
+	CHECK(mode_of(at("a/b/c")) == 0750);
+	CHECK(da_store_mkdirs(at("a/b"), 0700, &err) == DA_OK); /* exists: fine */
+	CHECK(da_store_write_atomic(at("a/file"), "x", 1, 0600, &err) == DA_OK);
+	CHECK(da_store_mkdirs(at("a/file/sub"), 0700, &err) == DA_ERR_IO);
+	CHECK(strstr(err.msg, "Not a directory") != NULL);
+	CHECK(da_store_mkdirs("", 0700, &err) == DA_ERR_IO);
+}
+
+static void test_account_dir(void)
+{
+	static const struct {
+		const char *url, *want;
+	} cases[] = {
+		{"https://acme-v02.api.letsencrypt.org/directory",
+		 "accounts/acme-v02.api.letsencrypt.org/directory"},
+		{"https://localhost:14000/dir", "accounts/localhost_14000/dir"},
+		{"https://CA.Example/acme/v2/directory?x=1", "accounts/ca.example/acme_v2_directory"},
+		{"https://[::1]:8443/dir", "accounts/__1_8443/dir"},
+		{"http://user@ca.example", "accounts/ca.example/_"},
+		{"https://ca.example/../../etc", "accounts/ca.example/_._.._etc"},
+		{"https://../x", "accounts/_./x"},
+	};
+	struct da_err err = {0};
+	char state[512], want[1024], *dir;
+
+	snprintf(state, sizeof(state), "%s", at("state"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(want, sizeof(want), "%s/%s", state, cases[i].want);
+		CHECK(da_store_account_dir(state, cases[i].url, &dir, &err) == DA_OK);
+		CHECK_STR(dir, want);
+		CHECK(dir != NULL && mode_of(dir) == 0700);
+		free(dir);
+	}
+	CHECK(mode_of(state) == 0700);
+	CHECK(da_store_account_dir(state, "ftp://ca.example/dir", &dir, &err) == DA_ERR_CONFIG);
+	CHECK(dir == NULL);
+	CHECK(da_store_account_dir(state, "https:///dir", &dir, &err) == DA_ERR_CONFIG);
+	CHECK_STR(err.msg, "ACME directory URL https:///dir names no host");
+}
+
+static void cert_set(struct da_cert_files *f, const char *tag, char bufs[5][64])
+{
+	static const char *const names[] = {"cert", "chain", "fullchain", "key", "meta"};
+
+	for (int i = 0; i < 5; i++)
+		snprintf(bufs[i], 64, "%s-%s", names[i], tag);
+	f->cert_pem = bufs[0];
+	f->chain_pem = bufs[1];
+	f->fullchain_pem = bufs[2];
+	f->privkey_pem = bufs[3];
+	f->metadata_json = bufs[4];
+}
+
+/* The version directory ..data points at, or "" (static buffer). */
+static const char *data_target(const char *out)
+{
+	static char target[256];
+	char link[512];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/..data", out);
+	n = readlink(link, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	return target;
+}
+
+static void test_certificate(void)
+{
+	static const char *const files[] = {"cert.pem", "chain.pem", "fullchain.pem",
+					    "privkey.pem", "metadata.json"};
+	struct da_err err = {0};
+	struct da_cert_files f;
+	char bufs[5][64], out[512], first[256], path[1024], link[256];
+	struct stat st;
+
+	snprintf(out, sizeof(out), "%s", at("certs/www"));
+	/* Another tool's files are there first, and a crash's leftover. */
+	CHECK(da_store_mkdirs(out, 0755, &err) == DA_OK);
+	CHECK(da_store_write_atomic(at("certs/www/cert.pem"), "old", 3, 0644, &err) == DA_OK);
+	CHECK(da_store_mkdirs(at("certs/www/..2020_01_01_00_00_00.deadbeef"), 0755, &err) ==
+	      DA_OK);
+	CHECK(da_store_write_atomic(at("certs/www/other.txt"), "keep", 4, 0644, &err) == DA_OK);
+
+	cert_set(&f, "one", bufs);
+	CHECK(da_store_write_certificate(out, &f, &err) == DA_OK);
+	snprintf(first, sizeof(first), "%s", data_target(out));
+	CHECK(strncmp(first, "..", 2) == 0 && strchr(first, '/') == NULL);
+	for (size_t i = 0; i < 5; i++) {
+		char want[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", out, files[i]);
+		snprintf(want, sizeof(want), "..data/%s", files[i]);
+		CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		CHECK_STR(link, want);
+	}
+	CHECK_STR(content(at("certs/www/cert.pem")), "cert-one");
+	CHECK_STR(content(at("certs/www/privkey.pem")), "key-one");
+	CHECK(mode_of(at("certs/www/privkey.pem")) == 0600);
+	CHECK(mode_of(at("certs/www/fullchain.pem")) == 0644);
+	CHECK(access(at("certs/www/..2020_01_01_00_00_00.deadbeef"), F_OK) != 0);
+	/* 5 links, ..data, the version directory, other.txt. */
+	CHECK(count_entries(out) == 8);
+
+	cert_set(&f, "two", bufs);
+	CHECK(da_store_write_certificate(out, &f, &err) == DA_OK);
+	CHECK(strcmp(data_target(out), first) != 0);
+	snprintf(path, sizeof(path), "%s/%s", out, first);
+	CHECK(access(path, F_OK) != 0); /* the first version is gone */
+	CHECK_STR(content(at("certs/www/chain.pem")), "chain-two");
+	CHECK_STR(content(at("certs/www/metadata.json")), "meta-two");
+	CHECK(count_entries(out) == 8);
+	CHECK_STR(content(at("certs/www/other.txt")), "keep");
+
+	f.chain_pem = NULL;
+	CHECK(da_store_write_certificate(out, &f, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "certificate output: no chain.pem given");
+	CHECK(count_entries(out) == 8);
+}
+
+static int entry_is(const struct da_journal_entry *e, const char *plugin, const char *fqdn,
+		    const char *zone, const char *value)
+{
+	return strcmp(e->plugin, plugin) == 0 && strcmp(e->fqdn, fqdn) == 0 &&
+	       (zone == NULL ? e->zone == NULL : e->zone != NULL && strcmp(e->zone, zone) == 0) &&
+	       strcmp(e->value, value) == 0;
+}
+
+static void test_journal(void)
+{
+	const struct dnsacme_record a[] = {
+		{"_acme-challenge.example.com", "example.com", "wildcard-value", 0},
+		{"_acme-challenge.example.com", "example.com", "apex-value", 0},
+	};
+	const struct dnsacme_record b[] = {{"_acme-challenge.other.net", NULL, "b-value", 0}};
+	static const char incomplete[] = "{\"version\":1,\"entries\":[{\"plugin\":1}]}";
+	struct da_journal *j = NULL;
+	struct da_err err = {0};
+	char state[512], journal[600];
+
+	snprintf(state, sizeof(state), "%s", at("jstate/deeper"));
+	snprintf(journal, sizeof(journal), "%s/journal.json", state);
+
+	CHECK(da_journal_load(state, &j, &err) == DA_OK); /* no state dir yet */
+	CHECK(j != NULL && j->n == 0);
+	da_journal_free(j);
+
+	CHECK(da_journal_add(state, "rfc2136", a, 2, &err) == DA_OK);
+	CHECK(da_journal_add(state, "route53", b, 1, &err) == DA_OK);
+	CHECK(da_journal_add(state, "rfc2136", a, 1, &err) == DA_OK); /* already there */
+	CHECK(mode_of(journal) == 0600);
+	CHECK(mode_of(state) == 0700);
+	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(j != NULL && j->n == 3);
+	if (j != NULL && j->n == 3) {
+		CHECK(entry_is(&j->entries[0], "rfc2136", a[0].fqdn, "example.com",
+			       "wildcard-value"));
+		CHECK(entry_is(&j->entries[1], "rfc2136", a[1].fqdn, "example.com", "apex-value"));
+		CHECK(entry_is(&j->entries[2], "route53", b[0].fqdn, NULL, "b-value"));
+	}
+	da_journal_free(j);
+
+	/* The same record under another plugin is not that plugin's. */
+	CHECK(da_journal_remove(state, "route53", a, 1, &err) == DA_OK);
+	CHECK(da_journal_remove(state, "rfc2136", a + 1, 1, &err) == DA_OK);
+	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(j != NULL && j->n == 2);
+	if (j != NULL && j->n == 2) {
+		CHECK(entry_is(&j->entries[0], "rfc2136", a[0].fqdn, "example.com",
+			       "wildcard-value"));
+		CHECK(entry_is(&j->entries[1], "route53", b[0].fqdn, NULL, "b-value"));
+	}
+	da_journal_free(j);
+
+	CHECK(da_journal_remove(state, "route53", b, 1, &err) == DA_OK);
+	CHECK(da_journal_remove(state, "rfc2136", a, 2, &err) == DA_OK);
+	CHECK(access(journal, F_OK) != 0); /* empty: the file is gone */
+	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(j != NULL && j->n == 0);
+	da_journal_free(j);
+
+	/* A damaged journal is reported, not silently replaced. */
+	CHECK(da_store_write_atomic(journal, incomplete, strlen(incomplete), 0600, &err) == DA_OK);
+	CHECK(da_journal_load(state, &j, &err) == DA_ERR_IO);
+	CHECK(strstr(err.msg, "is corrupt: entry 0 is incomplete") != NULL);
+	CHECK(da_journal_add(state, "rfc2136", a, 1, &err) == DA_ERR_IO);
+	CHECK(da_store_write_atomic(journal, "{not json", 9, 0600, &err) == DA_OK);
+	CHECK(da_journal_load(state, &j, &err) == DA_ERR_IO);
+	CHECK(strstr(err.msg, "is corrupt: line 1") != NULL);
+}
+
+/* Processes adding at once lose nothing: the lock serialises them. */
+static void test_journal_concurrent(void)
+{
+	enum { WRITERS = 4, EACH = 10 };
+	char state[512];
+	struct da_journal *j = NULL;
+	struct da_err err = {0};
+	int ok = 1;
+
+	snprintf(state, sizeof(state), "%s", at("shared"));
+	for (int w = 0; w < WRITERS; w++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			for (int i = 0; i < EACH; i++) {
+				char value[32];
+				struct dnsacme_record r = {"_acme-challenge.example.com", NULL, value,
+							   0};
+
+				snprintf(value, sizeof(value), "writer%d-%d", w, i);
+				if (da_journal_add(state, "rfc2136", &r, 1, &err) != DA_OK)
+					_exit(1);
+			}
+			_exit(0);
+		}
+		CHECK(pid > 0);
+	}
+	for (int w = 0; w < WRITERS; w++) {
+		int status = 1;
+
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			ok = 0;
+	}
+	CHECK(ok);
+	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(j != NULL && j->n == WRITERS * EACH);
+	da_journal_free(j);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	umask(022);
+	if (mkdtemp(scratch) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_atomic_write();
+	test_mkdirs();
+	test_account_dir();
+	test_certificate();
+	test_journal();
+	test_journal_concurrent();
+	nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return check_report();
+}
