@@ -17,6 +17,9 @@
 #include <openssl/rand.h>
 
 #define KEYFILE_MAX 65536
+#define DEFAULT_ALGORITHM "hmac-sha256"
+#define DEFAULT_TTL "120"
+#define DEFAULT_TIMEOUT "10"
 
 static const struct dnsacme_option options[] = {
 	{"nameserver", {"RFC2136_NAMESERVER"}, DNSACME_OPT_REQUIRED, NULL,
@@ -25,14 +28,14 @@ static const struct dnsacme_option options[] = {
 	 "TSIG key name as in the server's config; unset: send unsigned updates"},
 	{"tsig_secret", {"RFC2136_TSIG_SECRET"}, DNSACME_OPT_SECRET, NULL,
 	 "TSIG secret, base64 (as tsig-keygen prints it)"},
-	{"tsig_algorithm", {"RFC2136_TSIG_ALGORITHM"}, 0, "hmac-sha256",
+	{"tsig_algorithm", {"RFC2136_TSIG_ALGORITHM"}, 0, DEFAULT_ALGORITHM,
 	 "TSIG algorithm: hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1 or hmac-md5"},
 	{"tsig_file", {"RFC2136_TSIG_FILE"}, 0, NULL,
 	 "tsig-keygen key file giving key name, algorithm and secret (instead of tsig_key/secret)"},
-	{"ttl", {"RFC2136_TTL"}, 0, "120", "TTL of the TXT records, seconds"},
+	{"ttl", {"RFC2136_TTL"}, 0, DEFAULT_TTL, "TTL of the TXT records, seconds"},
 	{"zone", {"RFC2136_ZONE"}, 0, NULL,
 	 "Zone to update for every record; unset: the core's hint, else an SOA walk at the server"},
-	{"timeout", {"RFC2136_DNS_TIMEOUT"}, 0, "10", "Seconds to wait for each DNS exchange"},
+	{"timeout", {"RFC2136_DNS_TIMEOUT"}, 0, DEFAULT_TIMEOUT, "Seconds to wait for each DNS exchange"},
 	{NULL, {NULL}, 0, NULL, NULL}};
 
 struct rfc2136 {
@@ -44,6 +47,14 @@ struct rfc2136 {
 	long timeout_ms;
 	char zone[R2_NAME_TEXT_MAX]; /* "" unless configured */
 };
+
+/* An option's value; an empty one (e.g. RFC2136_TSIG_KEY=) counts as unset. */
+static const char *option(const struct rfc2136 *p, const char *key, const char *fallback)
+{
+	const char *value = p->host->config_get(p->host, key);
+
+	return value != NULL && value[0] != '\0' ? value : fallback;
+}
 
 static enum dnsacme_status parse_uint(const char *key, const char *text, unsigned long min,
 				      unsigned long max, unsigned long *out, struct r2_err *err)
@@ -102,11 +113,9 @@ static enum dnsacme_status key_from_file(struct rfc2136 *p, const char *path,
 
 static enum dnsacme_status configure_key(struct rfc2136 *p, struct r2_err *err)
 {
-	const struct dnsacme_host *h = p->host;
-	const char *file = h->config_get(h, "tsig_file");
-	const char *name = h->config_get(h, "tsig_key");
-	const char *secret = h->config_get(h, "tsig_secret");
-	const char *algorithm = h->config_get(h, "tsig_algorithm");
+	const char *file = option(p, "tsig_file", NULL);
+	const char *name = option(p, "tsig_key", NULL);
+	const char *secret = option(p, "tsig_secret", NULL);
 	enum dnsacme_status st;
 
 	if (file != NULL) {
@@ -123,28 +132,27 @@ static enum dnsacme_status configure_key(struct rfc2136 *p, struct r2_err *err)
 	if (name == NULL)
 		return r2_fail(err, DNSACME_ERR_CONFIG,
 			       "tsig_secret is set without tsig_key (RFC2136_TSIG_KEY)");
-	st = r2_key_set(&p->key, name, algorithm ? algorithm : "hmac-sha256", secret, err);
+	st = r2_key_set(&p->key, name, option(p, "tsig_algorithm", DEFAULT_ALGORITHM), secret,
+			err);
 	p->is_signed = st == DNSACME_OK;
 	return st;
 }
 
 static enum dnsacme_status configure(struct rfc2136 *p, struct r2_err *err)
 {
-	const struct dnsacme_host *h = p->host;
-	const char *nameserver = h->config_get(h, "nameserver");
-	const char *ttl = h->config_get(h, "ttl"), *timeout = h->config_get(h, "timeout");
-	const char *zone = h->config_get(h, "zone");
+	const char *nameserver = option(p, "nameserver", NULL);
+	const char *zone = option(p, "zone", NULL);
 	unsigned long value;
 	enum dnsacme_status st;
 
-	if (nameserver == NULL || nameserver[0] == '\0')
+	if (nameserver == NULL)
 		return r2_fail(err, DNSACME_ERR_CONFIG,
 			       "nameserver is not set (RFC2136_NAMESERVER)");
-	st = parse_uint("ttl", ttl ? ttl : "120", 0, 2147483647, &value, err);
+	st = parse_uint("ttl", option(p, "ttl", DEFAULT_TTL), 0, 2147483647, &value, err);
 	if (st != DNSACME_OK)
 		return st;
 	p->ttl = (uint32_t)value;
-	st = parse_uint("timeout", timeout ? timeout : "10", 1, 3600, &value, err);
+	st = parse_uint("timeout", option(p, "timeout", DEFAULT_TIMEOUT), 1, 3600, &value, err);
 	if (st != DNSACME_OK)
 		return st;
 	p->timeout_ms = (long)value * 1000;

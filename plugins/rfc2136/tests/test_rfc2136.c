@@ -756,6 +756,11 @@ static void test_descriptor(void)
 		CHECK(try_open(p, &fh, c) == DNSACME_OK);
 	}
 	{
+		/* RFC2136_TSIG_KEY= (empty) counts as unset, as the secret does. */
+		const char *const c[] = {"nameserver", "127.0.0.1", "tsig_key", "", NULL};
+		CHECK(try_open(p, &fh, c) == DNSACME_OK);
+	}
+	{
 		const char *const c[] = {"nameserver", "127.0.0.1", "tsig_file", key_path, NULL};
 		CHECK(try_open(p, &fh, c) == DNSACME_OK);
 		CHECK_STR(fh.secret, SECRET); /* the file's secret is registered for redaction */
