@@ -1,0 +1,318 @@
+/* The client's transport: directory, nonces, signed POSTs and their retries. */
+#include "acme/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acme/parse.h"
+#include "crypto/crypto.h"
+
+/* Network errors, 5xx, 429 and 503: this many attempts in all. */
+#define MAX_ATTEMPTS 4
+/* badNonce answers retried in a row; Pebble rejects 5% of nonces. */
+#define MAX_BAD_NONCES 5
+/* A Retry-After longer than this is not waited for: the run fails now and
+ * reports the CA's message, rather than hanging a CronJob for hours. */
+#define MAX_RETRY_AFTER_MS (120L * 1000)
+
+#define BAD_NONCE "urn:ietf:params:acme:error:badNonce"
+
+enum da_code acme_sleep(const struct da_acme *client, long ms, struct da_err *err)
+{
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	/* Short slices, so a signal's flag is seen within 100 ms. */
+	for (;;) {
+		struct timespec slice = {0, 100 * 1000000L};
+		long left_ms;
+
+		if (client->stop != NULL && *client->stop)
+			return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
+		if (left_ms <= 0)
+			return DA_OK;
+		if (left_ms < 100)
+			slice.tv_nsec = left_ms * 1000000L;
+		nanosleep(&slice, NULL);
+	}
+}
+
+/* Is this outcome of one exchange worth another attempt? */
+static int transient(enum da_code rc, const struct dnsacme_http_response *resp)
+{
+	if (rc == DA_ERR_NETWORK || rc == DA_ERR_TIMEOUT)
+		return 1;
+	return rc == DA_OK && (resp->status >= 500 || resp->status == 429);
+}
+
+/*
+ * How long to wait before attempt number attempt + 1: the answer's
+ * Retry-After when it gave one, else 1 s, 2 s, 4 s ... plus up to 25%
+ * jitter, so many clients that failed together do not retry together.
+ * -1 when Retry-After asks for longer than we are willing to wait.
+ */
+static long retry_delay_ms(enum da_code rc, const struct dnsacme_http_response *resp,
+			   unsigned attempt)
+{
+	long base = 1000L << (attempt - 1);
+
+	if (rc == DA_OK) {
+		long after = da_http_retry_after_ms(resp, time(NULL));
+
+		if (after > MAX_RETRY_AFTER_MS)
+			return -1;
+		if (after >= 0)
+			return after;
+	}
+	return base + (long)arc4random_uniform((uint32_t)(base / 4 + 1));
+}
+
+/*
+ * Decide about one finished exchange: DA_OK to try again (after waiting),
+ * or the code to give up with (DA_OK's "give up" is returned as 1 through
+ * *final so the caller hands the answer over as it is).
+ */
+static enum da_code after_attempt(struct da_acme *client, const char *method, const char *url,
+				  enum da_code rc, struct dnsacme_http_response *resp,
+				  unsigned attempt, int *final, struct da_err *err)
+{
+	long delay;
+
+	*final = 1;
+	if (!transient(rc, resp) || attempt >= MAX_ATTEMPTS)
+		return rc;
+	delay = retry_delay_ms(rc, resp, attempt);
+	if (delay < 0)
+		return rc;
+	if (rc == DA_OK)
+		da_logf(client->log, DNSACME_LOG_INFO, "%s %s: HTTP %ld, retrying in %ld ms",
+			method, url, resp->status, delay);
+	else
+		da_logf(client->log, DNSACME_LOG_INFO, "%s; retrying in %ld ms",
+			err ? err->msg : url, delay);
+	da_http_response_free(resp);
+	*final = 0;
+	return acme_sleep(client, delay, err);
+}
+
+/* One unsigned request (GET, HEAD), retried like the POSTs are. */
+static enum da_code request(struct da_acme *client, const char *method, const char *url,
+			    struct dnsacme_http_response *resp, struct da_err *err)
+{
+	struct dnsacme_http_request req = {.method = method, .url = url};
+
+	for (unsigned attempt = 1;; attempt++) {
+		enum da_code rc = da_http_do(client->http, &req, resp, err);
+		int final;
+
+		rc = after_attempt(client, method, url, rc, resp, attempt, &final, err);
+		if (final || rc != DA_OK)
+			return rc;
+	}
+}
+
+/* Keep the answer's Replay-Nonce, if it carried one, for the next POST. */
+static enum da_code keep_nonce(struct da_acme *client, const struct dnsacme_http_response *resp,
+			       struct da_err *err)
+{
+	const char *nonce = da_http_header(resp, "replay-nonce");
+
+	if (nonce == NULL || nonce[0] == '\0')
+		return DA_OK;
+	free(client->nonce);
+	client->nonce = strdup(nonce);
+	if (client->nonce == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	return DA_OK;
+}
+
+static enum da_code fetch_nonce(struct da_acme *client, struct da_err *err)
+{
+	struct dnsacme_http_response resp;
+	enum da_code rc;
+
+	rc = request(client, "HEAD", client->dir.new_nonce, &resp, err);
+	if (rc != DA_OK)
+		return da_err_wrap(err, "fetching a nonce");
+	rc = keep_nonce(client, &resp, err);
+	if (rc == DA_OK && client->nonce == NULL)
+		rc = da_err_set(err, DA_ERR_PROTOCOL, "%s: HTTP %ld without a Replay-Nonce",
+				client->dir.new_nonce, resp.status);
+	da_http_response_free(&resp);
+	return rc;
+}
+
+/* Is this a badNonce error (RFC 8555 6.5)? */
+static int bad_nonce(const struct dnsacme_http_response *resp)
+{
+	json_t *problem;
+	const char *type;
+	int hit;
+
+	if (resp->status != 400 || resp->body == NULL)
+		return 0;
+	problem = json_loadb(resp->body, resp->body_len, 0, NULL);
+	type = da_acme_problem_type(problem);
+	hit = type != NULL && strcmp(type, BAD_NONCE) == 0;
+	json_decref(problem);
+	return hit;
+}
+
+enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
+		       const char *url, const char *payload, const char *accept,
+		       struct dnsacme_http_response *resp, struct da_err *err)
+{
+	struct dnsacme_http_header headers[] = {
+		{"Content-Type", "application/jose+json"},
+		{"Accept", accept},
+	};
+	struct dnsacme_http_request req = {
+		.method = "POST",
+		.url = url,
+		.headers = headers,
+		.n_headers = accept ? 2 : 1,
+	};
+	unsigned bad_nonces = 0;
+
+	for (unsigned attempt = 1;;) {
+		char *body = NULL;
+		enum da_code rc = DA_OK;
+		int final;
+
+		if (client->nonce == NULL)
+			rc = fetch_nonce(client, err);
+		if (rc == DA_OK)
+			rc = da_jws_sign(signer->key, signer->kid, client->nonce, url, payload, &body,
+					 err);
+		/* A nonce is good for one request, whatever becomes of it. */
+		free(client->nonce);
+		client->nonce = NULL;
+		if (rc != DA_OK)
+			return rc;
+		req.body = body;
+		req.body_len = strlen(body);
+		rc = da_http_do(client->http, &req, resp, err);
+		free(body);
+		if (rc == DA_OK) {
+			rc = keep_nonce(client, resp, err);
+			if (rc != DA_OK) {
+				da_http_response_free(resp);
+				return rc;
+			}
+			if (bad_nonce(resp) && ++bad_nonces <= MAX_BAD_NONCES) {
+				da_logf(client->log, DNSACME_LOG_DEBUG,
+					"POST %s: badNonce, retrying with a fresh nonce", url);
+				da_http_response_free(resp);
+				continue;
+			}
+		}
+		rc = after_attempt(client, "POST", url, rc, resp, attempt++, &final, err);
+		if (final || rc != DA_OK)
+			return rc;
+	}
+}
+
+enum da_code acme_post_account(struct da_acme *client, const char *url, const char *payload,
+			       struct dnsacme_http_response *resp, struct da_err *err)
+{
+	struct acme_signer signer = {client->key, client->kid};
+
+	if (client->kid == NULL)
+		return da_err_set(err, DA_ERR_USAGE, "no ACME account selected");
+	return acme_post(client, &signer, url, payload, NULL, resp, err);
+}
+
+enum da_code acme_check(const struct dnsacme_http_response *resp, const char *what,
+			json_t **problem, struct da_err *err)
+{
+	char text[DA_ERR_MSG_MAX];
+	json_t *doc;
+
+	if (problem != NULL)
+		*problem = NULL;
+	if (resp->status >= 200 && resp->status < 300)
+		return DA_OK;
+	doc = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+	if (da_acme_problem_type(doc) == NULL) {
+		json_decref(doc);
+		return da_err_set(err, DA_ERR_CA, "%s: HTTP %ld", what, resp->status);
+	}
+	da_acme_problem_format(doc, text, sizeof(text));
+	if (problem != NULL)
+		*problem = doc;
+	else
+		json_decref(doc);
+	return da_err_set(err, DA_ERR_CA, "%s: %s", what, text);
+}
+
+enum da_code acme_object(const struct dnsacme_http_response *resp, const char *url,
+			 const char *what, json_t **out, struct da_err *err)
+{
+	enum da_code rc = acme_check(resp, what, NULL, err);
+
+	if (rc != DA_OK)
+		return rc;
+	return da_acme_json_parse(resp->body, resp->body_len, url, out, err);
+}
+
+enum da_code da_acme_new(struct da_acme **out, const struct da_acme_config *cfg,
+			 struct da_err *err)
+{
+	struct dnsacme_http_response resp;
+	struct da_acme *client;
+	json_t *obj = NULL;
+	enum da_code rc;
+
+	client = calloc(1, sizeof(*client));
+	if (client == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	client->http = cfg->http;
+	client->log = cfg->log;
+	client->stop = cfg->stop;
+	client->directory_url = strdup(cfg->directory_url);
+	if (client->directory_url == NULL) {
+		free(client);
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	rc = request(client, "GET", client->directory_url, &resp, err);
+	if (rc == DA_OK) {
+		rc = acme_object(&resp, client->directory_url, "fetching the ACME directory", &obj,
+				 err);
+		da_http_response_free(&resp);
+	}
+	if (rc == DA_OK)
+		rc = da_acme_directory_parse(obj, client->directory_url, &client->dir, err);
+	json_decref(obj);
+	if (rc != DA_OK) {
+		da_acme_free(client);
+		return rc;
+	}
+	*out = client;
+	return DA_OK;
+}
+
+void da_acme_free(struct da_acme *client)
+{
+	if (client == NULL)
+		return;
+	da_acme_directory_clear(&client->dir);
+	free(client->directory_url);
+	free(client->nonce);
+	free(client->kid);
+	free(client->thumbprint);
+	free(client);
+}
+
+const struct da_acme_directory *da_acme_directory(const struct da_acme *client)
+{
+	return &client->dir;
+}

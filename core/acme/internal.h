@@ -1,0 +1,58 @@
+/* The client's state and its transport (client.c), shared with the resource
+ * calls (account.c, order.c). Internal to core/acme. */
+#ifndef DA_ACME_INTERNAL_H
+#define DA_ACME_INTERNAL_H
+
+#include <jansson.h>
+
+#include "acme/acme.h"
+
+struct da_acme {
+	char *directory_url;
+	struct da_http *http;
+	const struct da_log *log;
+	const volatile sig_atomic_t *stop;
+	struct da_acme_directory dir;
+	char *nonce;	  /* the last Replay-Nonce, used once */
+	EVP_PKEY *key;	  /* the account key (borrowed), from da_acme_account() */
+	char *kid;	  /* the account URL */
+	char *thumbprint; /* of key */
+};
+
+/* How a request is signed: key with kid, or with its jwk when kid is NULL. */
+struct acme_signer {
+	EVP_PKEY *key;
+	const char *kid;
+};
+
+/*
+ * POST a JWS of payload (JSON text; NULL for POST-as-GET) to url, retrying
+ * badNonce, network errors, 5xx and (within reason) 429 / 503 with
+ * Retry-After. DA_OK when an answer arrived that is not worth retrying, of
+ * any status: *resp holds it (da_http_response_free()). accept may be NULL.
+ */
+enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
+		       const char *url, const char *payload, const char *accept,
+		       struct dnsacme_http_response *resp, struct da_err *err);
+
+/* acme_post() signed with the account (da_acme_account() must have run). */
+enum da_code acme_post_account(struct da_acme *client, const char *url, const char *payload,
+			       struct dnsacme_http_response *resp, struct da_err *err);
+
+/*
+ * DA_OK for a 2xx answer; else DA_ERR_CA "<what>: <problem document>" (or
+ * the HTTP status when the body is no problem document). When problem is
+ * not NULL it receives the parsed body of an error answer (json_decref()),
+ * or NULL.
+ */
+enum da_code acme_check(const struct dnsacme_http_response *resp, const char *what,
+			json_t **problem, struct da_err *err);
+
+/* The JSON object of a 2xx answer (acme_check() then da_acme_json_parse()). */
+enum da_code acme_object(const struct dnsacme_http_response *resp, const char *url,
+			 const char *what, json_t **out, struct da_err *err);
+
+/* Sleep ms, waking early with DA_ERR_INTERRUPTED when *stop is set. */
+enum da_code acme_sleep(const struct da_acme *client, long ms, struct da_err *err);
+
+#endif
