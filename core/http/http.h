@@ -24,7 +24,8 @@ struct da_http_config {
 
 struct da_http; /* opaque: one reusable libcurl handle */
 
-/* Create a client; *out is freed with da_http_free(). cfg strings are copied. */
+/* Create a client; *out is freed with da_http_free(). cfg (NULL: all
+ * defaults) and its strings are copied; log (may be NULL) is borrowed. */
 enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 			 const struct da_log *log, struct da_err *err);
 void da_http_free(struct da_http *http);

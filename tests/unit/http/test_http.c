@@ -23,8 +23,10 @@ struct server {
 	/* What the last request looked like, and how many connections came. */
 	int accepted;
 	char method[16];
+	char target[256]; /* the request-target: a path, or a URL via a proxy */
 	char body[256];
 	char x_test[64];
+	char user_agent[64];
 };
 
 /* Listen on an ephemeral loopback port; returns the fd, sets *port. */
@@ -99,7 +101,7 @@ static void serve_connection(struct server *s, int fd)
 
 	while (wait_readable(s, fd)) {
 		ssize_t got = read(fd, req + have, sizeof(req) - 1 - have);
-		char *end, cl[32], path[256];
+		char *end, cl[32];
 		size_t head_len, body_len;
 
 		if (got <= 0)
@@ -113,10 +115,11 @@ static void serve_connection(struct server *s, int fd)
 		body_len = (size_t)atol(header_value(req, "\r\nContent-Length:", cl, sizeof(cl)));
 		if (have < head_len + body_len)
 			continue;
-		sscanf(req, "%15s %255s", s->method, path);
+		sscanf(req, "%15s %255s", s->method, s->target);
 		snprintf(s->body, sizeof(s->body), "%.*s", (int)body_len, req + head_len);
 		header_value(req, "\r\nX-Test: ", s->x_test, sizeof(s->x_test));
-		respond(fd, s, path);
+		header_value(req, "\r\nUser-Agent: ", s->user_agent, sizeof(s->user_agent));
+		respond(fd, s, s->target);
 		memmove(req, req + head_len + body_len, have - head_len - body_len);
 		have -= head_len + body_len;
 	}
@@ -297,6 +300,7 @@ static void test_exchange(void)
 		req.n_headers = 0;
 	}
 
+	CHECK_STR(s.user_agent, "dnsacme/" DNSACME_VERSION);
 	CHECK(s.accepted == 1); /* every exchange reused one connection */
 	da_http_free(http);
 	server_stop(&s);
@@ -310,6 +314,30 @@ static void test_exchange(void)
 	CHECK(logged != NULL && strstr(logged, "user:pw") == NULL);
 	CHECK(logged != NULL && strstr(logged, "BODYSECRET") == NULL);
 	free(logged);
+}
+
+/* The proxy and user agent settings reach the wire. */
+static void test_proxy(void)
+{
+	struct server s;
+	char proxy[64];
+	struct da_http_config cfg = {.proxy = proxy, .user_agent = "probe/1"};
+	struct da_http *http = NULL;
+	struct da_err err = {0};
+	struct dnsacme_http_response resp;
+	struct dnsacme_http_request req = {.method = "GET", .url = "http://ca.invalid/dir"};
+
+	server_start(&s);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", s.port);
+	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
+	proxy[0] = '\0'; /* the client holds its own copy */
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK(resp.status == 200);
+	CHECK_STR(s.target, "http://ca.invalid/dir");
+	CHECK_STR(s.user_agent, "probe/1");
+	da_http_response_free(&resp);
+	da_http_free(http);
+	server_stop(&s);
 }
 
 static void test_timeout(void)
@@ -359,9 +387,16 @@ static void test_refused(void)
 
 int main(void)
 {
+	static const char *const proxy_vars[] = {"http_proxy", "HTTPS_PROXY", "https_proxy",
+						 "ALL_PROXY", "all_proxy"};
+
+	/* The loopback servers must be reached directly, whatever CI sets. */
+	for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
+		unsetenv(proxy_vars[i]);
 	test_retry_after();
 	test_header_lookup();
 	test_exchange();
+	test_proxy();
 	test_timeout();
 	test_refused();
 	return check_report();
