@@ -12,10 +12,14 @@ An Env takes a slot N (an exclusive flock on /tmp/dnsacme-test-slot-N.lock, N in
                   change TXT records anywhere in them (update-policy zonesub TXT)
   127.53.N.2:53   BIND secondary of every zone (IXFR on NOTIFY, or only when told
                   to with secondary_lag=True)
-  127.53.N.3:53   BIND resolver (static-stub to the primary): Pebble's DNS server
-                  and dnsacme's --dns-resolvers, because an authoritative server
-                  answers a CNAME query with the CNAME alone and Pebble does not
-                  chase it
+  127.53.N.3:53   BIND resolver (static-stub to the primary): dnsacme's
+                  --dns-resolvers (CNAME following, zone discovery)
+  127.53.N.4:53   the same again for Pebble (-dnsserver): a resolver, because an
+                  authoritative server answers a CNAME query with the CNAME alone
+                  and Pebble does not chase it; a separate one, as a real CA's is,
+                  because BIND caches even with max-ncache-ttl 0 until the next
+                  second, and dnsacme's lookup of _acme-challenge.NAME before it
+                  publishes would hand Pebble a cached NXDOMAIN
   127.0.0.1:14000+N  Pebble ACME, 15000+N its management API, over TLS with a
                   throwaway CA generated for this run
 
@@ -206,6 +210,7 @@ class Env:
         self.primary = "127.53.%d.1" % n
         self.secondary = "127.53.%d.2" % n
         self.resolver = "127.53.%d.3" % n
+        self.ca_resolver = "127.53.%d.4" % n
         self.acme_port = 14000 + n
         self.mgmt_port = 15000 + n
         self.directory_url = "https://127.0.0.1:%d/dir" % self.acme_port
@@ -214,7 +219,7 @@ class Env:
         self.state_dir = os.path.join(self.tmp, "state")
         os.mkdir(self.state_dir, 0o700)
 
-        for addr in (self.primary, self.secondary, self.resolver):
+        for addr in (self.primary, self.secondary, self.resolver, self.ca_resolver):
             # replace, not add: a SIGKILLed predecessor in this slot may have
             # left the address behind.
             _run(["ip", "addr", "replace", addr + "/32", "dev", "lo"])
@@ -223,7 +228,8 @@ class Env:
         self._write_rndc_conf()
         self._start_named("primary", self._primary_conf())
         self._start_named("secondary", self._secondary_conf())
-        self._start_named("resolver", self._resolver_conf())
+        self._start_named("resolver", self._resolver_conf("resolver", self.resolver))
+        self._start_named("ca-resolver", self._resolver_conf("ca-resolver", self.ca_resolver))
         self._wait_for_zones(self.primary)
         self._wait_for_zones(self.secondary)
         self._start_pebble()
@@ -324,17 +330,17 @@ class Env:
                      % (zone, zone, self.primary))
         return conf
 
-    def _resolver_conf(self):
+    def _resolver_conf(self, role, addr):
         # Caching as little as BIND allows (0 keeps an answer until the next
         # second), so a record removed by one test is not served to the next.
-        _, conf = self._options("resolver", self.resolver, (
+        _, conf = self._options(role, addr, (
             "recursion yes;\n"
             "allow-recursion { any; };\n"
             "query-source address %s;\n"
             "max-cache-ttl 0;\n"
             "max-ncache-ttl 0;\n"
             "servfail-ttl 0;\n"
-            "prefetch 0;" % self.resolver))
+            "prefetch 0;" % addr))
         for zone in self.zones:
             conf += ('zone "%s" { type static-stub; server-addresses { %s; }; };\n'
                      % (zone, self.primary))
@@ -374,7 +380,7 @@ class Env:
         setattr(self, "_named_" + role, proc)
 
     def named_log(self, role):
-        """Path of the log of "primary", "secondary" or "resolver"."""
+        """Path of the log of "primary", "secondary", "resolver", "ca-resolver"."""
         return os.path.join(self.tmp, role, "named.log")
 
     def _wait_for_zones(self, server):
@@ -443,7 +449,7 @@ class Env:
 
     def _address(self, server):
         return {"primary": self.primary, "secondary": self.secondary,
-                "resolver": self.resolver}.get(server, server)
+                "resolver": self.resolver, "ca-resolver": self.ca_resolver}.get(server, server)
 
     def _query(self, name, rdtype, server, recursive, timeout=2.0):
         query = dns.message.make_query(name, rdtype)
@@ -456,10 +462,11 @@ class Env:
 
     def txt(self, name, server="primary"):
         """Sorted TXT values at name on server ("primary", "secondary",
-        "resolver" or an address). Authoritative servers are asked without
-        recursion; the resolver with it, and its answer follows CNAMEs."""
+        "resolver", "ca-resolver" or an address). Authoritative servers are
+        asked without recursion; resolvers with it, and follow CNAMEs."""
         addr = self._address(server)
-        reply = self._query(name, "TXT", addr, recursive=(addr == self.resolver))
+        reply = self._query(name, "TXT", addr,
+                            recursive=addr in (self.resolver, self.ca_resolver))
         values = []
         for rrset in reply.answer:
             if rrset.rdtype == dns.rdatatype.TXT:
@@ -553,7 +560,7 @@ class Env:
         if self._nonce_reject is not None:
             env["PEBBLE_WFE_NONCEREJECT"] = str(self._nonce_reject)
         proc, self.pebble_log = self._spawn(
-            ["pebble", "-config", path, "-dnsserver", self.resolver + ":53"],
+            ["pebble", "-config", path, "-dnsserver", self.ca_resolver + ":53"],
             os.path.join(d, "pebble.log"), env=env, timed=True)
         self._tls_context = ssl.create_default_context(cafile=self.tls_ca)
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -655,6 +662,7 @@ class Env:
             "DNS_PRIMARY": self.primary,
             "DNS_SECONDARY": self.secondary,
             "DNS_RESOLVER": self.resolver,
+            "DNS_CA_RESOLVER": self.ca_resolver,
             "DNSACME_STATE_DIR": self.state_dir,
             "RFC2136_NAMESERVER": self.primary,
             "RFC2136_TSIG_KEY": TSIG_KEY,
