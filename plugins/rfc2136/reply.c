@@ -13,7 +13,8 @@ static enum dnsacme_status tsig_error(const struct r2_request *req, const struct
 	switch (t->error) {
 	case R2_BADSIG:
 		return r2_fail(err, DNSACME_ERR_AUTH,
-			       "wrong TSIG secret or algorithm for key %s (server %s answered BADSIG)",
+			       "wrong TSIG secret or algorithm for key %s "
+			       "(server %s answered BADSIG)",
 			       key, req->server);
 	case R2_BADKEY:
 		return r2_fail(err, DNSACME_ERR_AUTH,
@@ -46,7 +47,8 @@ static enum dnsacme_status tsig_error(const struct r2_request *req, const struct
 			       req->server, key);
 	default:
 		return r2_fail(err, DNSACME_ERR_AUTH,
-			       "server %s rejected the TSIG of the update for zone %s (TSIG error %u)",
+			       "server %s rejected the TSIG of the update for zone %s "
+			       "(TSIG error %u)",
 			       req->server, req->zone, t->error);
 	}
 }

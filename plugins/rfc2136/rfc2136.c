@@ -29,13 +29,15 @@ static const struct dnsacme_option options[] = {
 	{"tsig_secret", {"RFC2136_TSIG_SECRET"}, DNSACME_OPT_SECRET, NULL,
 	 "TSIG secret, base64 (as tsig-keygen prints it)"},
 	{"tsig_algorithm", {"RFC2136_TSIG_ALGORITHM"}, 0, DEFAULT_ALGORITHM,
-	 "TSIG algorithm: hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1 or hmac-md5"},
+	 "TSIG algorithm: hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1 "
+	 "or hmac-md5"},
 	{"tsig_file", {"RFC2136_TSIG_FILE"}, 0, NULL,
 	 "tsig-keygen key file giving key name, algorithm and secret (instead of tsig_key/secret)"},
 	{"ttl", {"RFC2136_TTL"}, 0, DEFAULT_TTL, "TTL of the TXT records, seconds"},
 	{"zone", {"RFC2136_ZONE"}, 0, NULL,
 	 "Zone to update for every record; unset: the core's hint, else an SOA walk at the server"},
-	{"timeout", {"RFC2136_DNS_TIMEOUT"}, 0, DEFAULT_TIMEOUT, "Seconds to wait for each DNS exchange"},
+	{"timeout", {"RFC2136_DNS_TIMEOUT"}, 0, DEFAULT_TIMEOUT,
+	 "Seconds to wait for each DNS exchange"},
 	{NULL, {NULL}, 0, NULL, NULL}};
 
 struct rfc2136 {
@@ -120,8 +122,8 @@ static enum dnsacme_status configure_key(struct rfc2136 *p, struct r2_err *err)
 
 	if (file != NULL) {
 		if (name != NULL || secret != NULL)
-			return r2_fail(err, DNSACME_ERR_CONFIG,
-				       "set either tsig_file or tsig_key and tsig_secret, not both");
+			return r2_fail(err, DNSACME_ERR_CONFIG, "set either tsig_file or "
+				       "tsig_key and tsig_secret, not both");
 		return key_from_file(p, file, err);
 	}
 	if (name == NULL && secret == NULL)
@@ -192,11 +194,11 @@ static enum dnsacme_status rfc2136_open(const struct dnsacme_host *host, void **
 		return st;
 	}
 	if (p->is_signed)
-		host->log(host, DNSACME_LOG_DEBUG, "rfc2136: server %s, TSIG key %s (%s)",
+		host->log(host, DNSACME_LOG_DEBUG, "server %s, TSIG key %s (%s)",
 			  p->server.label, p->key.name, p->key.alg->name);
 	else
 		host->log(host, DNSACME_LOG_INFO,
-			  "rfc2136: no TSIG key set: updates to %s are sent unsigned",
+			  "no TSIG key set: updates to %s are sent unsigned",
 			  p->server.label);
 	*state = p;
 	return DNSACME_OK;
@@ -251,7 +253,7 @@ static enum dnsacme_status discover_zone(struct rfc2136 *p, const char *fqdn,
 			return r2_fail(err, st, "finding the zone of %s: %.400s", fqdn, why.msg);
 		if (found) {
 			snprintf(zone, R2_NAME_TEXT_MAX, "%s", name);
-			p->host->log(p->host, DNSACME_LOG_DEBUG, "rfc2136: %s is in zone %s", fqdn,
+			p->host->log(p->host, DNSACME_LOG_DEBUG, "%s is in zone %s", fqdn,
 				     zone);
 			return DNSACME_OK;
 		}
@@ -325,14 +327,14 @@ static enum dnsacme_status send_update(struct rfc2136 *p, const char *zone,
 	}
 	if (st == DNSACME_OK) {
 		p->host->log(p->host, DNSACME_LOG_DEBUG,
-			     "rfc2136: UPDATE zone %s: %s %zu TXT value(s), %zu bytes, to %s", zone,
+			     "UPDATE zone %s: %s %zu TXT value(s), %zu bytes, to %s", zone,
 			     op == R2_UPDATE_ADD ? "add" : "delete", n, msg.len, p->server.label);
 		st = r2_exchange(&p->server, msg.data, msg.len, p->timeout_ms, &reply, err);
 	}
 	if (st == DNSACME_OK)
 		st = r2_update_outcome(&req, reply.data, reply.len, (uint64_t)time(NULL), err);
 	if (st == DNSACME_OK)
-		p->host->log(p->host, DNSACME_LOG_INFO, "rfc2136: zone %s: %s %zu TXT value(s)",
+		p->host->log(p->host, DNSACME_LOG_INFO, "zone %s: %s %zu TXT value(s)",
 			     zone, op == R2_UPDATE_ADD ? "added" : "deleted", n);
 	r2_buf_free(&msg);
 	r2_buf_free(&reply);

@@ -138,7 +138,8 @@ static enum token next_token(struct lexer *lx)
 		lx->text[n] = '\0';
 		return TOK_STRING;
 	}
-	while (*lx->p != '\0' && !isspace((unsigned char)*lx->p) && strchr("{};\"", *lx->p) == NULL) {
+	while (*lx->p != '\0' && !isspace((unsigned char)*lx->p) &&
+	       strchr("{};\"", *lx->p) == NULL) {
 		if (n + 1 >= sizeof(lx->text))
 			return TOK_BAD;
 		lx->text[n++] = *lx->p++;
@@ -172,7 +173,8 @@ static enum dnsacme_status keyfile_parse(struct r2_keyfile *kf, struct lexer *lx
 	t = next_token(lx);
 	if (t != TOK_WORD || strcasecmp(lx->text, "key") != 0)
 		return r2_fail(err, DNSACME_ERR_CONFIG,
-			       "TSIG key file, line %u: expected 'key \"name\" { ... };'", lx->line);
+			       "TSIG key file, line %u: expected 'key \"name\" { ... };'",
+			       lx->line);
 	t = next_token(lx);
 	if ((t != TOK_WORD && t != TOK_STRING) || strlen(lx->text) >= sizeof(kf->name))
 		return r2_fail(err, DNSACME_ERR_CONFIG, "TSIG key file, line %u: bad key name",
@@ -369,7 +371,8 @@ enum dnsacme_status r2_tsig_verify(const struct r2_msg *reply, const struct r2_k
 	skew = now > t->time_signed ? now - t->time_signed : t->time_signed - now;
 	if (skew > t->fudge)
 		return r2_fail(err, DNSACME_ERR_PROTOCOL,
-			       "the reply was signed %llu s away from this host's clock (fudge %u s)",
+			       "the reply was signed %llu s away from this host's clock "
+			       "(fudge %u s)",
 			       (unsigned long long)skew, t->fudge);
 	return DNSACME_OK;
 }

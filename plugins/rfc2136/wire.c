@@ -216,7 +216,8 @@ enum dnsacme_status r2_update_build(struct r2_buf *out, uint16_t id, const char 
 				       owner, zone_name);
 		if (rdlen > 0xffff)
 			return r2_fail(err, DNSACME_ERR_CONFIG,
-				       "TXT value for %s is too long (%zu bytes)", owner, value_len);
+				       "TXT value for %s is too long (%zu bytes)", owner,
+				       value_len);
 
 		owner_len = strlen(owner);
 		if (compress && zone_name[0] != '\0') {

@@ -222,7 +222,8 @@ static void test_update_cycle(const struct dnsacme_provider *p, const char *dig_
 	CHECK(p->present(state, two, 3) == DNSACME_OK);
 	CHECK(fh.count == 1);
 	dig(dig_tool, "_acme-challenge.example.com", "TXT", out, sizeof(out));
-	CHECK(strstr(out, "\"value-one\"") && strstr(out, "\"value-two\"") && count_lines(out) == 2);
+	CHECK(strstr(out, "\"value-one\"") && strstr(out, "\"value-two\"") &&
+	      count_lines(out) == 2);
 	dig(dig_tool, "_acme-challenge.www.example.com", "TXT", out, sizeof(out));
 	CHECK_STR(out, "\"value-www\"\n");
 	CHECK(p->present(state, two, 2) == DNSACME_OK); /* already there: still success */

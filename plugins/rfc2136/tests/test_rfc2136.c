@@ -335,7 +335,8 @@ static void test_rcodes(void)
 		{R2_NOTAUTH, DNSACME_ERR_DENIED,
 		 "server ns:53 is not authoritative for zone example.com (NOTAUTH): check the zone "
 		 "name, that the server is its primary"},
-		{R2_NOTIMP, DNSACME_ERR_API, "server ns:53 does not implement dynamic updates (NOTIMP)"},
+		{R2_NOTIMP, DNSACME_ERR_API,
+		 "server ns:53 does not implement dynamic updates (NOTIMP)"},
 		{R2_YXRRSET, DNSACME_ERR_API,
 		 "server ns:53 answered RCODE 7 to the update for zone example.com"},
 		{R2_NOERROR, DNSACME_OK, NULL},
@@ -376,7 +377,8 @@ static void test_algorithms(void)
 		{"hmac-md5.sig-alg.reg.int.", "hmac-md5.sig-alg.reg.int"},
 		{"HMAC-MD5.SIG-ALG.REG.INT", "hmac-md5.sig-alg.reg.int"},
 	};
-	static const char *const bad[] = {"", ".", "sha256", "hmac-sha256..", "hmac-sha", "gss-tsig"};
+	static const char *const bad[] = {"",	      ".",	  "sha256",
+					  "hmac-sha256..", "hmac-sha", "gss-tsig"};
 	struct r2_key key;
 	struct r2_err err;
 
@@ -397,9 +399,9 @@ static void test_algorithms(void)
 	CHECK(r2_key_set(&key, "acme..update", "hmac-sha256", SECRET, &err) == DNSACME_ERR_CONFIG);
 	CHECK(r2_key_set(&key, "", "hmac-sha256", SECRET, &err) == DNSACME_ERR_CONFIG);
 	/* Bad base64, missing padding, whitespace, empty: refused, never echoed. */
-	static const char *const bad_secrets[] = {"not base64!!", "AJdDlD27LaSLlX0SbhHNXatU=x",
-						  "AJdD lD27", "AJdDlD27LaSLlX0SbhHNXatUjZTt31yOHul6ZoB9ZFI",
-						  ""};
+	static const char *const bad_secrets[] = {
+		"not base64!!", "AJdDlD27LaSLlX0SbhHNXatU=x", "AJdD lD27",
+		"AJdDlD27LaSLlX0SbhHNXatUjZTt31yOHul6ZoB9ZFI", ""};
 	for (size_t i = 0; i < sizeof(bad_secrets) / sizeof(bad_secrets[0]); i++) {
 		CHECK(r2_key_set(&key, "k", "hmac-sha256", bad_secrets[i], &err) ==
 		      DNSACME_ERR_CONFIG);
@@ -428,7 +430,8 @@ static void test_keyfiles(void)
 		 "line 3: bad secret clause"},
 		{"key \"k\" { algorithm hmac-sha256; secret \"" SECRET "\"; owner x; };",
 		 "line 1: expected algorithm, secret or '}'"},
-		{"key \"k\" { algorithm hmac-sha256 secret \"x\"; };", "line 1: bad algorithm clause"},
+		{"key \"k\" { algorithm hmac-sha256 secret \"x\"; };",
+		 "line 1: bad algorithm clause"},
 		{"options { };", "line 1: expected 'key \"name\" { ... };'"},
 	};
 	struct r2_keyfile kf;
@@ -828,7 +831,8 @@ static void test_descriptor(void)
 		fake_host_init(&fh, c);
 		CHECK(p->open(&fh.host, &state) == DNSACME_OK);
 		CHECK(state != NULL && p->present(state, &rec, 1) == DNSACME_ERR_CONFIG);
-		CHECK_STR(fh.error, "record _acme-challenge.example.org is not in zone example.com");
+		CHECK_STR(fh.error,
+			  "record _acme-challenge.example.org is not in zone example.com");
 		p->close(state);
 	}
 }
