@@ -73,9 +73,8 @@ enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 		cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	http->ca_bundle = dup_or_null(cfg->ca_bundle, &failed);
 	http->proxy = dup_or_null(cfg->proxy, &failed);
-	http->user_agent = dup_or_null(cfg->user_agent ? cfg->user_agent
-						       : "dnsacme/" DNSACME_VERSION,
-				       &failed);
+	http->user_agent = dup_or_null(
+		cfg->user_agent ? cfg->user_agent : "dnsacme/" DNSACME_VERSION, &failed);
 	http->curl = curl_easy_init();
 	if (failed || http->curl == NULL) {
 		da_http_free(http);
@@ -213,8 +212,8 @@ static int has_line_break(const char *s)
 
 /* The request's header list, with "Expect:" to skip the 100-continue round
  * trip libcurl would otherwise add to larger bodies. */
-static enum da_code build_headers(const struct dnsacme_http_request *req,
-				  struct curl_slist **out, struct da_err *err)
+static enum da_code build_headers(const struct dnsacme_http_request *req, struct curl_slist **out,
+				  struct da_err *err)
 {
 	struct curl_slist *list = NULL, *next;
 	enum da_code code = DA_OK;
@@ -273,10 +272,10 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 	CURLcode rc = CURLE_OK;
 
 	curl_easy_reset(c);
-#define SET(opt, val)                                          \
-	do {                                                   \
-		if (rc == CURLE_OK)                            \
-			rc = curl_easy_setopt(c, opt, val);    \
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(c, opt, val);                                        \
 	} while (0)
 	SET(CURLOPT_URL, req->url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");

@@ -15,11 +15,11 @@
 #include "dnsacme/plugin.h" /* struct dnsacme_http_request / _response */
 
 struct da_http_config {
-	const char *ca_bundle;	/* PEM file of trusted CAs; NULL: system store */
-	const char *proxy;	/* NULL: libcurl's environment (HTTPS_PROXY, ...) */
-	long timeout_ms;	/* whole exchange; 0: 30 s */
+	const char *ca_bundle;	 /* PEM file of trusted CAs; NULL: system store */
+	const char *proxy;	 /* NULL: libcurl's environment (HTTPS_PROXY, ...) */
+	long timeout_ms;	 /* whole exchange; 0: 30 s */
 	long connect_timeout_ms; /* 0: 10 s */
-	const char *user_agent; /* NULL: "dnsacme/<version>" */
+	const char *user_agent;	 /* NULL: "dnsacme/<version>" */
 };
 
 struct da_http; /* opaque: one reusable libcurl handle */

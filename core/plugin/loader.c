@@ -110,8 +110,7 @@ static char *plugin_name_of(const char *file, int *nomem)
 	return name;
 }
 
-enum da_code da_plugin_list(const char *dir, char ***names_out, size_t *n_out,
-			    struct da_err *err)
+enum da_code da_plugin_list(const char *dir, char ***names_out, size_t *n_out, struct da_err *err)
 {
 	DIR *d = opendir(dir);
 	struct dirent *entry;
@@ -164,7 +163,8 @@ static enum da_code unknown_plugin(const char *dir, const char *name, struct da_
 	for (size_t i = 0; i < n; i++)
 		da_buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
 	if (n == 0)
-		da_err_set(err, DA_ERR_CONFIG, "unknown DNS plugin '%s' (%s holds none)", name, dir);
+		da_err_set(err, DA_ERR_CONFIG, "unknown DNS plugin '%s' (%s holds none)", name,
+			   dir);
 	else
 		da_err_set(err, DA_ERR_CONFIG, "unknown DNS plugin '%s' (available: %s)", name,
 			   list.data ? list.data : "?");
@@ -283,8 +283,8 @@ static long option_index(const struct da_plugin *p, const char *key)
 }
 
 /* A value file's content less one trailing newline, as an allocation. */
-static enum da_code read_value_file(const struct da_plugin *p, const char *what,
-				    const char *path, char **out, struct da_err *err)
+static enum da_code read_value_file(const struct da_plugin *p, const char *what, const char *path,
+				    char **out, struct da_err *err)
 {
 	FILE *f = fopen(path, "re");
 	struct da_buf content = {0};
@@ -294,8 +294,10 @@ static enum da_code read_value_file(const struct da_plugin *p, const char *what,
 
 	*out = NULL;
 	if (f == NULL)
-		return da_err_set(err, DA_ERR_CONFIG, "%s: cannot read %s file %s: %s", p->name,
-				  what, path, strerror(errno));
+		return da_err_set(err, DA_ERR_CONFIG, "%s: %s: cannot read %s: %s", p->name, what,
+				  path, strerror(errno));
+	/* Unbuffered: no copy of a secret stays in a stdio buffer. */
+	setvbuf(f, NULL, _IONBF, 0);
 	while (!failed && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		failed = content.len + got > MAX_VALUE_FILE ||
 			 da_buf_append(&content, chunk, got) != 0;
@@ -306,8 +308,9 @@ static enum da_code read_value_file(const struct da_plugin *p, const char *what,
 		if (content.data != NULL)
 			explicit_bzero(content.data, content.len);
 		da_buf_free(&content);
-		return da_err_set(err, DA_ERR_CONFIG, "%s: cannot read %s file %s (error or over %d bytes)",
-				  p->name, what, path, MAX_VALUE_FILE);
+		return da_err_set(err, DA_ERR_CONFIG,
+				  "%s: %s: cannot read %s (error or over %d bytes)", p->name, what,
+				  path, MAX_VALUE_FILE);
 	}
 	if (content.len > 0 && content.data[content.len - 1] == '\n')
 		content.data[--content.len] = '\0';
@@ -344,7 +347,8 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 			snprintf(stem, sizeof(stem), "%.*s", (int)(key_len - 5), key);
 			i = option_index(p, stem);
 			if (i >= 0) {
-				code = read_value_file(p, key, settings[s].value ? settings[s].value : "",
+				code = read_value_file(p, key,
+						       settings[s].value ? settings[s].value : "",
 						       &value, err);
 				if (code != DA_OK)
 					break;
@@ -354,7 +358,8 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 			}
 		}
 		if (i < 0) {
-			code = da_err_set(err, DA_ERR_CONFIG, "%s has no option '%s'", p->name, key);
+			code = da_err_set(err, DA_ERR_CONFIG, "%s has no option '%s'", p->name,
+					  key);
 			break;
 		}
 		value = strdup(settings[s].value ? settings[s].value : "");
@@ -390,7 +395,8 @@ static enum da_code resolve_unset(struct da_plugin *p, size_t i, const char **so
 		if (v != NULL && v[0] != '\0') {
 			*source = opt->env[e];
 			p->values[i] = strdup(v);
-			return p->values[i] ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
+			return p->values[i] ? DA_OK
+					    : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 		}
 	}
 	for (size_t e = 0; e < n_env && opt->env[e] != NULL; e++) {
@@ -461,8 +467,8 @@ static enum da_code resolve_options(struct da_plugin *p, const struct da_plugin_
 		if (p->values[i] == NULL && (opt->flags & DNSACME_OPT_REQUIRED))
 			code = required_missing(p, opt, err);
 		else if (p->values[i] != NULL)
-			da_logf(p->log, DNSACME_LOG_DEBUG, "%s: option %s from %s", p->name, opt->key,
-				source[i]);
+			da_logf(p->log, DNSACME_LOG_DEBUG, "%s: option %s from %s", p->name,
+				opt->key, source[i]);
 	}
 	free(source);
 	return code;
@@ -475,13 +481,12 @@ static struct da_plugin *plugin_of(const struct dnsacme_host *host)
 	return host->core;
 }
 
-static void host_log(const struct dnsacme_host *host, enum dnsacme_log_level level,
-		     const char *fmt, ...) DNSACME_PRINTF(3, 4);
-static void host_error(const struct dnsacme_host *host, const char *fmt, ...)
-	DNSACME_PRINTF(2, 3);
+static void host_log(const struct dnsacme_host *host, enum dnsacme_log_level level, const char *fmt,
+		     ...) DNSACME_PRINTF(3, 4);
+static void host_error(const struct dnsacme_host *host, const char *fmt, ...) DNSACME_PRINTF(2, 3);
 
-static void host_log(const struct dnsacme_host *host, enum dnsacme_log_level level,
-		     const char *fmt, ...)
+static void host_log(const struct dnsacme_host *host, enum dnsacme_log_level level, const char *fmt,
+		     ...)
 {
 	struct da_plugin *p = plugin_of(host);
 	char line[2048];
@@ -668,14 +673,14 @@ static enum da_code call_batch(struct da_plugin *p, batch_fn fn, const char *cal
 	return status == DNSACME_OK ? DA_OK : provider_failed(p, call, status, err);
 }
 
-enum da_code da_plugin_present(struct da_plugin *p, const struct dnsacme_record *records,
-			       size_t n, struct da_err *err)
+enum da_code da_plugin_present(struct da_plugin *p, const struct dnsacme_record *records, size_t n,
+			       struct da_err *err)
 {
 	return call_batch(p, p->provider->present, "present", records, n, err);
 }
 
-enum da_code da_plugin_cleanup(struct da_plugin *p, const struct dnsacme_record *records,
-			       size_t n, struct da_err *err)
+enum da_code da_plugin_cleanup(struct da_plugin *p, const struct dnsacme_record *records, size_t n,
+			       struct da_err *err)
 {
 	return call_batch(p, p->provider->cleanup, "cleanup", records, n, err);
 }

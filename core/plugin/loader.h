@@ -39,8 +39,7 @@ int da_plugin_name_valid(const char *name);
  * sorted. *names_out (possibly NULL when *n_out is 0) is freed with
  * da_plugin_names_free(). DA_ERR_IO when dir cannot be read.
  */
-enum da_code da_plugin_list(const char *dir, char ***names_out, size_t *n_out,
-			    struct da_err *err);
+enum da_code da_plugin_list(const char *dir, char ***names_out, size_t *n_out, struct da_err *err);
 void da_plugin_names_free(char **names, size_t n);
 
 /*
@@ -74,10 +73,10 @@ enum da_code da_plugin_open(struct da_plugin *p, const struct da_plugin_setting 
 
 /* The provider's calls, after a successful da_plugin_open(); errors as there.
  * da_plugin_wait() succeeds at once when the provider has no wait(). */
-enum da_code da_plugin_present(struct da_plugin *p, const struct dnsacme_record *records,
-			       size_t n, struct da_err *err);
-enum da_code da_plugin_cleanup(struct da_plugin *p, const struct dnsacme_record *records,
-			       size_t n, struct da_err *err);
+enum da_code da_plugin_present(struct da_plugin *p, const struct dnsacme_record *records, size_t n,
+			       struct da_err *err);
+enum da_code da_plugin_cleanup(struct da_plugin *p, const struct dnsacme_record *records, size_t n,
+			       struct da_err *err);
 enum da_code da_plugin_wait(struct da_plugin *p, struct da_err *err);
 
 /* Close the provider state if open, unload the library, free p (may be NULL). */

@@ -25,8 +25,8 @@ static int append_component(struct da_buf *b, const char *text, size_t len, int 
 	return 0;
 }
 
-enum da_code da_store_account_dir(const char *state_dir, const char *directory_url,
-				  char **dir_out, struct da_err *err)
+enum da_code da_store_account_dir(const char *state_dir, const char *directory_url, char **dir_out,
+				  struct da_err *err)
 {
 	const char *authority, *host, *path;
 	size_t authority_len, host_len, path_len;

@@ -118,8 +118,8 @@ enum da_code da_store_write_atomic(const char *path, const void *data, size_t le
 	da_buf_free(&temp);
 	free(dir);
 	if (rc != 0)
-		return da_err_set(err, rc == ENOMEM ? DA_ERR_NOMEM : DA_ERR_IO, "cannot write %s: %s",
-				  path, strerror(rc));
+		return da_err_set(err, rc == ENOMEM ? DA_ERR_NOMEM : DA_ERR_IO,
+				  "cannot write %s: %s", path, strerror(rc));
 	return DA_OK;
 }
 
@@ -161,8 +161,8 @@ enum da_code da_store_read_file(const char *path, char **data, size_t *len, stru
 			explicit_bzero(content.data, content.len);
 		da_buf_free(&content);
 		*len = 0;
-		return da_err_set(err, rc == ENOMEM ? DA_ERR_NOMEM : DA_ERR_IO, "cannot read %s: %s",
-				  path, strerror(rc));
+		return da_err_set(err, rc == ENOMEM ? DA_ERR_NOMEM : DA_ERR_IO,
+				  "cannot read %s: %s", path, strerror(rc));
 	}
 	return DA_OK;
 }

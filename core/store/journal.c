@@ -206,8 +206,8 @@ static int records_valid(const char *plugin, const struct dnsacme_record *record
 }
 
 static enum da_code edit_journal(const char *state_dir, const char *plugin,
-				 const struct dnsacme_record *records, size_t n,
-				 journal_edit edit, struct da_err *err)
+				 const struct dnsacme_record *records, size_t n, journal_edit edit,
+				 struct da_err *err)
 {
 	char *path;
 	json_t *root = NULL;
@@ -243,8 +243,7 @@ enum da_code da_journal_add(const char *state_dir, const char *plugin,
 }
 
 enum da_code da_journal_remove(const char *state_dir, const char *plugin,
-			       const struct dnsacme_record *records, size_t n,
-			       struct da_err *err)
+			       const struct dnsacme_record *records, size_t n, struct da_err *err)
 {
 	return edit_journal(state_dir, plugin, records, n, remove_records, err);
 }

@@ -41,8 +41,8 @@ enum da_code da_store_mkdirs(const char *path, mode_t mode, struct da_err *err);
  * never name a place outside. The query is ignored. *dir_out: free().
  * DA_ERR_CONFIG for a URL that is not http(s)://host/...
  */
-enum da_code da_store_account_dir(const char *state_dir, const char *directory_url,
-				  char **dir_out, struct da_err *err);
+enum da_code da_store_account_dir(const char *state_dir, const char *directory_url, char **dir_out,
+				  struct da_err *err);
 
 /* The PEM texts (NUL-terminated) and metadata of one certificate. */
 struct da_cert_files {
@@ -97,7 +97,6 @@ void da_journal_free(struct da_journal *journal);
 /* Forget these records of plugin (matched by fqdn and value) after a
  * successful cleanup; the file is removed when nothing is left. */
 enum da_code da_journal_remove(const char *state_dir, const char *plugin,
-			       const struct dnsacme_record *records, size_t n,
-			       struct da_err *err);
+			       const struct dnsacme_record *records, size_t n, struct da_err *err);
 
 #endif

@@ -37,8 +37,8 @@ static int listen_loopback(unsigned short *port)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    listen(fd, 8) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
 		perror("listen_loopback");
 		exit(2);
 	}
@@ -176,7 +176,7 @@ static void test_retry_after(void)
 	h.value = "Sun, 06 Nov 1994 08:49:37 GMT";
 	CHECK(da_http_retry_after_ms(&r, date - 30) == 30000);
 	CHECK(da_http_retry_after_ms(&r, date + 30) == 0); /* in the past: now */
-	h.value = "Sunday, 06-Nov-94 08:49:37 GMT";	    /* obsolete RFC 850 form */
+	h.value = "Sunday, 06-Nov-94 08:49:37 GMT";	   /* obsolete RFC 850 form */
 	CHECK(da_http_retry_after_ms(&r, date - 5) == 5000);
 	h.value = "99999999999999999999999";
 	CHECK(da_http_retry_after_ms(&r, 0) > 0);
@@ -192,9 +192,9 @@ static void test_retry_after(void)
 
 static void test_header_lookup(void)
 {
-	struct dnsacme_http_header h[] = {
-		{"link", "<a>;rel=\"up\""}, {"content-type", "application/json"},
-		{"link", "<b>;rel=\"alternate\""}};
+	struct dnsacme_http_header h[] = {{"link", "<a>;rel=\"up\""},
+					  {"content-type", "application/json"},
+					  {"link", "<b>;rel=\"alternate\""}};
 	struct dnsacme_http_response r = hdr_response(h, 3);
 	const char **links;
 	size_t n = 99;
@@ -235,8 +235,7 @@ static void test_exchange(void)
 	da_log_init(&log, DNSACME_LOG_DEBUG, logf);
 	CHECK(da_http_new(&http, NULL, &log, &err) == DA_OK);
 
-	snprintf(url, sizeof(url), "http://user:pw@127.0.0.1:%u/hello?token=QUERYSECRET",
-		 s.port);
+	snprintf(url, sizeof(url), "http://user:pw@127.0.0.1:%u/hello?token=QUERYSECRET", s.port);
 	req.url = url;
 	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
 	CHECK(resp.status == 201);

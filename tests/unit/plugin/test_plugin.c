@@ -21,10 +21,10 @@ static const struct testplug_seen *seen;
 
 static void clear_env(void)
 {
-	static const char *const vars[] = {"TESTPLUG_ENDPOINT", "TESTPLUG_URL",
-					   "TESTPLUG_ENDPOINT_FILE", "TESTPLUG_URL_FILE",
-					   "TESTPLUG_TOKEN", "TESTPLUG_TOKEN_FILE",
-					   "TESTPLUG_TTL"};
+	static const char *const vars[] = {
+		"TESTPLUG_ENDPOINT", "TESTPLUG_URL",   "TESTPLUG_ENDPOINT_FILE",
+		"TESTPLUG_URL_FILE", "TESTPLUG_TOKEN", "TESTPLUG_TOKEN_FILE",
+		"TESTPLUG_TTL"};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
@@ -170,7 +170,7 @@ static void test_lookup_order(void)
 	CHECK_STR(endpoint_with(NULL, 0), "from-file");
 	setenv("TESTPLUG_ENDPOINT_FILE", "plugin/missing.txt", 1);
 	CHECK(strstr(endpoint_with(NULL, 0),
-		     "error: testplug: cannot read TESTPLUG_ENDPOINT_FILE file plugin/missing.txt") !=
+		     "error: testplug: TESTPLUG_ENDPOINT_FILE: cannot read plugin/missing.txt: ") !=
 	      NULL);
 	unsetenv("TESTPLUG_ENDPOINT_FILE");
 	setenv("TESTPLUG_URL_FILE", "plugin/endpoint.txt", 1);
@@ -189,9 +189,8 @@ static void test_defaults_and_keys(void)
 						       {"token_file", "plugin/token.txt"}};
 	const struct da_plugin_setting typo[] = {{"endpoint", "e"}, {"nameservr", "x"}};
 	const struct da_plugin_setting bad_file_key[] = {{"bogus_file", "plugin/token.txt"}};
-	const struct da_plugin_setting both[] = {{"endpoint", "e"},
-						 {"token", "explicit-token"},
-						 {"token_file", "plugin/token.txt"}};
+	const struct da_plugin_setting both[] = {
+		{"endpoint", "e"}, {"token", "explicit-token"}, {"token_file", "plugin/token.txt"}};
 	struct da_plugin *p;
 	struct da_err err = {0};
 
@@ -395,7 +394,8 @@ int main(void)
 	/* Hold testplug loaded for the whole run, so what it recorded survives
 	 * each da_plugin_free(). */
 	void *keep = dlopen(TESTPLUG_DIR "/dnsacme-testplug.so", RTLD_NOW | RTLD_LOCAL);
-	testplug_seen_fn seen_fn = keep ? (testplug_seen_fn)dlsym(keep, TESTPLUG_SEEN_SYMBOL) : NULL;
+	testplug_seen_fn seen_fn =
+		keep ? (testplug_seen_fn)dlsym(keep, TESTPLUG_SEEN_SYMBOL) : NULL;
 
 	if (seen_fn == NULL) {
 		fprintf(stderr, "cannot load the test plugin: %s\n", dlerror());

@@ -128,7 +128,10 @@ static enum dnsacme_status testplug_wait(void *state)
 #endif
 
 static const struct dnsacme_option options[] = {
-	{"endpoint", {"TESTPLUG_ENDPOINT", "TESTPLUG_URL"}, DNSACME_OPT_REQUIRED, NULL,
+	{"endpoint",
+	 {"TESTPLUG_ENDPOINT", "TESTPLUG_URL"},
+	 DNSACME_OPT_REQUIRED,
+	 NULL,
 	 "where the fake provider lives"},
 	{"token", {"TESTPLUG_TOKEN"}, DNSACME_OPT_SECRET, NULL, "the API token"},
 	{"ttl", {"TESTPLUG_TTL"}, 0, "120", "TTL of the records"},

@@ -67,8 +67,7 @@ static void test_atomic_write(void)
 
 	snprintf(dir, sizeof(dir), "%s", at("files"));
 	CHECK(da_store_mkdirs(dir, 0700, &err) == DA_OK);
-	CHECK(da_store_write_atomic(at("files/key.pem"), "SECRET KEY\n", 11, 0600, &err) ==
-	      DA_OK);
+	CHECK(da_store_write_atomic(at("files/key.pem"), "SECRET KEY\n", 11, 0600, &err) == DA_OK);
 	CHECK(mode_of(at("files/key.pem")) == 0600);
 	CHECK(da_store_read_file(at("files/key.pem"), &data, &len, &err) == DA_OK);
 	CHECK(len == 11 && strcmp(data, "SECRET KEY\n") == 0);
@@ -124,7 +123,8 @@ static void test_account_dir(void)
 		{"https://acme-v02.api.letsencrypt.org/directory",
 		 "accounts/acme-v02.api.letsencrypt.org/directory"},
 		{"https://localhost:14000/dir", "accounts/localhost_14000/dir"},
-		{"https://CA.Example/acme/v2/directory?x=1", "accounts/ca.example/acme_v2_directory"},
+		{"https://CA.Example/acme/v2/directory?x=1",
+		 "accounts/ca.example/acme_v2_directory"},
 		{"https://[::1]:8443/dir", "accounts/__1_8443/dir"},
 		{"http://user@ca.example", "accounts/ca.example/_"},
 		{"https://ca.example/../../etc", "accounts/ca.example/_._.._etc"},
@@ -176,8 +176,8 @@ static const char *data_target(const char *out)
 
 static void test_certificate(void)
 {
-	static const char *const files[] = {"cert.pem", "chain.pem", "fullchain.pem",
-					    "privkey.pem", "metadata.json"};
+	static const char *const files[] = {"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem",
+					    "metadata.json"};
 	struct da_err err = {0};
 	struct da_cert_files f;
 	char bufs[5][64], out[512], first[256], path[1024], link[256];
@@ -187,8 +187,7 @@ static void test_certificate(void)
 	/* Another tool's files are there first, and a crash's leftover. */
 	CHECK(da_store_mkdirs(out, 0755, &err) == DA_OK);
 	CHECK(da_store_write_atomic(at("certs/www/cert.pem"), "old", 3, 0644, &err) == DA_OK);
-	CHECK(da_store_mkdirs(at("certs/www/..2020_01_01_00_00_00.deadbeef"), 0755, &err) ==
-	      DA_OK);
+	CHECK(da_store_mkdirs(at("certs/www/..2020_01_01_00_00_00.deadbeef"), 0755, &err) == DA_OK);
 	CHECK(da_store_write_atomic(at("certs/www/other.txt"), "keep", 4, 0644, &err) == DA_OK);
 
 	cert_set(&f, "one", bufs);
@@ -317,8 +316,8 @@ static void test_journal_concurrent(void)
 		if (pid == 0) {
 			for (int i = 0; i < EACH; i++) {
 				char value[32];
-				struct dnsacme_record r = {"_acme-challenge.example.com", NULL, value,
-							   0};
+				struct dnsacme_record r = {"_acme-challenge.example.com", NULL,
+							   value, 0};
 
 				snprintf(value, sizeof(value), "writer%d-%d", w, i);
 				if (da_journal_add(state, "rfc2136", &r, 1, &err) != DA_OK)
