@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""dnsacme --dns route53 against the Route 53 fake (tests/fakes/route53.py),
+which verifies SigV4 like AWS and writes the records to the harness's BIND
+primary, so Pebble validates for real. One issuance per credential source,
+a foreign TXT value that must survive, throttling, and a bad key."""
+
+import os
+import sys
+import tempfile
+import unittest
+
+import harness
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes"))
+import route53  # noqa: E402  (the fake)
+
+ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY"
+APEX = "_acme-challenge.example.test"
+
+
+class Route53Test(harness.IntegrationTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake = route53.FakeRoute53(
+            ACCESS_KEY_ID, SECRET, harness.ZONES, dns_server=cls.env.primary,
+            tsig=(harness.TSIG_KEY, cls.env.tsig_secret, harness.TSIG_ALGORITHM)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.fake.reset_stats()
+        self.home = tempfile.mkdtemp(prefix="home-", dir=self.env.tmp)
+
+    def tearDown(self):
+        self.assertEqual(self.fake.challenge_names(), [], "TXT sets left in the fake")
+        super().tearDown()
+
+    def aws_env(self, **extra):
+        """No AWS settings from the caller's environment; a private HOME; the
+        fake as every endpoint; the rfc2136 variables out of the way."""
+        env = {k: None for k in os.environ if k.startswith("AWS_")}
+        env.update({"HOME": self.home, "AWS_ENDPOINT_URL_ROUTE_53": self.fake.url,
+                    "AWS_ENDPOINT_URL_STS": self.fake.url,
+                    "AWS_EC2_METADATA_DISABLED": "true",
+                    "RFC2136_TSIG_SECRET": None})
+        env.update(extra)
+        return env
+
+    def keys(self, **extra):
+        return self.aws_env(AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
+                            **extra)
+
+    def run_issue(self, names, env):
+        # A fresh account each time: Pebble may reuse an account's valid
+        # authorizations, and then no record would be published at all.
+        out = self.out_dir()
+        argv = ["issue", "--dns", "route53", "--agree-tos", "--out", out,
+                "--state-dir", self.out_dir()]
+        for name in names:
+            argv += ["-d", name]
+        return self.env.dnsacme(*argv, extra_env=env), out
+
+    def issue_route53(self, names, env):
+        result, out = self.run_issue(names, env)
+        self.assertEqual(result.returncode, 0, "dnsacme issue failed:\n" + result.stderr)
+        self.assertNotIn(SECRET, result.stdout + result.stderr)
+        return self.env.verify_certificate(out, names, "ec256")
+
+    # -- issuance and call counts ------------------------------------------
+
+    def test_apex_and_wildcard_with_env_keys(self):
+        self.issue_route53(["example.test", "*.example.test"], self.keys())
+        stats = self.fake.stats()
+        # One order, one zone: one lookup, a read and a write to present,
+        # a read and a write to clean up, and the GetChange polls.
+        self.assertEqual(stats.get("ListHostedZonesByName"), 1, stats)
+        self.assertEqual(stats.get("ListResourceRecordSets"), 2, stats)
+        self.assertEqual(stats.get("ChangeResourceRecordSets"), 2, stats)
+        self.assertGreaterEqual(stats.get("GetChange", 0), 2, stats)
+        self.assertEqual(self.env.txt(APEX), [])
+
+    def test_foreign_value_survives_present_and_cleanup(self):
+        self.fake.set_txt("example.test", APEX, ["someone-else"])
+        try:
+            self.issue_route53(["example.test"], self.keys())
+            self.assertEqual(self.fake.txt("example.test", APEX), ["someone-else"])
+            self.assertEqual(self.env.txt(APEX), ["someone-else"])
+        finally:
+            self.fake.set_txt("example.test", APEX, [])
+
+    def test_throttling_recovers(self):
+        self.fake.throttle(3)
+        self.issue_route53(["example.test"], self.keys(AWS_MAX_RETRIES="5"))
+        self.assertEqual(self.fake.stats()["throttled"], 3)
+
+    def test_bad_key_fails_clearly_and_leaves_nothing(self):
+        wrong = "Wrong/Secret+Key0000000000000000000000000"
+        result, _ = self.run_issue(["example.test"], self.aws_env(
+            AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=wrong))
+        self.assertEqual(result.returncode, 1, result.stderr)
+        for secret in (wrong, SECRET, self.env.tsig_secret):
+            self.assertNotIn(secret, result.stdout + result.stderr)
+        # The core may add a line for the failed cleanup; the last is the cause.
+        last = result.stderr.strip("\n").split("\n")[-1]
+        self.assertRegex(last, r"^dnsacme: error: route53: ListHostedZonesByName: "
+                               r"SignatureDoesNotMatch: .* \(HTTP 403, request id \S+\)$")
+        self.assertIsNone(self.fake.stats().get("ChangeResourceRecordSets"))
+
+    # -- credential sources -------------------------------------------------
+
+    def test_shared_credentials_profile(self):
+        aws = os.path.join(self.home, ".aws")
+        os.mkdir(aws)
+        with open(os.path.join(aws, "credentials"), "w") as f:
+            f.write("[default]\naws_access_key_id = AKIDNOTTHISONE\n"
+                    "aws_secret_access_key = nope\n\n[acme]\n"
+                    "aws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (ACCESS_KEY_ID, SECRET))
+        self.issue_route53(["example.test"], self.aws_env(AWS_PROFILE="acme"))
+
+    def test_web_identity(self):
+        token = os.path.join(self.home, "token")
+        with open(token, "w") as f:
+            f.write(self.fake.web_identity_token + "\n")
+        self.issue_route53(["example.test"], self.aws_env(
+            AWS_ROLE_ARN=self.fake.role_arn, AWS_WEB_IDENTITY_TOKEN_FILE=token,
+            AWS_REGION="us-east-1"))
+        self.assertEqual(self.fake.stats().get("AssumeRoleWithWebIdentity"), 1)
+
+    def test_container_credentials(self):
+        token = os.path.join(self.home, "pod-token")
+        with open(token, "w") as f:
+            f.write(self.fake.container_token)
+        self.issue_route53(["example.test"], self.aws_env(
+            AWS_CONTAINER_CREDENTIALS_FULL_URI=self.fake.url + "/container/credentials",
+            AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=token))
+        self.assertEqual(self.fake.stats().get("ContainerCredentials"), 1)
+
+    def test_instance_metadata(self):
+        self.issue_route53(["example.test"], self.aws_env(
+            AWS_EC2_METADATA_DISABLED=None,
+            AWS_EC2_METADATA_SERVICE_ENDPOINT=self.fake.url))
+        stats = self.fake.stats()
+        self.assertEqual(stats.get("IMDSToken"), 1, stats)
+        self.assertEqual(stats.get("IMDSCredentials"), 1, stats)
+
+    def test_assume_role(self):
+        self.issue_route53(["example.test"], self.keys(AWS_ASSUME_ROLE_ARN=self.fake.role_arn))
+        self.assertEqual(self.fake.stats().get("AssumeRole"), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
