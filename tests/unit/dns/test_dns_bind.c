@@ -121,6 +121,7 @@ static int write_conf(const struct named *n, const char *path)
 		"\trecursion no;\n"
 		"\tdnssec-validation no;\n"
 		"\tnotify no;\n"
+		"\tquerylog yes;\n"
 		"};\n"
 		"controls { };\n"
 		"zone \"example.test\" { type primary; file \"%3$s/dns/example.test.zone\"; };\n"
@@ -130,19 +131,29 @@ static int write_conf(const struct named *n, const char *path)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-/* Has named logged that it is serving? Reads its log. */
-static int named_running(const char *log_path)
+/* How often needle occurs in named's log (its query log included). */
+static int log_count(const char *log_path, const char *needle)
 {
-	char buf[65536];
 	FILE *f = fopen(log_path, "r");
-	size_t len;
+	char line[1024];
+	int count = 0;
 
 	if (f == NULL)
 		return 0;
-	len = fread(buf, 1, sizeof(buf) - 1, f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		count += strstr(line, needle) != NULL;
 	fclose(f);
-	buf[len] = '\0';
-	return strstr(buf, "\nrunning") != NULL || strstr(buf, " running\n") != NULL;
+	return count;
+}
+
+/* Queries named logged for "NAME IN TXT ..." from one server address. */
+static int queries(const struct named *n, const char *what, const char *server)
+{
+	char log_path[128], needle[256];
+
+	snprintf(log_path, sizeof(log_path), "%s/named.log", n->dir);
+	snprintf(needle, sizeof(needle), "query: %s (%s)", what, server);
+	return log_count(log_path, needle);
 }
 
 static int named_start(struct named *n)
@@ -176,7 +187,7 @@ static int named_start(struct named *n)
 			n->pid = 0;
 			break;
 		}
-		if (named_running(log_path))
+		if (log_count(log_path, " running\n") > 0)
 			return 0;
 		usleep(50000);
 	}
@@ -293,6 +304,13 @@ static void test_propagation(const struct named *n, struct da_log *log)
 	CHECK(now_ms() - start < 2000);
 	for (int i = 0; i < 6; i++)
 		CHECK(r.count[i] == 1);
+	/* named's query log: no recursion desired ('-'), EDNS0 ("E(0)"); one
+	 * query per server for a name two checks share; TCP ('T') after the
+	 * truncated UDP answer for the big RRset. */
+	CHECK(queries(n, "_acme-challenge.b.example.test IN TXT -E(0)", "127.0.0.1") == 1);
+	CHECK(queries(n, "_acme-challenge.b.example.test IN TXT -E(0)", "::1") == 1);
+	CHECK(queries(n, "_acme-challenge.big.example.test IN TXT -E(0)T", "127.0.0.1") == 1);
+	CHECK(queries(n, "_acme-challenge.big.example.test IN TXT -E(0)T", "::1") == 1);
 
 	/* Missing values time out, naming each server and name; the ready one
 	 * is reported at once, not at the end. */
@@ -319,6 +337,15 @@ static void test_propagation(const struct named *n, struct da_log *log)
 	CHECK(strstr(err.msg, want) != NULL);
 	if (strstr(err.msg, want) == NULL)
 		fprintf(stderr, "  got: %s\n", err.msg);
+
+	/* Backing off from 250 ms: asked at about 0, 250 and 625 ms within the
+	 * second, where a fixed 250 ms would make 4 or 5. */
+	for (int i = 0; i < 2; i++) {
+		int asked = queries(n, "_acme-challenge.nx.example.test IN TXT -E(0)",
+				    i == 0 ? "127.0.0.1" : "::1");
+
+		CHECK(asked >= 2 && asked <= 3);
+	}
 
 	stop = 1;
 	start = now_ms();
