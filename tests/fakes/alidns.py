@@ -93,10 +93,12 @@ class FakeAliDNS:
     tsig: (key name, base64 secret, algorithm) for the BIND primary.
     sts_credentials: (key id, secret, token) already issued by STS.
     oidc: {"role_arn", "provider_arn", "token_file"} that AssumeRoleWithOIDC accepts.
-    min_ttl: the edition's minimum TTL (600 on the free edition)."""
+    min_ttl: the edition's minimum TTL (600 on the free edition).
+    latency: seconds each API answer takes, as the real service's round trip."""
 
     def __init__(self, access_key_id, access_key_secret, domains, dns_server=None,
-                 tsig=None, sts_credentials=None, oidc=None, min_ttl=600, port=0):
+                 tsig=None, sts_credentials=None, oidc=None, min_ttl=600, latency=0.0,
+                 port=0):
         self.keys = {access_key_id: {"secret": access_key_secret, "token": None,
                                      "expires": None}}
         if sts_credentials:
@@ -108,6 +110,7 @@ class FakeAliDNS:
         self.tsig = tsig
         self.oidc = oidc
         self.min_ttl = min_ttl
+        self.latency = latency
         self.records = {}  # RecordId -> record dict
         self._ids = itertools.count(FIRST_RECORD_ID)
         self._nonces = set()
@@ -405,6 +408,7 @@ class FakeAliDNS:
         """One API request: (HTTP status, JSON body)."""
         request_id = str(uuid.uuid4()).upper()
         action = params.get("Action", "")
+        time.sleep(self.latency)
         with self._lock:
             self._calls[action] = self._calls.get(action, 0) + 1
             try:
@@ -498,6 +502,7 @@ def main():
     ap.add_argument("--sts", help="KEYID:SECRET:TOKEN of issued STS credentials")
     ap.add_argument("--oidc", help="ROLE_ARN,PROVIDER_ARN,TOKEN_FILE for AssumeRoleWithOIDC")
     ap.add_argument("--min-ttl", type=int, default=600)
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds per API answer")
     args = ap.parse_args()
     tsig = None
     if args.tsig:
@@ -510,7 +515,8 @@ def main():
     fake = FakeAliDNS(args.access_key_id, args.access_key_secret, args.domain,
                       dns_server=args.dns_server, tsig=tsig,
                       sts_credentials=tuple(args.sts.split(":", 2)) if args.sts else None,
-                      oidc=oidc, min_ttl=args.min_ttl, port=args.port)
+                      oidc=oidc, min_ttl=args.min_ttl, latency=args.latency,
+                      port=args.port)
     print("listening on " + fake.url, flush=True)
     try:
         fake._server.serve_forever()
