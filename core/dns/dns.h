@@ -138,7 +138,8 @@ typedef void da_dns_ready_fn(void *arg, size_t index);
  * address of its zone. on_ready (may be NULL) is called with the check's
  * index as soon as that check is complete. Logs progress at info level.
  * DA_ERR_TIMEOUT after timeout_seconds, naming the servers that still lack
- * which names; DA_ERR_INTERRUPTED when *stop is set; DA_ERR_DNS, DA_ERR_NOMEM.
+ * which names; DA_ERR_INTERRUPTED when *stop is set; DA_ERR_USAGE for a
+ * check without a zone or a timeout <= 0; DA_ERR_DNS, DA_ERR_NOMEM.
  */
 enum da_code da_dns_propagation_wait(struct da_dns *dns, const struct da_dns_check *checks,
 				     size_t n, long timeout_seconds, da_dns_ready_fn *on_ready,

@@ -299,7 +299,7 @@ static size_t notify_ready(struct wait *w, da_dns_ready_fn *on_ready, void *arg)
 	for (size_t i = 0; i < w->n_checks; i++) {
 		if (w->missing[i] == 0 && !w->notified[i]) {
 			w->notified[i] = true;
-			da_logf(w->dns->log, DNSACME_LOG_INFO, "dns: TXT at %s is on all %zu "
+			da_logf(w->dns->log, DNSACME_LOG_DEBUG, "dns: TXT at %s is on all %zu "
 				"nameservers of %s", w->checks[i].fqdn, w->checks[i].zone->n_servers,
 				w->checks[i].zone->name);
 			if (on_ready != NULL)
