@@ -1,7 +1,7 @@
 /*
  * core/http against a small HTTP/1.1 server run in a thread of the test on
- * 127.0.0.1: status, body, headers, connection reuse, logging, timeouts and
- * refused connections.
+ * 127.0.0.1: status, body, headers, connection reuse, logging, proxy, TLS
+ * verification against a CA bundle, timeouts and refused connections.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,6 +11,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "check.h"
 #include "http/http.h"
@@ -27,6 +32,7 @@ struct server {
 	char body[256];
 	char x_test[64];
 	char user_agent[64];
+	SSL_CTX *tls; /* serve_tls only */
 };
 
 /* Listen on an ephemeral loopback port; returns the fd, sets *port. */
@@ -141,11 +147,46 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void server_start(struct server *s)
+/* One TLS exchange per connection: enough to see verification work. */
+static void *serve_tls(void *arg)
+{
+	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+				    "Connection: close\r\n\r\ntls";
+	struct server *s = arg;
+
+	while (wait_readable(s, s->listen_fd)) {
+		int fd = accept(s->listen_fd, NULL, NULL);
+		SSL *ssl = fd >= 0 ? SSL_new(s->tls) : NULL;
+		char req[2048];
+		int n;
+
+		if (ssl == NULL) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		s->accepted++;
+		SSL_set_fd(ssl, fd);
+		/* A client that refuses the certificate makes the handshake fail. */
+		if (SSL_accept(ssl) == 1 && (n = SSL_read(ssl, req, sizeof(req) - 1)) > 0) {
+			req[n] = '\0';
+			sscanf(req, "%15s %255s", s->method, s->target);
+			SSL_write(ssl, reply, (int)strlen(reply));
+			SSL_shutdown(ssl);
+		}
+		SSL_free(ssl);
+		close(fd);
+		ERR_clear_error();
+	}
+	return NULL;
+}
+
+static void server_start(struct server *s, void *(*run)(void *), SSL_CTX *tls)
 {
 	memset(s, 0, sizeof(*s));
+	s->tls = tls;
 	s->listen_fd = listen_loopback(&s->port);
-	if (pthread_create(&s->thread, NULL, serve, s) != 0)
+	if (pthread_create(&s->thread, NULL, run, s) != 0)
 		exit(2);
 }
 
@@ -231,7 +272,7 @@ static void test_exchange(void)
 	const char **links;
 	size_t n;
 
-	server_start(&s);
+	server_start(&s, serve, NULL);
 	da_log_init(&log, DNSACME_LOG_DEBUG, logf);
 	CHECK(da_http_new(&http, NULL, &log, &err) == DA_OK);
 
@@ -326,7 +367,7 @@ static void test_proxy(void)
 	struct dnsacme_http_response resp;
 	struct dnsacme_http_request req = {.method = "GET", .url = "http://ca.invalid/dir"};
 
-	server_start(&s);
+	server_start(&s, serve, NULL);
 	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", s.port);
 	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
 	proxy[0] = '\0'; /* the client holds its own copy */
@@ -337,6 +378,94 @@ static void test_proxy(void)
 	da_http_response_free(&resp);
 	da_http_free(http);
 	server_stop(&s);
+}
+
+/* A self-signed certificate for IP 127.0.0.1, and its key. */
+static int make_certificate(EVP_PKEY **key_out, X509 **cert_out)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *cert = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	X509_EXTENSION *san = NULL;
+	X509V3_CTX ctx;
+	int ok = key != NULL && cert != NULL && name != NULL;
+
+	ok = ok && X509_set_version(cert, 2) && ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+	ok = ok && X509_gmtime_adj(X509_getm_notBefore(cert), -60) != NULL &&
+	     X509_gmtime_adj(X509_getm_notAfter(cert), 3600) != NULL;
+	ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+					      (const unsigned char *)"127.0.0.1", -1, -1, 0) &&
+	     X509_set_subject_name(cert, name) && X509_set_issuer_name(cert, name) &&
+	     X509_set_pubkey(cert, key);
+	if (ok) {
+		X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+		san = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+		ok = san != NULL && X509_add_ext(cert, san, -1);
+	}
+	ok = ok && X509_sign(cert, key, EVP_sha256()) > 0;
+	X509_EXTENSION_free(san);
+	X509_NAME_free(name);
+	if (!ok) {
+		EVP_PKEY_free(key);
+		X509_free(cert);
+		return -1;
+	}
+	*key_out = key;
+	*cert_out = cert;
+	return 0;
+}
+
+/* Verification is on, and the CA bundle decides what is trusted. */
+static void test_tls(void)
+{
+	char bundle[] = "/tmp/dnsacme-http-ca-XXXXXX";
+	int bundle_fd = mkstemp(bundle);
+	FILE *pem = bundle_fd >= 0 ? fdopen(bundle_fd, "w") : NULL;
+	SSL_CTX *tls = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	struct server s;
+	struct da_http_config cfg = {.ca_bundle = bundle};
+	struct da_http *http = NULL;
+	struct da_err err = {0};
+	struct dnsacme_http_response resp;
+	struct dnsacme_http_request req = {.method = "GET"};
+	char url[64];
+
+	if (pem == NULL || tls == NULL || make_certificate(&key, &cert) != 0 ||
+	    !PEM_write_X509(pem, cert) || !SSL_CTX_use_certificate(tls, cert) ||
+	    !SSL_CTX_use_PrivateKey(tls, key)) {
+		CHECK(!"TLS test setup");
+		goto out;
+	}
+	fclose(pem);
+	pem = NULL;
+	server_start(&s, serve_tls, tls);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/tls", s.port);
+	req.url = url;
+
+	/* The system store does not know this certificate. */
+	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_NETWORK);
+	CHECK(strstr(err.msg, "GET https://127.0.0.1:") != NULL);
+	CHECK(strstr(err.msg, "certificate") != NULL);
+	da_http_free(http);
+
+	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK(resp.status == 200);
+	CHECK_STR(resp.body, "tls");
+	CHECK_STR(s.target, "/tls");
+	da_http_response_free(&resp);
+	da_http_free(http);
+	server_stop(&s);
+out:
+	if (pem != NULL)
+		fclose(pem);
+	unlink(bundle);
+	SSL_CTX_free(tls);
+	EVP_PKEY_free(key);
+	X509_free(cert);
 }
 
 static void test_timeout(void)
@@ -396,6 +525,7 @@ int main(void)
 	test_header_lookup();
 	test_exchange();
 	test_proxy();
+	test_tls();
 	test_timeout();
 	test_refused();
 	return check_report();
