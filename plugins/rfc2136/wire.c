@@ -158,15 +158,16 @@ int r2_name_in_zone(const char *name, const char *zone)
 	return n > z && name[n - z - 1] == '.' && strcasecmp(name + n - z, zone) == 0;
 }
 
-static void put_header(struct r2_buf *b, uint16_t id, unsigned flags, unsigned qdcount,
-		       unsigned ancount, unsigned nscount)
+/* One question (or zone), no answers (prerequisites), nscount authority
+ * (update) RRs, and no additional RRs yet: r2_tsig_sign() counts its RR. */
+static void put_header(struct r2_buf *b, uint16_t id, unsigned flags, unsigned nscount)
 {
 	r2_buf_u16(b, id);
 	r2_buf_u16(b, flags);
-	r2_buf_u16(b, qdcount);
-	r2_buf_u16(b, ancount);
+	r2_buf_u16(b, 1);
+	r2_buf_u16(b, 0);
 	r2_buf_u16(b, nscount);
-	r2_buf_u16(b, 0); /* ARCOUNT: r2_tsig_sign() counts its RR */
+	r2_buf_u16(b, 0);
 }
 
 /* TXT RDATA: the value as character-strings of at most 255 bytes each. */
@@ -199,7 +200,7 @@ enum dnsacme_status r2_update_build(struct r2_buf *out, uint16_t id, const char 
 	if (n > 0xffff)
 		return r2_fail(err, DNSACME_ERR_CONFIG, "too many records for one UPDATE");
 
-	put_header(out, id, (unsigned)R2_OPCODE_UPDATE << 11, 1, 0, (unsigned)n);
+	put_header(out, id, (unsigned)R2_OPCODE_UPDATE << 11, (unsigned)n);
 	r2_name_put(out, zone_name, 0);
 	r2_buf_u16(out, R2_TYPE_SOA);
 	r2_buf_u16(out, R2_CLASS_IN);
@@ -255,7 +256,7 @@ enum dnsacme_status r2_query_build(struct r2_buf *out, uint16_t id, const char *
 {
 	if (r2_name_check(name) != 0)
 		return r2_fail(err, DNSACME_ERR_CONFIG, "invalid name \"%s\"", name);
-	put_header(out, id, 0, 1, 0, 0); /* QUERY, RD=0: ask the server itself */
+	put_header(out, id, 0, 0); /* QUERY, RD=0: ask the server itself */
 	r2_name_put(out, name, 0);
 	r2_buf_u16(out, type);
 	r2_buf_u16(out, R2_CLASS_IN);
