@@ -7,6 +7,6 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 "$root/scripts/setup.sh"
-cmake -S . -B build-demo -DDNSACME_TESTS=OFF
-cmake --build build-demo -j "${JOBS:-2}" --target dnsacme dnsacme-rfc2136
-exec /usr/bin/python3 tests/integration/harness.py demo --bin build-demo/bin/dnsacme
+cmake -S . -B build
+cmake --build build -j "${JOBS:-2}" --target dnsacme dnsacme-rfc2136
+exec /usr/bin/python3 tests/integration/harness.py demo --bin build/bin/dnsacme

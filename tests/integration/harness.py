@@ -598,6 +598,8 @@ class Env:
     # -- dnsacme -----------------------------------------------------------
 
     def dnsacme_env(self, extra_env=None):
+        """The process environment for dnsacme: ours, the rfc2136 plugin's
+        variables for the primary, then extra_env (None values unset)."""
         env = dict(os.environ)
         env.update({
             "RFC2136_NAMESERVER": self.primary,
@@ -623,11 +625,11 @@ class Env:
         resolvers = ["--dns-resolvers", self.resolver]
         extra = {"issue": server + resolvers, "renew": server + resolvers,
                  "revoke": server, "present": resolvers, "cleanup": resolvers}
-        defaults = extra.get(args[0], [])
+        flags = extra.get(args[0], [])
         # A flag the caller gave wins: its default (the flag and its value) is left out.
-        for i in range(0, len(defaults), 2):
-            if defaults[i] not in args:
-                argv += defaults[i:i + 2]
+        for i in range(0, len(flags), 2):
+            if flags[i] not in args:
+                argv += flags[i:i + 2]
         return argv
 
     def dnsacme(self, *args, extra_env=None, timeout=180, defaults=True):
