@@ -93,13 +93,15 @@ static enum da_code find_or_create(struct da_acme *client,
 
 	if (dir->terms_of_service != NULL && !opts->agree_tos)
 		return da_err_set(err, DA_ERR_USAGE,
-				  "the CA's terms of service (%s) must be accepted: pass --agree-tos",
+				  "the CA's terms of service (%s) must be accepted: "
+				  "pass --agree-tos",
 				  dir->terms_of_service);
 	if (dir->external_account_required && opts->eab_kid == NULL)
 		return da_err_set(err, DA_ERR_USAGE, EAB_HINT);
 	if ((opts->eab_kid == NULL) != (opts->eab_hmac_key == NULL))
 		return da_err_set(err, DA_ERR_USAGE,
-				  "External Account Binding needs both --eab-kid and --eab-hmac-key");
+				  "External Account Binding needs both --eab-kid and "
+				  "--eab-hmac-key");
 	rc = creation_payload(client, opts, &payload, err);
 	if (rc != DA_OK)
 		return rc;

@@ -111,8 +111,8 @@ static enum da_code check_profile(const struct da_acme_directory *dir, const cha
 		da_buf_printf(&offered, "%s%s", i ? ", " : "", dir->profiles[i].name);
 	}
 	if (dir->n_profiles == 0)
-		da_err_set(err, DA_ERR_USAGE, "the CA offers no certificate profiles, so not \"%s\"",
-			   profile);
+		da_err_set(err, DA_ERR_USAGE,
+			   "the CA offers no certificate profiles, so not \"%s\"", profile);
 	else
 		da_err_set(err, DA_ERR_USAGE, "the CA offers no profile \"%s\" (it offers: %s)",
 			   profile, offered.data ? offered.data : "?");
@@ -156,7 +156,8 @@ enum da_code da_acme_order_new(struct da_acme *client, const char *const *names,
 		return DA_ERR_USAGE;
 	if (replaces != NULL && client->dir.renewal_info == NULL) {
 		/* RFC 9773 5: only for CAs that offer ARI. */
-		da_logf(client->log, DNSACME_LOG_DEBUG, "the CA offers no ARI; not sending replaces");
+		da_logf(client->log, DNSACME_LOG_DEBUG,
+			"the CA offers no ARI; not sending replaces");
 		replaces = NULL;
 	}
 	rc = order_payload(names, n, profile, replaces, &payload, err);
@@ -197,6 +198,7 @@ enum da_code da_acme_challenge_respond(struct da_acme *client, struct da_acme_or
 {
 	struct da_acme_authz *authz;
 	struct dnsacme_http_response resp;
+	const char *status;
 	json_t *obj = NULL;
 	enum da_code rc;
 
@@ -213,8 +215,8 @@ enum da_code da_acme_challenge_respond(struct da_acme *client, struct da_acme_or
 	da_http_response_free(&resp);
 	if (rc != DA_OK)
 		return da_err_wrap(err, "%s", authz->identifier);
-	authz->challenge_status = da_acme_status_parse(json_string_value(json_object_get(obj,
-											  "status")));
+	status = json_string_value(json_object_get(obj, "status"));
+	authz->challenge_status = da_acme_status_parse(status);
 	json_decref(obj);
 	return DA_OK;
 }
@@ -290,8 +292,8 @@ static enum da_code order_step(struct da_acme_order *order, const json_t *obj, i
 	switch (da_acme_order_progress(order->status)) {
 	case DA_ACME_DONE:
 		if (order->certificate_url == NULL)
-			return da_err_set(err, DA_ERR_PROTOCOL, "%s: valid order without a certificate",
-					  order->url);
+			return da_err_set(err, DA_ERR_PROTOCOL,
+					  "%s: valid order without a certificate", order->url);
 		*done = 1;
 		return DA_OK;
 	case DA_ACME_WAIT:
@@ -420,7 +422,8 @@ enum da_code da_acme_certificate(struct da_acme *client, const struct da_acme_or
 		/* An alternate that fails to download or parse is no reason to
 		 * fail: the default chain is still good. */
 		if (fetch_chain(client, alternates[i], &alt, NULL, err) != DA_OK) {
-			da_logf(client->log, DNSACME_LOG_WARN, "%s", err ? err->msg : alternates[i]);
+			da_logf(client->log, DNSACME_LOG_WARN, "%s",
+				err ? err->msg : alternates[i]);
 			continue;
 		}
 		if (da_chain_parse(alt, &chain, NULL) == DA_OK) {

@@ -92,9 +92,10 @@ enum da_code da_acme_directory_parse(const json_t *obj, const char *url,
 			goto nomem;
 		json_object_foreach ((json_t *)profiles, name, value) {
 			struct da_acme_profile *p = &dir->profiles[dir->n_profiles++];
+			const char *text = json_string_value(value);
 
 			p->name = strdup(name);
-			p->description = strdup(json_is_string(value) ? json_string_value(value) : "");
+			p->description = strdup(text ? text : "");
 			if (p->name == NULL || p->description == NULL)
 				goto nomem;
 		}
@@ -390,8 +391,8 @@ enum da_code da_acme_order_parse(const json_t *obj, const char *url, int create,
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	json_array_foreach (authzs, i, a) {
 		if (!json_is_string(a))
-			return da_err_set(err, DA_ERR_PROTOCOL, "%s: authorization URL is not a string",
-					  url);
+			return da_err_set(err, DA_ERR_PROTOCOL,
+					  "%s: authorization URL is not a string", url);
 		order->authz[i].url = strdup(json_string_value(a));
 		if (order->authz[i].url == NULL)
 			return da_err_set(err, DA_ERR_NOMEM, "out of memory");

@@ -146,6 +146,7 @@ enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_er
 	struct da_chain *chain = calloc(1, sizeof(*chain));
 	enum da_code rc = DA_OK;
 	unsigned long e;
+	int at_end;
 	X509 *cert;
 
 	if (bio == NULL || chain == NULL) {
@@ -183,8 +184,8 @@ enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_er
 	/* The loop ends with "no start line" at the end of the input, or with
 	 * another reason on a block that does not parse. */
 	e = ERR_peek_last_error();
-	if (chain->n_certs == 0 ||
-	    (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)))
+	at_end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+	if (chain->n_certs == 0 || (e != 0 && !at_end))
 		rc = da_crypto_fail(err, "reading a PEM certificate");
 	ERR_clear_error();
 out:

@@ -47,6 +47,7 @@ enum da_code da_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
 	X509_EXTENSION *san = NULL;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	unsigned char *der = NULL;
+	const EVP_MD *md;
 	enum da_code rc;
 	int len;
 
@@ -68,8 +69,8 @@ enum da_code da_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
 	if (san == NULL || exts == NULL || !sk_X509_EXTENSION_push(exts, san) ||
 	    !X509_REQ_add_extensions(req, exts))
 		goto fail;
-	if (X509_REQ_sign(req, key, EVP_get_digestbyname(type == DA_KEY_EC384 ? "SHA384" : "SHA256"))
-	    <= 0)
+	md = EVP_get_digestbyname(type == DA_KEY_EC384 ? "SHA384" : "SHA256");
+	if (md == NULL || X509_REQ_sign(req, key, md) <= 0)
 		goto fail;
 	len = i2d_X509_REQ(req, &der);
 	if (len <= 0)

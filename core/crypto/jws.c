@@ -103,7 +103,8 @@ static enum da_code sign_input(EVP_PKEY *key, const struct jws_method *m, const 
 	size_t der_len = 0;
 	enum da_code rc = DA_OK;
 
-	if (ctx == NULL || EVP_DigestSignInit_ex(ctx, NULL, m->digest, NULL, NULL, key, NULL) != 1 ||
+	if (ctx == NULL ||
+	    EVP_DigestSignInit_ex(ctx, NULL, m->digest, NULL, NULL, key, NULL) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &der_len, (const unsigned char *)input, strlen(input)) != 1) {
 		rc = da_crypto_fail(err, "signing");
 		goto out;
@@ -162,7 +163,8 @@ enum da_code da_jws_verify(EVP_PKEY *key, const char *protected_b64, const char 
 		goto out;
 	}
 	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || EVP_DigestVerifyInit_ex(ctx, NULL, m->digest, NULL, NULL, key, NULL) != 1) {
+	if (ctx == NULL ||
+	    EVP_DigestVerifyInit_ex(ctx, NULL, m->digest, NULL, NULL, key, NULL) != 1) {
 		rc = da_crypto_fail(err, "setting up JWS verification");
 		goto out;
 	}

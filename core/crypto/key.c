@@ -161,7 +161,8 @@ enum da_code da_key_from_pem(const char *pem, EVP_PKEY **out, struct da_err *err
 	key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (key == NULL)
-		return da_crypto_fail(err, "reading a PEM private key (encrypted keys are not supported)");
+		return da_crypto_fail(err, "reading a PEM private key (unencrypted PKCS#8 or "
+					   "traditional EC / RSA)");
 	rc = da_key_type_of(key, &type, err);
 	if (rc != DA_OK) {
 		EVP_PKEY_free(key);

@@ -311,7 +311,8 @@ static void test_order_flow(void)
 	static const struct answer script_head[] = {
 		{"/dir", 200, "", DIRECTORY},
 		{"/nonce", 200, "Replay-Nonce: n1\r\n", ""},
-		{"/new-order", 201, "Replay-Nonce: n2\r\nLocation: {base}/order/1\r\n", ORDER_PENDING},
+		{"/new-order", 201, "Replay-Nonce: n2\r\nLocation: {base}/order/1\r\n",
+		 ORDER_PENDING},
 		{"/authz/1", 200, "Replay-Nonce: n3\r\n", AUTHZ("pending")},
 		{"/chal/1", 200, "Replay-Nonce: n4\r\n", "{\"status\":\"processing\"}"},
 		{"/authz/1", 200, "Replay-Nonce: n5\r\n", AUTHZ("pending")},
@@ -344,7 +345,8 @@ static void test_order_flow(void)
 		cut[sizeof("-----END CERTIFICATE-----\n") - 1] = '\0';
 	memcpy(script, script_head, sizeof(script_head));
 	script[9] = (struct answer){"/cert/1", 200,
-				    "Replay-Nonce: n9\r\nLink: <{base}/cert/1/1>;rel=\"alternate\"\r\n"
+				    "Replay-Nonce: n9\r\n"
+				    "Link: <{base}/cert/1/1>;rel=\"alternate\"\r\n"
 				    "Link: <{base}/dir>;rel=\"index\"\r\n",
 				    chain_default};
 	script[10] = (struct answer){"/cert/1/1", 200, "Replay-Nonce: n10\r\n", chain_alt};
@@ -411,14 +413,18 @@ static void test_failures(void)
 		 "{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\",\"detail\":\"no\","
 		 "\"subproblems\":[{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":"
 		 "\"CAA forbids\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"}}]}"},
-		{"/new-order", 201, "Replay-Nonce: n4\r\nLocation: {base}/order/2\r\n", "{not json"},
-		{"/new-order", 201, "Replay-Nonce: n5\r\nLocation: {base}/order/1\r\n", ORDER_PENDING},
+		{"/new-order", 201, "Replay-Nonce: n4\r\nLocation: {base}/order/2\r\n",
+		 "{not json"},
+		{"/new-order", 201, "Replay-Nonce: n5\r\nLocation: {base}/order/1\r\n",
+		 ORDER_PENDING},
 		{"/authz/1", 200, "Replay-Nonce: n6\r\n", AUTHZ("pending")},
 		{"/authz/1", 200, "Replay-Nonce: n7\r\n",
-		 "{\"status\":\"invalid\",\"identifier\":{\"type\":\"dns\",\"value\":\"example.test\"},"
+		 "{\"status\":\"invalid\","
+		 "\"identifier\":{\"type\":\"dns\",\"value\":\"example.test\"},"
 		 "\"wildcard\":true,\"challenges\":[{\"type\":\"dns-01\",\"url\":\"{base}/chal/1\","
 		 "\"token\":\"tok-1\",\"status\":\"invalid\",\"error\":{\"type\":"
-		 "\"urn:ietf:params:acme:error:unauthorized\",\"detail\":\"Incorrect TXT record\"}}]}"},
+		 "\"urn:ietf:params:acme:error:unauthorized\","
+		 "\"detail\":\"Incorrect TXT record\"}}]}"},
 		{"/authz/1", 200, "Replay-Nonce: n8\r\nRetry-After: 30\r\n", AUTHZ("pending")},
 	};
 	const char *names[] = {"a.test"};

@@ -71,7 +71,8 @@ static EVP_PKEY *public_key(const char *kty, const char *a, const char *b)
 		memcpy(point + 1, x, 32);
 		memcpy(point + 33, y, 32);
 		OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
-		OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
+		OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
+						 sizeof(point));
 	}
 	params = OSSL_PARAM_BLD_to_param(bld);
 	if (params == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -361,7 +362,8 @@ static void test_csr(void)
 	CHECK(strlen(long_names[0]) > 64);
 	CHECK(da_csr_der(key, long_names, 2, &der, &len, NULL) == DA_OK);
 	csr_names(der, len, key, sans, sizeof(sans), cn, sizeof(cn));
-	CHECK_STR(sans, "a-very-long-label-that-goes-on-and-on.another-long-label.example.com,x.test");
+	CHECK_STR(sans, "a-very-long-label-that-goes-on-and-on.another-long-label.example.com,"
+			"x.test");
 	CHECK_STR(cn, "");
 	free(der);
 
