@@ -281,19 +281,9 @@ static enum dnsacme_status call(struct r53 *st, const struct r53_request *req,
 
 /* --- hosted zones ----------------------------------------------------------- */
 
-static struct zone_entry *zone_cached(struct r53 *st, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < st->n_zones; i++)
-		if (strcmp(st->zones[i].name, name) == 0)
-			return &st->zones[i];
-	return NULL;
-}
-
-/* Ask Route 53 for hosted zones called name; cache the answer. */
-static enum dnsacme_status zone_lookup(struct r53 *st, const char *name,
-				       struct zone_entry **out)
+/* The usable hosted zone called name (*id NULL when there is none), from the
+ * cache or from one ListHostedZonesByName, whose answer is then cached. */
+static enum dnsacme_status zone_named(struct r53 *st, const char *name, const char **id)
 {
 	struct dnsacme_http_response resp;
 	struct r53_zone_page page;
@@ -302,8 +292,14 @@ static enum dnsacme_status zone_lookup(struct r53 *st, const char *name,
 	enum dnsacme_status rc;
 	char *dnsname = NULL;
 	size_t i, matches = 0;
-	const char *id = NULL, *other = NULL;
+	const char *found = NULL, *other = NULL;
 
+	for (i = 0; i < st->n_zones; i++) {
+		if (strcmp(st->zones[i].name, name) == 0) {
+			*id = st->zones[i].id;
+			return DNSACME_OK;
+		}
+	}
 	if (asprintf(&dnsname, "%s.", name) < 0)
 		return nomem(st);
 	if (r53_req_list_zones(&req, dnsname, NULL, "100") != 0) {
@@ -326,14 +322,14 @@ static enum dnsacme_status zone_lookup(struct r53 *st, const char *name,
 		if (page.zones[i].private_zone != st->private_zone)
 			continue;
 		if (matches++ == 0)
-			id = page.zones[i].id;
+			found = page.zones[i].id;
 		else
 			other = page.zones[i].id;
 	}
 	if (matches > 1) {
-		st->host->error(st->host, "several %s hosted zones are named %s (%s, %s, ...): "
+		st->host->error(st->host, "several %s hosted zones are named %s (%s, %s): "
 				"set hosted_zone_id (AWS_HOSTED_ZONE_ID)",
-				st->private_zone ? "private" : "public", name, id, other);
+				st->private_zone ? "private" : "public", name, found, other);
 		r53_zone_page_free(&page);
 		return DNSACME_ERR_CONFIG;
 	}
@@ -345,70 +341,50 @@ static enum dnsacme_status zone_lookup(struct r53 *st, const char *name,
 	st->zones = grown;
 	z = &st->zones[st->n_zones];
 	z->name = strdup(name);
-	z->id = id != NULL ? strdup(id) : NULL;
+	z->id = found != NULL ? strdup(found) : NULL;
 	r53_zone_page_free(&page);
-	if (z->name == NULL || (matches == 1 && z->id == NULL)) {
+	if (z->name == NULL || (found != NULL && z->id == NULL)) {
 		free(z->name);
 		free(z->id);
 		return nomem(st);
 	}
 	st->n_zones++;
-	*out = z;
+	*id = z->id;
 	return DNSACME_OK;
 }
 
-/* The hosted zone of fqdn: the core's hint when Route 53 has it, else the
- * longest suffix that is a hosted zone. *id points into st. */
+/* The hosted zone of fqdn: the core's zone hint when Route 53 has it (one
+ * call for a whole order), else the longest suffix of fqdn that is a hosted
+ * zone. *id points into st. */
 static enum dnsacme_status find_zone(struct r53 *st, const char *fqdn, const char *hint,
 				     const char **id)
 {
-	const char *cand = hint != NULL ? hint : fqdn;
-	struct zone_entry *z;
+	size_t flen = strlen(fqdn), hlen = hint != NULL ? strlen(hint) : 0;
 	enum dnsacme_status rc;
-	size_t flen = strlen(fqdn), hlen;
+	const char *cand;
 
 	if (st->hosted_zone_id != NULL) {
 		*id = st->hosted_zone_id;
 		return DNSACME_OK;
 	}
-	/* A hint must be fqdn itself or one of its parents. */
+	/* Only a hint that is fqdn or one of its parents is worth asking for. */
+	if (hint != NULL && (hlen == 0 || hlen > flen || strcmp(fqdn + flen - hlen, hint) != 0 ||
+			     (hlen < flen && fqdn[flen - hlen - 1] != '.')))
+		hint = NULL;
 	if (hint != NULL) {
-		hlen = strlen(hint);
-		if (hlen > flen || strcmp(fqdn + flen - hlen, hint) != 0 ||
-		    (hlen < flen && fqdn[flen - hlen - 1] != '.'))
-			cand = fqdn;
+		rc = zone_named(st, hint, id);
+		if (rc != DNSACME_OK || *id != NULL)
+			return rc;
 	}
-	for (;;) {
-		z = zone_cached(st, cand);
-		if (z == NULL) {
-			rc = zone_lookup(st, cand, &z);
-			if (rc != DNSACME_OK)
-				return rc;
-		}
-		if (z->id != NULL) {
-			*id = z->id;
-			return DNSACME_OK;
-		}
-		if (cand != fqdn && strcmp(cand, fqdn) != 0) {
-			cand = fqdn; /* the hint was no hosted zone: walk from the top */
-			continue;
-		}
-		break;
+	for (cand = fqdn; cand != NULL; cand = strchr(cand, '.') ? strchr(cand, '.') + 1 : NULL) {
+		if (hint != NULL && strcmp(cand, hint) == 0)
+			continue; /* asked already */
+		rc = zone_named(st, cand, id);
+		if (rc != DNSACME_OK || *id != NULL)
+			return rc;
 	}
-	for (cand = strchr(fqdn, '.'); cand != NULL; cand = strchr(cand + 1, '.')) {
-		z = zone_cached(st, cand + 1);
-		if (z == NULL) {
-			rc = zone_lookup(st, cand + 1, &z);
-			if (rc != DNSACME_OK)
-				return rc;
-		}
-		if (z->id != NULL) {
-			*id = z->id;
-			return DNSACME_OK;
-		}
-	}
-	st->host->error(st->host, "no %s hosted zone holds %s", st->private_zone ? "private" :
-			"public", fqdn);
+	st->host->error(st->host, "no %s hosted zone holds %s",
+			st->private_zone ? "private" : "public", fqdn);
 	return DNSACME_ERR_CONFIG;
 }
 
@@ -797,7 +773,8 @@ static enum dnsacme_status configure(struct r53 *st)
 	}
 	s = GET("hosted_zone_id");
 	if (s != NULL) {
-		st->hosted_zone_id = r53_bare_id(s);
+		/* "Z1" or "/hostedzone/Z1", as the console and the API show it. */
+		st->hosted_zone_id = strncmp(s, "/hostedzone/", 12) == 0 ? s + 12 : s;
 		if (st->hosted_zone_id[0] == '\0' || !all_chars(st->hosted_zone_id, "")) {
 			host->error(host, "hosted_zone_id %s is not a zone id", s);
 			return DNSACME_ERR_CONFIG;

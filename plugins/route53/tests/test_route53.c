@@ -46,6 +46,10 @@ static struct {
 } t;
 
 static void h_log(const struct dnsacme_host *host, enum dnsacme_log_level level,
+		  const char *fmt, ...) DNSACME_PRINTF(3, 4);
+static void h_error(const struct dnsacme_host *host, const char *fmt, ...) DNSACME_PRINTF(2, 3);
+
+static void h_log(const struct dnsacme_host *host, enum dnsacme_log_level level,
 		  const char *fmt, ...)
 {
 	(void)host;
@@ -368,6 +372,156 @@ static void check_call_counts(void)
 	p->close(st);
 }
 
+#define ZONE(id, name, private)                                                       \
+	"<HostedZone><Id>/hostedzone/" id "</Id><Name>" name "</Name><CallerReference>x"  \
+	"</CallerReference><Config><PrivateZone>" private "</PrivateZone></Config>"     \
+	"</HostedZone>"
+#define ZONE_LIST(zones)                                                              \
+	"<ListHostedZonesByNameResponse " NS "><HostedZones>" zones "</HostedZones>"    \
+	"<IsTruncated>false</IsTruncated><MaxItems>100</MaxItems>"                     \
+	"</ListHostedZonesByNameResponse>"
+
+/* Split horizon: a public and a private zone of one name; the option picks.
+ * Two public zones of one name: refuse to guess. An explicit id skips the
+ * lookup, "/hostedzone/" prefix or not. */
+static void check_zone_choice(void)
+{
+	static const struct step private_zone[] = {
+		{"GET", "dnsname=example.com.", 200,
+		 ZONE_LIST(ZONE("ZPUB", "example.com.", "false") ZONE("ZPRV", "example.com.", "true")
+			   ZONE("ZOTHER", "www.example.com.", "false"))},
+		{"GET", "/hostedzone/ZPRV/rrset?", 200, RRSETS("")},
+		{"POST", "/hostedzone/ZPRV/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
+	static const struct step twins[] = {
+		{"GET", "dnsname=example.com.", 200,
+		 ZONE_LIST(ZONE("ZA", "example.com.", "false") ZONE("ZB", "example.com.", "false"))},
+	};
+	static const struct step by_id[] = {
+		{"GET", "/hostedzone/ZGIVEN/rrset?", 200, RRSETS("")},
+		{"POST", "/hostedzone/ZGIVEN/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
+	static const char *const private_config[] = {
+		"access_key_id", "AKIDEXAMPLE", "secret_access_key", SECRET,
+		"endpoint", "http://127.0.0.1:9", "private_zone", "true", NULL,
+	};
+	static const char *const id_config[] = {
+		"access_key_id", "AKIDEXAMPLE", "secret_access_key", SECRET,
+		"endpoint", "http://127.0.0.1:9", "hosted_zone_id", "/hostedzone/ZGIVEN", NULL,
+	};
+	const struct dnsacme_record rec = {"_acme-challenge.example.com", "example.com", "v", 0};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *st;
+
+	reset(private_zone, 3, private_config);
+	st = open_provider();
+	CHECK(p->present(st, &rec, 1) == DNSACME_OK);
+	CHECK(t.next == 3);
+	p->close(st);
+
+	reset(twins, 1, keys_config);
+	st = open_provider();
+	CHECK(p->present(st, &rec, 1) == DNSACME_ERR_CONFIG);
+	CHECK_STR(t.error, "several public hosted zones are named example.com (ZA, ZB): "
+			   "set hosted_zone_id (AWS_HOSTED_ZONE_ID)");
+	p->close(st);
+
+	reset(by_id, 2, id_config);
+	st = open_provider();
+	CHECK(p->present(st, &rec, 1) == DNSACME_OK);
+	CHECK(t.next == 2);
+	p->close(st);
+}
+
+/* The set changed between our read and our DELETE (another writer added a
+ * value): AWS refuses the DELETE; the plugin reads again and keeps the new
+ * value. */
+static void check_conflict_reread(void)
+{
+	static const struct step script[] = {
+		{"GET", "dnsname=example.com.", 200, ZONES("Z1", "example.com.")},
+		{"GET", "/hostedzone/Z1/rrset?", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.example.com.", "60", VALUE("mine")))},
+		{"POST", "/hostedzone/Z1/rrset/", 400,
+		 ERROR("InvalidChangeBatch", "[Tried to delete resource record set "
+		       "[name='_acme-challenge.example.com.', type='TXT'] but the values provided "
+		       "do not match the current values]")},
+		{"GET", "/hostedzone/Z1/rrset?", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.example.com.", "60", VALUE("mine")
+				  VALUE("theirs")))},
+		{"POST", "/hostedzone/Z1/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
+	const struct dnsacme_record rec = {"_acme-challenge.example.com", "example.com", "mine", 0};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *st;
+
+	reset(script, 5, keys_config);
+	st = open_provider();
+	CHECK(p->cleanup(st, &rec, 1) == DNSACME_OK);
+	CHECK(t.next == 5);
+	if (t.n_sent == 5) {
+		CHECK(strstr(t.sent[2].body, "<Action>DELETE</Action>") != NULL);
+		CHECK(strstr(t.sent[4].body, "<Action>UPSERT</Action>") != NULL);
+		CHECK(strstr(t.sent[4].body, "\"theirs\"") != NULL);
+		CHECK(strstr(t.sent[4].body, "\"mine\"") == NULL);
+	}
+	p->close(st);
+}
+
+/* Temporary keys that AWS calls expired are fetched again, once. */
+static void check_expired_token_refresh(void)
+{
+	static const struct step script[] = {
+		{"GET", "http://127.0.0.1:9/creds", 200,
+		 "{\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s1\",\"Token\":\"t1\","
+		 "\"Expiration\":\"2999-01-01T00:00:00Z\"}"},
+		{"GET", "dnsname=example.com.", 403,
+		 ERROR("ExpiredToken", "The security token included in the request is expired")},
+		{"GET", "http://127.0.0.1:9/creds", 200,
+		 "{\"AccessKeyId\":\"ASIA2\",\"SecretAccessKey\":\"s2\",\"Token\":\"t2\","
+		 "\"Expiration\":\"2999-01-01T00:00:00Z\"}"},
+		{"GET", "dnsname=example.com.", 403,
+		 ERROR("ExpiredToken", "The security token included in the request is expired")},
+	};
+	static const char *const config[] = {
+		"container_credentials_full_uri", "http://127.0.0.1:9/creds",
+		"container_authorization_token", "tok", "endpoint", "http://127.0.0.1:9",
+		"shared_credentials_file", "/nonexistent", "config_file", "/nonexistent", NULL,
+	};
+	const struct dnsacme_record rec = {"_acme-challenge.example.com", "example.com", "v", 0};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *st;
+
+	reset(script, 4, config);
+	st = open_provider();
+	CHECK(p->present(st, &rec, 1) == DNSACME_ERR_AUTH);
+	CHECK(t.next == 4 && t.backoffs == 0);
+	CHECK(strstr(t.error, "ExpiredToken") != NULL);
+	p->close(st);
+}
+
+static void check_bad_options(void)
+{
+	static const char *const bad[][8] = {
+		{"ttl", "ten", NULL},
+		{"endpoint", "ftp://route53.example", NULL},
+		{"private_zone", "maybe", NULL},
+		{"region", "eu-west-1/../x", NULL},
+		{"hosted_zone_id", "Z1/../../change", NULL},
+	};
+	size_t i;
+	void *st = NULL;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reset(NULL, 0, bad[i]);
+		CHECK(dnsacme_plugin()->open(&host, &st) == DNSACME_ERR_CONFIG);
+		CHECK(t.error[0] != '\0');
+	}
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -515,6 +669,10 @@ int main(void)
 	check_cleanup();
 	check_errors();
 	check_call_counts();
+	check_zone_choice();
+	check_conflict_reread();
+	check_expired_token_refresh();
+	check_bad_options();
 	check_credentials();
 	reset(NULL, 0, NULL);
 	return check_report();
