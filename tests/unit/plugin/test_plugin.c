@@ -356,14 +356,14 @@ static void test_backoff(void)
 	CHECK(da_plugin_open(p, settings, 1, NULL, NULL, &stop, &err) == DA_OK);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	CHECK(seen->host->backoff(seen->host, 5, 10000) != 0);
-	CHECK(elapsed_ms(&start) < 100);
+	CHECK(elapsed_ms(&start) < 500); /* at once, not after the 10 s */
 
 	/* First retry: half a second fixed, up to half a second of jitter. */
 	stop = 0;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	interrupted = seen->host->backoff(seen->host, 1, 0);
 	CHECK(interrupted == 0);
-	CHECK(elapsed_ms(&start) >= 500 && elapsed_ms(&start) < 1500);
+	CHECK(elapsed_ms(&start) >= 500 && elapsed_ms(&start) < 3000);
 	da_plugin_free(p);
 }
 
