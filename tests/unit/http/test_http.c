@@ -76,11 +76,53 @@ static const char *header_value(const char *head, const char *name, char *out, s
 	return out;
 }
 
+/* send() without SIGPIPE: the client hangs up on the oversized answers. */
+static int send_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* More headers, or more body, than the client accepts. */
+static void respond_oversized(int fd, const char *path)
+{
+	char chunk[65536];
+	int n = 0;
+
+	if (strcmp(path, "/many-headers") == 0) {
+		n = snprintf(chunk, sizeof(chunk), "HTTP/1.1 200 OK\r\n");
+		for (int i = 0; i < 300; i++)
+			n += snprintf(chunk + n, sizeof(chunk) - (size_t)n, "X-Header-%d: %d\r\n", i, i);
+		n += snprintf(chunk + n, sizeof(chunk) - (size_t)n, "Content-Length: 0\r\n\r\n");
+		send_all(fd, chunk, (size_t)n);
+		return;
+	}
+	n = snprintf(chunk, sizeof(chunk), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+		     17 * 1024 * 1024);
+	if (send_all(fd, chunk, (size_t)n) != 0)
+		return;
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 17 * 16; i++)
+		if (send_all(fd, chunk, sizeof(chunk)) != 0)
+			return;
+}
+
 static void respond(int fd, struct server *s, const char *path)
 {
 	char reply[1024];
 	int n;
 
+	if (strcmp(path, "/many-headers") == 0 || strcmp(path, "/big") == 0) {
+		respond_oversized(fd, path);
+		return;
+	}
 	if (strncmp(path, "/hello", 6) == 0) {
 		n = snprintf(reply, sizeof(reply),
 			     "HTTP/1.1 201 Created\r\n"
@@ -95,7 +137,7 @@ static void respond(int fd, struct server *s, const char *path)
 			     "HTTP/1.1 200 OK\r\nX-Method: %s\r\nContent-Length: %zu\r\n\r\n%s",
 			     s->method, strlen(s->body), s->body);
 	}
-	if (write(fd, reply, (size_t)n) != n)
+	if (send_all(fd, reply, (size_t)n) != 0)
 		perror("server write");
 }
 
@@ -342,6 +384,15 @@ static void test_exchange(void)
 
 	CHECK_STR(s.user_agent, "dnsacme/" DNSACME_VERSION);
 	CHECK(s.accepted == 1); /* every exchange reused one connection */
+
+	/* A hostile server cannot make the client hold unbounded answers. */
+	req.method = "GET";
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/many-headers", s.port);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_PROTOCOL);
+	CHECK(strstr(err.msg, "/many-headers: response too large") != NULL);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/big", s.port);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_PROTOCOL);
+	CHECK(resp.body == NULL && resp.headers == NULL);
 	da_http_free(http);
 	server_stop(&s);
 	da_log_free(&log);
