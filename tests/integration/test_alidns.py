@@ -139,8 +139,13 @@ class AliDnsTest(harness.IntegrationTestCase):
         return result
 
     def test_apex_and_wildcard(self):
+        # As the README's example: the secret from a file.
+        secret_file = os.path.join(self.env.tmp, "alidns.secret")
+        with open(secret_file, "w") as f:
+            f.write(KEY_SECRET + "\n")
         self.issue(["example.test", "*.example.test"],
-                   self.credentials(ALICLOUD_ACCESS_KEY=KEY_ID, ALICLOUD_SECRET_KEY=KEY_SECRET))
+                   self.credentials(ALICLOUD_ACCESS_KEY=KEY_ID,
+                                    ALICLOUD_SECRET_KEY_FILE=secret_file))
         calls = self.fake.stats()
         # Two values at one name: two adds, one listing, two deletes, and one
         # zone listing per batch.
@@ -199,8 +204,11 @@ class AliDnsTest(harness.IntegrationTestCase):
 
     def test_bad_secret(self):
         wrong = "not-the-secret-0123456789"
+        # Its own state dir: the failed cleanup stays in that journal, and a
+        # later test's run must not replay it into that test's call counts.
+        state = os.path.join(self.out_dir(), "state")
         result, _ = self.alidns(["bad.example.test"], self.credentials(
-            ALICLOUD_ACCESS_KEY=KEY_ID, ALICLOUD_SECRET_KEY=wrong))
+            ALICLOUD_ACCESS_KEY=KEY_ID, ALICLOUD_SECRET_KEY=wrong), ["--state-dir", state])
         line = self.assert_one_line_error(result, wrong, KEY_SECRET, KEY_ID)
         self.assertIn("SignatureDoesNotMatch", line)
         self.assertIn("RequestId", line)
