@@ -85,6 +85,15 @@ class Route53Test(harness.IntegrationTestCase):
         self.assertGreaterEqual(stats.get("GetChange", 0), 2, stats)
         self.assertEqual(self.env.txt(APEX), [])
 
+    def test_hundred_names_one_zone(self):
+        names = ["n%d.example.test" % i for i in range(100)]
+        self.issue_route53(names, self.keys())
+        stats = self.fake.stats()
+        print("\n100 names, Route 53 calls: %s" % stats)
+        self.assertEqual(stats.get("ListHostedZonesByName"), 1, stats)
+        self.assertEqual(stats.get("ListResourceRecordSets"), 2, stats)
+        self.assertEqual(stats.get("ChangeResourceRecordSets"), 2, stats)
+
     def test_foreign_value_survives_present_and_cleanup(self):
         self.fake.set_txt("example.test", APEX, ["someone-else"])
         try:
