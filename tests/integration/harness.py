@@ -204,6 +204,9 @@ class Env:
         return False
 
     def _start(self):
+        if os.geteuid() != 0:
+            raise HarnessError("the harness needs root: it adds 127.53.N.x to lo "
+                               "and binds port 53")
         self._slot = _Slot()
         n = self.slot = self._slot.n
         self.tmp = tempfile.mkdtemp(prefix="dnsacme-it-%d-" % n)

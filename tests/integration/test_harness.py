@@ -120,10 +120,15 @@ class HarnessTest(harness.IntegrationTestCase):
         self.assertIn("newOrder", out)
 
     def test_second_env_takes_another_slot(self):
-        with harness.Env() as other:
+        with harness.Env(zones=["extra.test"]) as other:
             self.assertNotEqual(other.slot, self.env.slot)
             self.assertNotEqual(other.primary, self.env.primary)
-            self.assertEqual(other._soa_serial("example.test", other.secondary), 1)
+            for zone in harness.ZONES + ("extra.test",):
+                self.assertEqual(other._soa_serial(zone, other.secondary), 1, zone)
+            name = "_acme-challenge.extra.test"
+            self.assertEqual(other.update("extra.test", adds=[(name, 60, "x")]), "NOERROR")
+            self.assertEqual(other.txt(name, "ca-resolver"), ["x"])
+            self.assertEqual(other.update("extra.test", deletes=[(name, "x")]), "NOERROR")
             addr = other.primary
         self.assertNotIn(addr + "/32", lo_addresses())
 
