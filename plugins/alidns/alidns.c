@@ -22,12 +22,17 @@
 #include "sign.h"
 
 #define ALIDNS_VERSION "2015-01-09"
-#define ALIDNS_TTL_MAX 86400
+/* The free edition's minimum, and the API's own default. */
+#define TTL_DEFAULT 600
+#define TTL_MAX 86400
 #define HTTP_TIMEOUT_MAX 600
 /* Page sizes are the API's maxima, so one page usually serves. */
-#define DOMAINS_PAGE "100"
-#define SUBDOMAIN_PAGE "100"
-#define RECORDS_PAGE "500"
+#define DOMAINS_PAGE 100
+#define SUBDOMAIN_PAGE 100
+#define RECORDS_PAGE 500
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 static const struct dnsacme_option alidns_options[] = {
 	{"access_key_id", {"ALICLOUD_ACCESS_KEY", "ALIBABA_CLOUD_ACCESS_KEY_ID", "Ali_Key"},
@@ -57,7 +62,7 @@ static const struct dnsacme_option alidns_options[] = {
 	 "RRSA: \"true\" uses sts-vpc.<sts_region>.aliyuncs.com"},
 	{"zone", {NULL}, 0, NULL,
 	 "Alibaba Cloud DNS domain that holds every record (skips zone detection)"},
-	{"ttl", {"ALICLOUD_TTL"}, 0, "600",
+	{"ttl", {"ALICLOUD_TTL"}, 0, STRINGIFY(TTL_DEFAULT),
 	 "TTL of the TXT records in seconds (600 is the free edition's minimum)"},
 	{"http_timeout", {"ALICLOUD_HTTP_TIMEOUT"}, 0, "10",
 	 "timeout of one API request in seconds"},
@@ -98,7 +103,7 @@ static void batch_free(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* An unsigned option in [min, max], or -1 (reported). */
+/* A numeric option in [min, max]; 0 when unset, -1 when invalid (reported). */
 static long option_number(const struct dnsacme_host *host, const char *key, long min, long max)
 {
 	const char *v = host->config_get(host, key);
@@ -109,7 +114,7 @@ static long option_number(const struct dnsacme_host *host, const char *key, long
 		return 0;
 	n = strtol(v, &end, 10);
 	if (*end != '\0' || n < min || n > max) {
-		host->error(host, "alidns: %s must be a number from %ld to %ld, not \"%s\"", key,
+		host->error(host, "%s must be a number from %ld to %ld, not \"%s\"", key,
 			    min, max, v);
 		return -1;
 	}
@@ -125,18 +130,18 @@ static enum dnsacme_status alidns_open(const struct dnsacme_host *host, void **s
 
 	*state = NULL;
 	if (a == NULL) {
-		host->error(host, "alidns: out of memory");
+		host->error(host, "out of memory");
 		return DNSACME_ERR_NOMEM;
 	}
 	a->host = host;
 	a->rpc.host = host;
-	ttl = option_number(host, "ttl", 1, ALIDNS_TTL_MAX);
+	ttl = option_number(host, "ttl", 1, TTL_MAX);
 	timeout = option_number(host, "http_timeout", 1, HTTP_TIMEOUT_MAX);
 	if (ttl < 0 || timeout < 0) {
 		free(a);
 		return DNSACME_ERR_CONFIG;
 	}
-	a->ttl = ttl ? (unsigned)ttl : 600;
+	a->ttl = ttl ? (unsigned)ttl : TTL_DEFAULT;
 	a->rpc.timeout_ms = timeout * 1000;
 	st = alidns_endpoint(host, "endpoint", host->config_get(host, "endpoint"), "alidns",
 			     host->config_get(host, "region"), "cn-hangzhou", &a->endpoint);
@@ -155,7 +160,7 @@ static enum dnsacme_status alidns_open(const struct dnsacme_host *host, void **s
 		free(a);
 		return st;
 	}
-	host->log(host, DNSACME_LOG_DEBUG, "alidns: API at %s, TTL %u", a->endpoint, a->ttl);
+	host->log(host, DNSACME_LOG_DEBUG, "API at %s, TTL %u", a->endpoint, a->ttl);
 	*state = a;
 	return DNSACME_OK;
 }
@@ -196,7 +201,7 @@ static enum dnsacme_status load_domains(struct alidns *a, struct batch *b)
 		char page_str[16];
 		const struct alidns_param params[] = {
 			{"PageNumber", page_str},
-			{"PageSize", DOMAINS_PAGE},
+			{"PageSize", STRINGIFY(DOMAINS_PAGE)},
 		};
 		const struct alidns_call call = {a->endpoint, ALIDNS_VERSION, "DescribeDomains",
 						 params, 2, NULL};
@@ -221,7 +226,7 @@ static enum dnsacme_status load_domains(struct alidns *a, struct batch *b)
 				b->ascii = asc;
 			if (asc == NULL) {
 				json_decref(json);
-				a->host->error(a->host, "alidns: out of memory");
+				a->host->error(a->host, "out of memory");
 				return DNSACME_ERR_NOMEM;
 			}
 		}
@@ -237,12 +242,12 @@ static enum dnsacme_status load_domains(struct alidns *a, struct batch *b)
 				free(b->domains[b->n_domains]);
 				free(b->ascii[b->n_domains]);
 				json_decref(json);
-				a->host->error(a->host, "alidns: out of memory");
+				a->host->error(a->host, "out of memory");
 				return DNSACME_ERR_NOMEM;
 			}
 			b->n_domains++;
 		}
-		more = n > 0 && more_pages(json, page, (unsigned)atoi(DOMAINS_PAGE));
+		more = n > 0 && more_pages(json, page, DOMAINS_PAGE);
 		json_decref(json);
 		if (!more)
 			return DNSACME_OK;
@@ -262,7 +267,7 @@ static const char *zone_of(struct alidns *a, struct batch *b, const char *fqdn,
 		*suffix_len = strlen(a->zone);
 		if (ends_with_label(fqdn, a->zone))
 			return a->zone;
-		a->host->error(a->host, "alidns: %s is not in the configured zone %s", fqdn,
+		a->host->error(a->host, "%s is not in the configured zone %s", fqdn,
 			       a->zone);
 		return NULL;
 	}
@@ -279,7 +284,7 @@ static const char *zone_of(struct alidns *a, struct batch *b, const char *fqdn,
 	}
 	*suffix_len = best_len;
 	if (best == NULL)
-		a->host->error(a->host, "alidns: no domain of this account holds %s (%zu domains "
+		a->host->error(a->host, "no domain of this account holds %s (%zu domains "
 					"listed; add the zone to Alibaba Cloud DNS or set zone)",
 			       fqdn, b->n_domains);
 	return best;
@@ -296,7 +301,7 @@ static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_
 	b->rr = calloc(n ? n : 1, sizeof(*b->rr));
 	b->n = n;
 	if (b->zone == NULL || b->rr == NULL) {
-		a->host->error(a->host, "alidns: out of memory");
+		a->host->error(a->host, "out of memory");
 		return DNSACME_ERR_NOMEM;
 	}
 	if (a->zone == NULL && n > 0) {
@@ -313,7 +318,7 @@ static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_
 			return DNSACME_ERR_CONFIG;
 		b->rr[i] = f == z ? strdup("@") : strndup(fqdn, f - z - 1);
 		if (b->rr[i] == NULL) {
-			a->host->error(a->host, "alidns: out of memory");
+			a->host->error(a->host, "out of memory");
 			return DNSACME_ERR_NOMEM;
 		}
 	}
@@ -342,13 +347,13 @@ static enum dnsacme_status alidns_present(void *state, const struct dnsacme_reco
 		snprintf(ttl, sizeof(ttl), "%u", records[i].ttl ? records[i].ttl : a->ttl);
 		st = alidns_rpc_call(&a->rpc, &a->creds, &call, &json);
 		if (st == DNSACME_OK) {
-			a->host->log(a->host, DNSACME_LOG_INFO, "alidns: added TXT %s in %s (record %s)",
+			a->host->log(a->host, DNSACME_LOG_INFO, "added TXT %s in %s (record %s)",
 				     records[i].fqdn, b.zone[i],
 				     json_string_value(json_object_get(json, "RecordId")));
 			json_decref(json);
 		} else if (alidns_rpc_failed_with(&a->rpc, "DomainRecordDuplicate")) {
 			/* Same RR, type and value: already there from an earlier run. */
-			a->host->log(a->host, DNSACME_LOG_INFO, "alidns: TXT %s already present",
+			a->host->log(a->host, DNSACME_LOG_INFO, "TXT %s already present",
 				     records[i].fqdn);
 			st = DNSACME_OK;
 		}
@@ -433,20 +438,22 @@ static enum dnsacme_status list_group(struct alidns *a, const struct dnsacme_rec
 		snprintf(page_str, sizeof(page_str), "%u", page);
 		if (one_name) {
 			call.action = "DescribeSubDomainRecords";
-			params[call.n_params++] = (struct alidns_param){"PageSize", SUBDOMAIN_PAGE};
+			params[call.n_params++] =
+				(struct alidns_param){"PageSize", STRINGIFY(SUBDOMAIN_PAGE)};
 			params[call.n_params++] =
 				(struct alidns_param){"SubDomain", records[g->idx[0]].fqdn};
 			params[call.n_params++] = (struct alidns_param){"Type", "TXT"};
-			page_size = (unsigned)atoi(SUBDOMAIN_PAGE);
+			page_size = SUBDOMAIN_PAGE;
 		} else {
 			call.action = "DescribeDomainRecords";
 			call.subject = g->zone;
-			params[call.n_params++] = (struct alidns_param){"PageSize", RECORDS_PAGE};
+			params[call.n_params++] =
+				(struct alidns_param){"PageSize", STRINGIFY(RECORDS_PAGE)};
 			if (acme_only)
 				params[call.n_params++] =
 					(struct alidns_param){"RRKeyWord", "_acme-challenge"};
 			params[call.n_params++] = (struct alidns_param){"TypeKeyWord", "TXT"};
-			page_size = (unsigned)atoi(RECORDS_PAGE);
+			page_size = RECORDS_PAGE;
 		}
 		st = alidns_rpc_call(&a->rpc, &a->creds, &call, &json);
 		if (st != DNSACME_OK)
@@ -481,7 +488,7 @@ static enum dnsacme_status delete_group(struct alidns *a, const struct dnsacme_r
 		st = alidns_rpc_call(&a->rpc, &a->creds, &call, &json);
 		if (st == DNSACME_OK) {
 			json_decref(json);
-			a->host->log(a->host, DNSACME_LOG_INFO, "alidns: deleted record %s in %s",
+			a->host->log(a->host, DNSACME_LOG_INFO, "deleted record %s in %s",
 				     g->ids[k], g->zone);
 		} else if (!alidns_rpc_failed_with(&a->rpc, "DomainRecordNotBelongToUser")) {
 			result = st; /* go on: remove as much as possible */
@@ -505,7 +512,7 @@ static enum dnsacme_status alidns_cleanup(void *state, const struct dnsacme_reco
 	g.idx = calloc(n ? n : 1, sizeof(*g.idx));
 	g.ids = calloc(n ? n : 1, sizeof(*g.ids));
 	if (result == DNSACME_OK && (done == NULL || g.idx == NULL || g.ids == NULL)) {
-		a->host->error(a->host, "alidns: out of memory");
+		a->host->error(a->host, "out of memory");
 		result = DNSACME_ERR_NOMEM;
 	}
 	resolved = result == DNSACME_OK;
@@ -526,7 +533,7 @@ static enum dnsacme_status alidns_cleanup(void *state, const struct dnsacme_reco
 			st = delete_group(a, records, &g);
 		if (g.n_ids < g.n)
 			a->host->log(a->host, DNSACME_LOG_DEBUG,
-				     "alidns: %zu of %zu values in %s were not there", g.n - g.n_ids,
+				     "%zu of %zu values in %s were not there", g.n - g.n_ids,
 				     g.n, g.zone);
 		for (size_t k = 0; k < g.n_ids; k++)
 			free(g.ids[k]);

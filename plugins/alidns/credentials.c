@@ -76,23 +76,23 @@ enum dnsacme_status alidns_creds_open(struct alidns_creds *creds, struct alidns_
 	creds->role_session_name = option_dup(host, "role_session_name", &oom);
 	if (oom) {
 		alidns_creds_free(creds);
-		host->error(host, "alidns: out of memory");
+		host->error(host, "out of memory");
 		return DNSACME_ERR_NOMEM;
 	}
 	if (creds->access_key_id != NULL || creds->access_key_secret != NULL) {
 		if (creds->access_key_id == NULL || creds->access_key_secret == NULL) {
-			host->error(host, "alidns: access_key_id and access_key_secret go together "
+			host->error(host, "access_key_id and access_key_secret go together "
 					  "(ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY); only %s is set",
 				    creds->access_key_id ? "access_key_id" : "access_key_secret");
 			alidns_creds_free(creds);
 			return DNSACME_ERR_CONFIG;
 		}
-		host->log(host, DNSACME_LOG_DEBUG, "alidns: using AccessKey credentials%s",
+		host->log(host, DNSACME_LOG_DEBUG, "using AccessKey credentials%s",
 			  creds->security_token ? " with an STS security token" : "");
 		return DNSACME_OK;
 	}
 	if (creds->security_token != NULL) {
-		host->error(host, "alidns: security_token needs access_key_id and access_key_secret "
+		host->error(host, "security_token needs access_key_id and access_key_secret "
 				  "(the STS AccessKey pair)");
 		alidns_creds_free(creds);
 		return DNSACME_ERR_CONFIG;
@@ -110,17 +110,17 @@ enum dnsacme_status alidns_creds_open(struct alidns_creds *creds, struct alidns_
 			alidns_creds_free(creds);
 			return st;
 		}
-		host->log(host, DNSACME_LOG_DEBUG, "alidns: using RRSA (role %s, STS at %s)",
+		host->log(host, DNSACME_LOG_DEBUG, "using RRSA (role %s, STS at %s)",
 			  creds->role_arn, creds->sts_endpoint);
 		return DNSACME_OK;
 	}
 	if (creds->role_arn != NULL || creds->oidc_provider_arn != NULL ||
 	    creds->oidc_token_file != NULL) {
-		host->error(host, "alidns: RRSA needs role_arn, oidc_provider_arn and "
+		host->error(host, "RRSA needs role_arn, oidc_provider_arn and "
 				  "oidc_token_file (ALIBABA_CLOUD_ROLE_ARN, "
 				  "ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE)");
 	} else {
-		host->error(host, "alidns: no credentials: set access_key_id and access_key_secret "
+		host->error(host, "no credentials: set access_key_id and access_key_secret "
 				  "(ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY), or RRSA's "
 				  "ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and "
 				  "ALIBABA_CLOUD_OIDC_TOKEN_FILE");
@@ -139,7 +139,7 @@ static char *read_oidc_token(const struct alidns_creds *creds)
 	size_t n;
 
 	if (f == NULL) {
-		host->error(host, "alidns: cannot read the OIDC token file %s: %s",
+		host->error(host, "cannot read the OIDC token file %s: %s",
 			    creds->oidc_token_file, strerror(errno));
 		return NULL;
 	}
@@ -147,7 +147,7 @@ static char *read_oidc_token(const struct alidns_creds *creds)
 	n = token ? fread(token, 1, OIDC_TOKEN_MAX + 1, f) : 0;
 	fclose(f);
 	if (token == NULL || n == 0 || n > OIDC_TOKEN_MAX) {
-		host->error(host, "alidns: the OIDC token file %s is %s", creds->oidc_token_file,
+		host->error(host, "the OIDC token file %s is %s", creds->oidc_token_file,
 			    token == NULL ? "too big for memory" : n == 0 ? "empty" : "too large");
 		free(token);
 		return NULL;
@@ -220,7 +220,7 @@ static enum dnsacme_status assume_role(struct alidns_creds *creds)
 	host->add_secret(host, creds->sts_key_secret);
 	host->add_secret(host, creds->sts_token);
 	alidns_timestamp(creds->sts_expires, until);
-	host->log(host, DNSACME_LOG_INFO, "alidns: assumed role %s until %s", creds->role_arn,
+	host->log(host, DNSACME_LOG_INFO, "assumed role %s until %s", creds->role_arn,
 		  until);
 	return DNSACME_OK;
 }

@@ -100,7 +100,7 @@ enum dnsacme_status alidns_endpoint(const struct dnsacme_host *host, const char 
 	if (url != NULL && *url != '\0') {
 		if ((!has_prefix(url, "https://") && !has_prefix(url, "http://")) ||
 		    strpbrk(url, "?# ") != NULL) {
-			host->error(host, "alidns: %s must be an http:// or https:// URL without a "
+			host->error(host, "%s must be an http:// or https:// URL without a "
 					  "query, not \"%s\"", key, url);
 			return DNSACME_ERR_CONFIG;
 		}
@@ -112,7 +112,7 @@ enum dnsacme_status alidns_endpoint(const struct dnsacme_host *host, const char 
 			region = NULL;
 		if (region != NULL && strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
 					      strlen(region)) {
-			host->error(host, "alidns: bad region \"%s\"", region);
+			host->error(host, "bad region \"%s\"", region);
 			return DNSACME_ERR_CONFIG;
 		}
 		alidns_sb_puts(&sb, "https://");
@@ -232,7 +232,6 @@ static enum dnsacme_status report_response(struct alidns_rpc *rpc, const struct 
 	const char *msg = json_string_value(json_object_get(json, "Message"));
 	const char *req = json_string_value(json_object_get(json, "RequestId"));
 	const char *hint = hint_of(rpc->code);
-	/* A hint ending in ':' is completed with the action (a RAM permission). */
 	const char *sep = call->subject ? " " : "";
 	char clean[512], tries[48] = "";
 
@@ -244,6 +243,7 @@ static enum dnsacme_status report_response(struct alidns_rpc *rpc, const struct 
 	clean_message(msg ? msg : "", clean, sizeof(clean));
 	if (attempts > 1)
 		snprintf(tries, sizeof(tries), ", gave up after %u attempts", attempts);
+	/* A hint ending in ':' is completed with the action (a RAM permission). */
 	host->error(host, "%s%s%s: %s: %s (RequestId %s%s)%s%s%s", call->action, sep,
 		    call->subject ? call->subject : "", rpc->code, clean, req ? req : "none", tries,
 		    hint ? "; " : "", hint ? hint : "",

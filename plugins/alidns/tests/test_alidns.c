@@ -346,6 +346,53 @@ static void test_cleanup_one_listing_per_zone(void)
 	CHECK_STR(param(3, "RecordId"), "22");
 }
 
+/* DescribeDomains is paged until TotalCount; the longest zone may come last. */
+static void test_domains_paged(void)
+{
+	static const struct canned answers[] = {
+		{200, "{\"RequestId\":\"P1\",\"TotalCount\":101,\"PageNumber\":1,"
+		      "\"Domains\":{\"Domain\":[{\"DomainName\":\"example.com\"}]}}"},
+		{200, "{\"RequestId\":\"P2\",\"TotalCount\":101,\"PageNumber\":2,"
+		      "\"Domains\":{\"Domain\":[{\"DomainName\":\"dev.example.com\","
+		      "\"PunyCode\":\"dev.example.com\"}]}}"},
+		{200, "{\"RequestId\":\"A\",\"RecordId\":\"5\"}"},
+	};
+	const struct dnsacme_record r[] = {{"_acme-challenge.dev.example.com", NULL, "v", 0}};
+
+	fake_reset(static_keys, answers, 3);
+	CHECK(run(0, r, 1) == DNSACME_OK);
+	CHECK(fake.n_req == 3);
+	CHECK_STR(param(0, "PageSize"), "100");
+	CHECK_STR(param(1, "PageNumber"), "2");
+	CHECK_STR(param(2, "DomainName"), "dev.example.com");
+	CHECK_STR(param(2, "RR"), "_acme-challenge");
+}
+
+/* Codes whose Message does not say what to fix get a hint. */
+static void test_error_hints(void)
+{
+	static const struct canned ttl[] = {
+		{200, domains_json},
+		{400, "{\"RequestId\":\"Q\",\"Code\":\"QuotaExceeded.TTL\","
+		      "\"Message\":\"The specified TTL is invalid.\"}"},
+	};
+	static const struct canned ram[] = {
+		{200, domains_json},
+		{403, "{\"RequestId\":\"F\",\"Code\":\"Forbidden.RAM\",\"Message\":"
+		      "\"User not authorized to operate on the specified resource.\"}"},
+	};
+	const struct dnsacme_record r[] = {{"_acme-challenge.example.com", NULL, "v", 60}};
+
+	fake_reset(static_keys, ttl, 2);
+	CHECK(run(0, r, 1) == DNSACME_ERR_API);
+	CHECK(strstr(fake.error, "QuotaExceeded.TTL: The specified TTL is invalid (RequestId Q)"));
+	CHECK(strstr(fake.error, "minimum is 600 (option ttl)") != NULL);
+	fake_reset(static_keys, ram, 2);
+	CHECK(run(0, r, 1) == DNSACME_ERR_DENIED);
+	CHECK(strstr(fake.error, "must allow alidns:AddDomainRecord") != NULL);
+	CHECK(fake.backoffs == 0);
+}
+
 /* No answer at all: retried, then a clear network error. */
 static void test_network_gives_up(void)
 {
@@ -444,6 +491,8 @@ int main(void)
 	test_bad_signature();
 	test_cleanup_exact_values();
 	test_cleanup_one_listing_per_zone();
+	test_domains_paged();
+	test_error_hints();
 	test_network_gives_up();
 	test_config_errors();
 	test_rrsa();
