@@ -235,24 +235,28 @@ enum da_code acme_post_account(struct da_acme *client, const char *url, const ch
 enum da_code acme_check(const struct dnsacme_http_response *resp, const char *what,
 			json_t **problem, struct da_err *err)
 {
-	char text[DA_ERR_MSG_MAX];
+	long after = da_http_retry_after_ms(resp, time(NULL));
+	char text[DA_ERR_MSG_MAX], when[64] = "";
 	json_t *doc;
 
 	if (problem != NULL)
 		*problem = NULL;
 	if (resp->status >= 200 && resp->status < 300)
 		return DA_OK;
+	/* A refusal that names a wait (429, 503) says how long. */
+	if (after >= 0)
+		snprintf(when, sizeof(when), " (the CA says retry after %ld s)", after / 1000);
 	doc = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
 	if (da_acme_problem_type(doc) == NULL) {
 		json_decref(doc);
-		return da_err_set(err, DA_ERR_CA, "%s: HTTP %ld", what, resp->status);
+		return da_err_set(err, DA_ERR_CA, "%s: HTTP %ld%s", what, resp->status, when);
 	}
 	da_acme_problem_format(doc, text, sizeof(text));
 	if (problem != NULL)
 		*problem = doc;
 	else
 		json_decref(doc);
-	return da_err_set(err, DA_ERR_CA, "%s: %s", what, text);
+	return da_err_set(err, DA_ERR_CA, "%s: %s%s", what, text, when);
 }
 
 enum da_code acme_object(const struct dnsacme_http_response *resp, const char *url,

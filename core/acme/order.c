@@ -416,7 +416,7 @@ enum da_code da_acme_certificate(struct da_acme *client, const struct da_acme_or
 	}
 	found = preferred_chain == NULL || issued_by(chain, preferred_chain);
 	da_chain_free(chain);
-	for (size_t i = 0; !found && alternates[i] != NULL; i++) {
+	for (size_t i = 0; !found && alternates != NULL && alternates[i] != NULL; i++) {
 		char *alt = NULL;
 
 		/* An alternate that fails to download or parse is no reason to

@@ -400,7 +400,8 @@ static void test_order_flow(void)
 	free(url);
 }
 
-/* Refusals: the problem document in full, JSON that is not, a failed
+/* Refusals: the problem document in full, a long rate-limit wait not sat
+ * out, JSON that is not, a failed
  * authorization, and the stop flag ending a wait. */
 static void test_failures(void)
 {
@@ -409,6 +410,8 @@ static void test_failures(void)
 		{"/nonce", 200, "Replay-Nonce: n1\r\n", ""},
 		{"/new-acct", 400, "Replay-Nonce: n2\r\n",
 		 "{\"type\":\"urn:ietf:params:acme:error:accountDoesNotExist\",\"detail\":\"no\"}"},
+		{"/new-order", 429, "Replay-Nonce: n3\r\nRetry-After: 3600\r\n",
+		 "{\"type\":\"urn:ietf:params:acme:error:rateLimited\",\"detail\":\"too many\"}"},
 		{"/new-order", 400, "Replay-Nonce: n3\r\n",
 		 "{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\",\"detail\":\"no\","
 		 "\"subproblems\":[{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":"
@@ -444,6 +447,12 @@ static void test_failures(void)
 	CHECK(strstr(err.msg, "/tos) must be accepted: pass --agree-tos") != NULL);
 	CHECK(da_acme_account(f.acme, f.key, &(struct da_acme_account_opts){.known_url = "k"},
 			      &url, NULL) == DA_OK);
+	/* An hour's Retry-After is not sat out: the run fails at once. */
+	started = mono_ms();
+	CHECK(da_acme_order_new(f.acme, names, 1, NULL, NULL, &order, &err) == DA_ERR_CA);
+	CHECK(mono_ms() - started < 1000);
+	CHECK_STR(err.msg, "newOrder: urn:ietf:params:acme:error:rateLimited: too many (the CA "
+			   "says retry after 3600 s)");
 	CHECK(da_acme_order_new(f.acme, names, 1, NULL, NULL, &order, &err) == DA_ERR_CA);
 	CHECK_STR(err.msg, "newOrder: urn:ietf:params:acme:error:rejectedIdentifier: no; [a.test] "
 			   "urn:ietf:params:acme:error:caa: CAA forbids");
@@ -457,7 +466,7 @@ static void test_failures(void)
 		/* The stop flag, raised while the CA asks for 30 s, ends the wait. */
 		order->authz[0].status = DA_ACME_PENDING;
 		s.stop = &f.stop;
-		s.stop_at = 9;
+		s.stop_at = 10;
 		started = mono_ms();
 		CHECK(da_acme_authorizations_wait(f.acme, order, 60, &err) == DA_ERR_INTERRUPTED);
 		CHECK(mono_ms() - started < 2000);
@@ -466,7 +475,7 @@ out:
 	da_acme_order_free(order);
 	fixture_close(&f);
 	server_stop(&s);
-	CHECK(s.n_seen == 9);
+	CHECK(s.n_seen == 10);
 	server_free(&s);
 	free(url);
 }
