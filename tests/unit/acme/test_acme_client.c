@@ -401,8 +401,8 @@ static void test_order_flow(void)
 }
 
 /* Refusals: the problem document in full, a long rate-limit wait not sat
- * out, JSON that is not, a failed
- * authorization, and the stop flag ending a wait. */
+ * out, JSON that is not, a failed authorization, and the stop flag ending a
+ * wait. */
 static void test_failures(void)
 {
 	static const struct answer script[] = {
