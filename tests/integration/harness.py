@@ -676,6 +676,21 @@ class Env:
         }
 
 
+def wait_for(predicate, timeout=10.0, run=None):
+    """Poll predicate every 20 ms: True once it holds, False after timeout
+    seconds. With run (a Background), raise AssertionError with its stderr as
+    soon as that process exits."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if run is not None and not run.running():
+            raise AssertionError("dnsacme exited (%d):\n%s" % (run.proc.returncode,
+                                                               run.output()[1]))
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 class Background:
     """A process whose stdout and stderr go to files in a directory (a pipe
     nobody reads would stall it). It dies with the harness."""

@@ -7,7 +7,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import time
 import unittest
 import urllib.error
 import urllib.request
@@ -18,15 +17,7 @@ import dns.tsigkeyring
 import dns.update
 
 import harness
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+from harness import wait_for
 
 
 def lo_addresses():
@@ -68,10 +59,10 @@ class HarnessTest(harness.IntegrationTestCase):
                   "send\n" % (self.env.primary, name))
         subprocess.run(["nsupdate", "-y", "hmac-sha256:acme-update.:" + self.env.tsig_secret],
                        input=script, text=True, check=True, capture_output=True)
+        self.assertTrue(wait_for(lambda: self.env.txt(name, "secondary") == ["from-nsupdate"]))
         dig = subprocess.run(["dig", "+short", "+norecurse", "@" + self.env.secondary, name,
                               "TXT"], capture_output=True, text=True, check=True)
-        self.assertTrue(wait_for(lambda: self.env.txt(name, "secondary") == ["from-nsupdate"]),
-                        dig.stdout)
+        self.assertEqual(dig.stdout.strip(), '"from-nsupdate"')
         self.assertEqual(self.env.update("example.test", deletes=[(name, "from-nsupdate")]),
                          "NOERROR")
 

@@ -9,16 +9,6 @@ import harness
 LAG = 3.0  # seconds the secondary is held back after the primary has the record
 
 
-def wait_for(predicate, background, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if not background.running():
-            raise AssertionError("dnsacme exited early:\n" + background.output()[1])
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
-
-
 class SecondaryLagTest(harness.IntegrationTestCase):
 
     ENV_OPTIONS = {"secondary_lag": True}
@@ -31,7 +21,8 @@ class SecondaryLagTest(harness.IntegrationTestCase):
         run = self.env.dnsacme_start("issue", "-v", "--dns", "rfc2136", "--agree-tos",
                                      "-d", name, "--out", out)
         try:
-            wait_for(lambda: self.env.txt(challenge, "primary"), run)
+            published = harness.wait_for(lambda: self.env.txt(challenge, "primary"), 60, run)
+            self.assertTrue(published, "the record never reached the primary")
             time.sleep(LAG)
             self.assertEqual(self.env.txt(challenge, "secondary"), [])
             self.assertTrue(run.running(), "dnsacme finished while the secondary lacked "

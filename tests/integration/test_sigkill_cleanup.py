@@ -19,11 +19,8 @@ class SigkillCleanupTest(harness.IntegrationTestCase):
         run = self.env.dnsacme_start("issue", "--dns", "rfc2136", "--agree-tos", "-d", name,
                                      "--out", self.out_dir(), "--propagation-timeout", "300")
         try:
-            deadline = time.monotonic() + 60
-            while not self.env.txt(challenge):
-                self.assertTrue(run.running(), "dnsacme exited:\n" + run.output()[1])
-                self.assertLess(time.monotonic(), deadline, "no record on the primary")
-                time.sleep(0.02)
+            self.assertTrue(harness.wait_for(lambda: self.env.txt(challenge), 60, run),
+                            "the record never reached the primary")
         finally:
             run.kill()
         stale = self.env.txt(challenge)
