@@ -60,6 +60,29 @@ void alidns_creds_free(struct alidns_creds *creds)
 	memset(creds, 0, sizeof(*creds));
 }
 
+/* The STS base URL (A.7): sts_endpoint, else sts[-vpc].<sts_region>, else
+ * the central sts.aliyuncs.com. The VPC endpoint serves pods without internet
+ * access, and exists per region only. */
+static enum dnsacme_status open_sts_endpoint(struct alidns_creds *creds,
+					     const struct dnsacme_host *host)
+{
+	const char *vpc = host->config_get(host, "sts_vpc");
+	const char *region = host->config_get(host, "sts_region");
+	int use_vpc = vpc != NULL && strcmp(vpc, "true") == 0;
+
+	if (vpc != NULL && *vpc != '\0' && !use_vpc && strcmp(vpc, "false") != 0) {
+		host->error(host, "sts_vpc must be true or false, not \"%s\"", vpc);
+		return DNSACME_ERR_CONFIG;
+	}
+	if (use_vpc && (region == NULL || *region == '\0')) {
+		host->error(host, "sts_vpc needs sts_region (ALIBABA_CLOUD_STS_REGION): the VPC "
+				  "endpoint is regional");
+		return DNSACME_ERR_CONFIG;
+	}
+	return alidns_endpoint(host, "sts_endpoint", host->config_get(host, "sts_endpoint"),
+			       use_vpc ? "sts-vpc" : "sts", region, "", &creds->sts_endpoint);
+}
+
 enum dnsacme_status alidns_creds_open(struct alidns_creds *creds, struct alidns_rpc *rpc)
 {
 	const struct dnsacme_host *host = rpc->host;
@@ -99,13 +122,8 @@ enum dnsacme_status alidns_creds_open(struct alidns_creds *creds, struct alidns_
 	}
 	if (creds->role_arn != NULL && creds->oidc_provider_arn != NULL &&
 	    creds->oidc_token_file != NULL) {
-		const char *vpc = host->config_get(host, "sts_vpc");
-		enum dnsacme_status st;
+		enum dnsacme_status st = open_sts_endpoint(creds, host);
 
-		/* The VPC endpoint keeps pods without internet access working. */
-		st = alidns_endpoint(host, "sts_endpoint", host->config_get(host, "sts_endpoint"),
-				     vpc && strcmp(vpc, "true") == 0 ? "sts-vpc" : "sts",
-				     host->config_get(host, "sts_region"), "", &creds->sts_endpoint);
 		if (st != DNSACME_OK) {
 			alidns_creds_free(creds);
 			return st;

@@ -173,6 +173,11 @@ static const char domains_json[] =
 	"\"Domains\":{\"Domain\":[{\"DomainName\":\"example.com\",\"PunyCode\":\"example.com\"},"
 	"{\"DomainName\":\"sub.example.com\",\"PunyCode\":\"sub.example.com\"}]}}";
 
+static const char sts_json[] =
+	"{\"RequestId\":\"S\",\"Credentials\":{\"AccessKeyId\":\"STS.NUgYrLnoC37mZZCN\","
+	"\"AccessKeySecret\":\"sts-secret-1\",\"SecurityToken\":\"CAIS+token/1=\","
+	"\"Expiration\":\"2999-01-01T00:00:00Z\"}}";
+
 static enum dnsacme_status run(int cleanup, const struct dnsacme_record *r, size_t n)
 {
 	const struct dnsacme_provider *p = dnsacme_plugin();
@@ -393,6 +398,31 @@ static void test_error_hints(void)
 	CHECK(fake.backoffs == 0);
 }
 
+/* Regions pick the endpoints: alidns.<region> and sts-vpc.<sts_region>. */
+static void test_endpoints(void)
+{
+	static const struct canned sts[] = {{200, sts_json}};
+	char path[] = "/tmp/alidns-oidc-XXXXXX";
+	int fd = mkstemp(path);
+	const char *const regional[] = {"access_key_id", "a", "access_key_secret", "b",
+					"region", "ap-southeast-1", "zone", "example.com", NULL};
+	const char *const vpc[] = {"role_arn", "r", "oidc_provider_arn", "p",
+				   "oidc_token_file", path, "sts_region", "cn-shanghai",
+				   "sts_vpc", "true", "zone", "example.com", NULL};
+	const struct dnsacme_record r[] = {{"_acme-challenge.example.com", NULL, "v", 0}};
+
+	CHECK(fd >= 0 && write(fd, "jwt", 3) == 3);
+	close(fd);
+	fake_reset(regional, NULL, 0);
+	CHECK(run(0, r, 1) == DNSACME_ERR_NETWORK);
+	CHECK(strncmp(fake.url[0], "https://alidns.ap-southeast-1.aliyuncs.com/?", 44) == 0);
+	fake_reset(vpc, sts, 1);
+	CHECK(run(0, r, 1) == DNSACME_ERR_NETWORK);
+	CHECK(strncmp(fake.url[0], "https://sts-vpc.cn-shanghai.aliyuncs.com/?Action=", 49) == 0);
+	CHECK(strncmp(fake.url[1], "https://alidns.aliyuncs.com/?", 29) == 0);
+	unlink(path);
+}
+
 /* No answer at all: retried, then a clear network error. */
 static void test_network_gives_up(void)
 {
@@ -414,6 +444,9 @@ static void test_config_errors(void)
 	const char *const bad_ttl[] = {"access_key_id", "a", "access_key_secret", "b",
 				       "ttl", "60s", NULL};
 	const char *const token_only[] = {"security_token", "tok", NULL};
+	const char *const vpc_no_region[] = {"role_arn", "r", "oidc_provider_arn", "p",
+					     "oidc_token_file", "/nonexistent", "sts_vpc", "true",
+					     NULL};
 
 	fake_reset(half, NULL, 0);
 	CHECK(run(0, NULL, 0) == DNSACME_ERR_CONFIG);
@@ -428,13 +461,11 @@ static void test_config_errors(void)
 	CHECK(strstr(fake.error, "ttl") != NULL);
 	fake_reset(token_only, NULL, 0);
 	CHECK(run(0, NULL, 0) == DNSACME_ERR_CONFIG);
+	fake_reset(vpc_no_region, NULL, 0);
+	CHECK(run(0, NULL, 0) == DNSACME_ERR_CONFIG);
+	CHECK(strstr(fake.error, "sts_region") != NULL);
 	CHECK(fake.n_req == 0);
 }
-
-static const char sts_json[] =
-	"{\"RequestId\":\"S\",\"Credentials\":{\"AccessKeyId\":\"STS.NUgYrLnoC37mZZCN\","
-	"\"AccessKeySecret\":\"sts-secret-1\",\"SecurityToken\":\"CAIS+token/1=\","
-	"\"Expiration\":\"2999-01-01T00:00:00Z\"}}";
 
 /* RRSA: the token file is traded for STS keys once, then the API calls are
  * signed with them and carry the SecurityToken; all three become secrets. An
@@ -493,6 +524,7 @@ int main(void)
 	test_cleanup_one_listing_per_zone();
 	test_domains_paged();
 	test_error_hints();
+	test_endpoints();
 	test_network_gives_up();
 	test_config_errors();
 	test_rrsa();
