@@ -78,9 +78,10 @@ static long retry_delay_ms(enum da_code rc, const struct dnsacme_http_response *
 }
 
 /*
- * Decide about one finished exchange: DA_OK to try again (after waiting),
- * or the code to give up with (DA_OK's "give up" is returned as 1 through
- * *final so the caller hands the answer over as it is).
+ * Decide about one finished exchange. *final set: the caller returns rc as
+ * it is (with *resp when rc is DA_OK). *final clear: *resp was released and
+ * the pause before the next attempt is over (DA_OK) or was cut short by the
+ * stop flag (DA_ERR_INTERRUPTED).
  */
 static enum da_code after_attempt(struct da_acme *client, const char *method, const char *url,
 				  enum da_code rc, struct dnsacme_http_response *resp,
@@ -235,15 +236,16 @@ enum da_code acme_post_account(struct da_acme *client, const char *url, const ch
 enum da_code acme_check(const struct dnsacme_http_response *resp, const char *what,
 			json_t **problem, struct da_err *err)
 {
-	long after = da_http_retry_after_ms(resp, time(NULL));
 	char text[DA_ERR_MSG_MAX], when[64] = "";
 	json_t *doc;
+	long after;
 
 	if (problem != NULL)
 		*problem = NULL;
 	if (resp->status >= 200 && resp->status < 300)
 		return DA_OK;
 	/* A refusal that names a wait (429, 503) says how long. */
+	after = da_http_retry_after_ms(resp, time(NULL));
 	if (after >= 0)
 		snprintf(when, sizeof(when), " (the CA says retry after %ld s)", after / 1000);
 	doc = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;

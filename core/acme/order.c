@@ -46,16 +46,17 @@ static enum da_code fetch(struct da_acme *client, const char *url, const char *w
 
 /*
  * Sleep until the next poll: Retry-After when the CA gave one, else
- * *interval_ms, which then grows towards POLL_MAX_MS. DA_ERR_TIMEOUT when
- * deadline_ms has passed. The wait never runs past the deadline.
+ * *interval_ms, which then grows towards POLL_MAX_MS. DA_ERR_TIMEOUT (err
+ * left for the caller to fill) when deadline_ms has passed; the wait never
+ * runs past it.
  */
 static enum da_code poll_pause(struct da_acme *client, long retry_after_ms, long *interval_ms,
-			       long deadline_ms, const char *what, struct da_err *err)
+			       long deadline_ms, struct da_err *err)
 {
 	long left = deadline_ms - now_ms(), delay;
 
 	if (left <= 0)
-		return da_err_set(err, DA_ERR_TIMEOUT, "%s", what);
+		return DA_ERR_TIMEOUT;
 	delay = retry_after_ms >= 0 ? retry_after_ms : *interval_ms;
 	if (*interval_ms < POLL_MAX_MS)
 		*interval_ms = *interval_ms * 2 < POLL_MAX_MS ? *interval_ms * 2 : POLL_MAX_MS;
@@ -253,6 +254,25 @@ static enum da_code poll_authz(struct da_acme *client, struct da_acme_authz *aut
 	return rc;
 }
 
+/* DA_ERR_TIMEOUT naming the identifiers the CA has not validated. */
+static enum da_code still_pending(const struct da_acme_order *order, long timeout_seconds,
+				  struct da_err *err)
+{
+	struct da_buf names = {0};
+
+	for (size_t i = 0; i < order->n_authz; i++) {
+		const struct da_acme_authz *authz = &order->authz[i];
+
+		if (authz->status != DA_ACME_VALID)
+			da_buf_printf(&names, "%s%s%s", names.len ? ", " : "",
+				      authz->wildcard ? "*." : "", authz->identifier);
+	}
+	da_err_set(err, DA_ERR_TIMEOUT, "the CA has not validated %s within %ld s",
+		   names.data ? names.data : "every authorization", timeout_seconds);
+	da_buf_free(&names);
+	return DA_ERR_TIMEOUT;
+}
+
 enum da_code da_acme_authorizations_wait(struct da_acme *client, struct da_acme_order *order,
 					 long timeout_seconds, struct da_err *err)
 {
@@ -272,8 +292,9 @@ enum da_code da_acme_authorizations_wait(struct da_acme *client, struct da_acme_
 		}
 		if (!pending)
 			return DA_OK;
-		rc = poll_pause(client, retry_after, &interval, deadline,
-				"the CA has not validated every authorization in time", err);
+		rc = poll_pause(client, retry_after, &interval, deadline, err);
+		if (rc == DA_ERR_TIMEOUT)
+			return still_pending(order, timeout_seconds, err);
 		if (rc != DA_OK)
 			return rc;
 	}
@@ -342,8 +363,11 @@ enum da_code da_acme_finalize(struct da_acme *client, struct da_acme_order *orde
 		obj = NULL;
 		if (rc != DA_OK || done)
 			break;
-		rc = poll_pause(client, after, &interval, deadline,
-				"the CA has not issued the certificate in time", err);
+		rc = poll_pause(client, after, &interval, deadline, err);
+		if (rc == DA_ERR_TIMEOUT)
+			rc = da_err_set(err, DA_ERR_TIMEOUT,
+					"the CA has not issued the certificate within %ld s (order %s)",
+					timeout_seconds, order->url);
 		if (rc == DA_OK)
 			rc = fetch(client, order->url, "polling the order", &obj, &after, err);
 	}

@@ -401,8 +401,8 @@ static void test_order_flow(void)
 }
 
 /* Refusals: the problem document in full, a long rate-limit wait not sat
- * out, JSON that is not, a failed authorization, and the stop flag ending a
- * wait. */
+ * out, JSON that is not, a failed authorization, a wait that times out, and
+ * the stop flag ending one. */
 static void test_failures(void)
 {
 	static const struct answer script[] = {
@@ -428,7 +428,9 @@ static void test_failures(void)
 		 "\"token\":\"tok-1\",\"status\":\"invalid\",\"error\":{\"type\":"
 		 "\"urn:ietf:params:acme:error:unauthorized\","
 		 "\"detail\":\"Incorrect TXT record\"}}]}"},
-		{"/authz/1", 200, "Replay-Nonce: n8\r\nRetry-After: 30\r\n", AUTHZ("pending")},
+		{"/authz/1", 200, "Replay-Nonce: n8\r\n", AUTHZ("pending")},
+		{"/authz/1", 200, "Replay-Nonce: n9\r\n", AUTHZ("pending")},
+		{"/authz/1", 200, "Replay-Nonce: n10\r\nRetry-After: 30\r\n", AUTHZ("pending")},
 	};
 	const char *names[] = {"a.test"};
 	struct da_acme_order *order = NULL;
@@ -463,10 +465,13 @@ static void test_failures(void)
 		CHECK(da_acme_authorizations_wait(f.acme, order, 30, &err) == DA_ERR_CA);
 		CHECK_STR(err.msg, "authorization for *.example.test is invalid: "
 				   "urn:ietf:params:acme:error:unauthorized: Incorrect TXT record");
-		/* The stop flag, raised while the CA asks for 30 s, ends the wait. */
+		/* Still pending when the time is up: say which. */
 		order->authz[0].status = DA_ACME_PENDING;
+		CHECK(da_acme_authorizations_wait(f.acme, order, 1, &err) == DA_ERR_TIMEOUT);
+		CHECK_STR(err.msg, "the CA has not validated *.example.test within 1 s");
+		/* The stop flag, raised while the CA asks for 30 s, ends the wait. */
 		s.stop = &f.stop;
-		s.stop_at = 10;
+		s.stop_at = 12;
 		started = mono_ms();
 		CHECK(da_acme_authorizations_wait(f.acme, order, 60, &err) == DA_ERR_INTERRUPTED);
 		CHECK(mono_ms() - started < 2000);
@@ -475,7 +480,7 @@ out:
 	da_acme_order_free(order);
 	fixture_close(&f);
 	server_stop(&s);
-	CHECK(s.n_seen == 10);
+	CHECK(s.n_seen == 12);
 	server_free(&s);
 	free(url);
 }
