@@ -30,6 +30,10 @@ leave servers behind; the next user of the slot replaces its addresses.
 From the shell (run as root, with Debian's /usr/bin/python3):
   harness.py up      print the environment as shell variables, wait for Ctrl-C
   harness.py demo    issue example.test + *.example.test with dnsacme, print it
+
+One test file by hand, keeping the servers' logs and configuration:
+  cd tests/integration && DNSACME_KEEP_TMP=1 DNSACME_BIN=../../build/bin/dnsacme \
+      /usr/bin/python3 -m unittest -v test_apex_wildcard
 """
 
 import argparse
