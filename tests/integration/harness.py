@@ -32,7 +32,8 @@ From the shell (run as root, with Debian's /usr/bin/python3):
   harness.py demo    issue example.test + *.example.test with dnsacme, print it
 
 One test file by hand, keeping the servers' logs and configuration:
-  cd tests/integration && DNSACME_KEEP_TMP=1 DNSACME_BIN=../../build/bin/dnsacme \
+  cd tests/integration
+  DNSACME_KEEP_TMP=1 DNSACME_BIN=../../build/bin/dnsacme \\
       /usr/bin/python3 -m unittest -v test_apex_wildcard
 """
 
