@@ -211,22 +211,19 @@ static enum dnsacme_status call(struct r53 *st, const struct r53_request *req,
 				struct dnsacme_http_response *resp, struct r53_error *err)
 {
 	const struct dnsacme_host *host = st->host;
-	const struct r53_credentials *creds;
+	struct r53_signer signer = {NULL, "route53", st->signing_region, 0};
 	struct r53_error e;
 	const char *rid;
 	enum dnsacme_status rc;
-	unsigned attempt;
+	unsigned attempt = 0;
 	long status = 0;
 	int refreshed = 0;
 
-	for (attempt = 0;; attempt++) {
-		time_t now = time(NULL);
-
-		rc = r53_creds_get(&st->creds, now, &creds);
+	for (;;) {
+		signer.now = time(NULL);
+		rc = r53_creds_get(&st->creds, signer.now, &signer.creds);
 		if (rc != DNSACME_OK)
 			return rc;
-		struct r53_signer signer = {creds, "route53", st->signing_region, now};
-
 		memset(&e, 0, sizeof(e));
 		rc = r53_send_once(host, &st->ep, req, &signer, NULL, 0, 0, resp);
 		if (rc == DNSACME_OK && resp->status / 100 == 2)
@@ -236,7 +233,7 @@ static enum dnsacme_status call(struct r53 *st, const struct r53_request *req,
 		status = rc == DNSACME_OK ? resp->status : 0;
 		if (rc == DNSACME_OK) {
 			if (r53_parse_error(resp->body, resp->body_len, &e) != 0)
-				snprintf(e.code, sizeof(e.code), "HTTP%ld", status);
+				snprintf(e.code, sizeof(e.code), "HTTP %ld", status);
 			rid = r53_header(resp, "x-amzn-requestid");
 			if (e.request_id[0] == '\0' && rid != NULL)
 				snprintf(e.request_id, sizeof(e.request_id), "%s", rid);
@@ -249,24 +246,19 @@ static enum dnsacme_status call(struct r53 *st, const struct r53_request *req,
 				   strcmp(e.code, "InvalidClientTokenId") == 0) &&
 		    r53_creds_expire(&st->creds)) {
 			refreshed = 1;
-			attempt--;
 			continue;
 		}
-		if ((rc != DNSACME_OK || retryable(status, e.code)) &&
-		    attempt < st->max_retries) {
-			host->log(host, DNSACME_LOG_INFO, "%s: %s, retrying (%u/%u)", req->op,
-				  rc != DNSACME_OK ? "no answer" : e.code, attempt + 1,
-				  st->max_retries);
-			/* Route 53 needs a moment for a zone's previous change. */
-			if (host->backoff(host, attempt + 1,
-					  strcmp(e.code, "PriorRequestNotComplete") == 0 ?
-						  1000 : 0) != 0) {
-				host->error(host, "%s: interrupted", req->op);
-				return DNSACME_ERR_TIMEOUT;
-			}
-			continue;
+		if ((rc == DNSACME_OK && !retryable(status, e.code)) || attempt >= st->max_retries)
+			break;
+		attempt++;
+		host->log(host, DNSACME_LOG_INFO, "%s: %s, retrying (%u/%u)", req->op,
+			  rc != DNSACME_OK ? "no answer" : e.code, attempt, st->max_retries);
+		/* Route 53 needs a moment for a zone's previous change. */
+		if (host->backoff(host, attempt,
+				  strcmp(e.code, "PriorRequestNotComplete") == 0 ? 1000 : 0) != 0) {
+			host->error(host, "%s: interrupted", req->op);
+			return DNSACME_ERR_TIMEOUT;
 		}
-		break;
 	}
 	if (rc != DNSACME_OK) {
 		host->error(host, "%s: %s unreachable after %u attempts", req->op, st->ep.base,
@@ -427,7 +419,7 @@ static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, s
 			break;
 		}
 		st->host->http_free(st->host, &resp);
-		for (i = 0; i < page.n; i++) {
+		for (i = 0; i < page.n && rc == DNSACME_OK; i++) {
 			struct r53_rrset *s = &page.sets[i];
 
 			if (strcmp(s->type, "TXT") != 0)
@@ -450,10 +442,15 @@ static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, s
 		    name_order(page.next_name, last) <= 0) {
 			free(start);
 			free(start_type);
-			start = page.next_name;
 			start_type = page.next_type;
-			page.next_name = page.next_type = NULL;
+			page.next_type = NULL;
+			if (asprintf(&start, "%s.", page.next_name) < 0) {
+				start = NULL;
+				rc = nomem(st);
+			}
 			r53_rrset_page_free(&page);
+			if (rc != DNSACME_OK)
+				break;
 			continue;
 		}
 		r53_rrset_page_free(&page);

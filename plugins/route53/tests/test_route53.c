@@ -503,6 +503,47 @@ static void check_expired_token_refresh(void)
 	p->close(st);
 }
 
+/* A zone with more sets than a page between our names: the listing pages on
+ * from NextRecordName until it passes the last of our names. */
+static void check_paging(void)
+{
+#define PAGE(sets, next)                                                              \
+	"<ListResourceRecordSetsResponse " NS "><ResourceRecordSets>" sets             \
+	"</ResourceRecordSets><IsTruncated>true</IsTruncated><NextRecordName>" next     \
+	"</NextRecordName><NextRecordType>A</NextRecordType><MaxItems>300</MaxItems>"   \
+	"</ListResourceRecordSetsResponse>"
+	static const struct step script[] = {
+		{"GET", "dnsname=example.com.", 200, ZONES("Z1", "example.com.")},
+		{"GET", "rrset?name=_acme-challenge.a.example.com.&type=TXT&maxitems=300", 200,
+		 PAGE(RRSET_TXT("_acme-challenge.a.example.com.", "60", VALUE("old")),
+		      "m.example.com.")},
+		{"GET", "rrset?name=m.example.com.&type=A&maxitems=300", 200,
+		 PAGE(RRSET_TXT("_acme-challenge.z.example.com.", "60", VALUE("zz")),
+		      "zz.example.com.")},
+		{"POST", "/hostedzone/Z1/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
+	const struct dnsacme_record recs[] = {
+		{"_acme-challenge.z.example.com", "example.com", "new", 0},
+		{"_acme-challenge.a.example.com", "example.com", "new", 0},
+	};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *st;
+
+	reset(script, 4, keys_config);
+	st = open_provider();
+	CHECK(p->present(st, recs, 2) == DNSACME_OK);
+	CHECK(t.next == 4);
+	if (t.n_sent == 4) {
+		CHECK(strstr(t.sent[3].body, "<Value>\"old\"</Value></ResourceRecord>"
+				"<ResourceRecord><Value>\"new\"</Value>") != NULL);
+		CHECK(strstr(t.sent[3].body, "<Value>\"zz\"</Value></ResourceRecord>"
+				"<ResourceRecord><Value>\"new\"</Value>") != NULL);
+	}
+	p->close(st);
+#undef PAGE
+}
+
 static void check_bad_options(void)
 {
 	static const char *const bad[][8] = {
@@ -671,6 +712,7 @@ int main(void)
 	check_call_counts();
 	check_zone_choice();
 	check_conflict_reread();
+	check_paging();
 	check_expired_token_refresh();
 	check_bad_options();
 	check_credentials();
