@@ -121,7 +121,7 @@ static enum da_code check_profile(const struct da_acme_directory *dir, const cha
 	return DA_ERR_USAGE;
 }
 
-/* Fetch order->authz[i] and fill it in. */
+/* Fetch authz->url and fill authz in from the answer. */
 static enum da_code load_authz(struct da_acme *client, struct da_acme_authz *authz,
 			       struct da_err *err)
 {
@@ -366,7 +366,8 @@ enum da_code da_acme_finalize(struct da_acme *client, struct da_acme_order *orde
 		rc = poll_pause(client, after, &interval, deadline, err);
 		if (rc == DA_ERR_TIMEOUT)
 			rc = da_err_set(err, DA_ERR_TIMEOUT,
-					"the CA has not issued the certificate within %ld s (order %s)",
+					"the CA has not issued the certificate within %ld s "
+					"(order %s)",
 					timeout_seconds, order->url);
 		if (rc == DA_OK)
 			rc = fetch(client, order->url, "polling the order", &obj, &after, err);

@@ -140,6 +140,19 @@ static enum da_code inspect(X509 *cert, struct da_cert_info *info, struct da_err
 	return DA_OK;
 }
 
+static enum da_code leaf_der(X509 *cert, struct da_chain *chain, struct da_err *err)
+{
+	int len = i2d_X509(cert, NULL);
+	unsigned char *p;
+
+	chain->leaf_der = len > 0 ? malloc((size_t)len) : NULL;
+	p = chain->leaf_der;
+	if (chain->leaf_der == NULL || i2d_X509(cert, &p) != len)
+		return da_crypto_fail(err, "encoding the leaf certificate");
+	chain->leaf_der_len = (size_t)len;
+	return DA_OK;
+}
+
 enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_err *err)
 {
 	BIO *bio = BIO_new_mem_buf(pem, -1);
@@ -165,18 +178,8 @@ enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_er
 		chain->certs = grown;
 		memset(&grown[chain->n_certs], 0, sizeof(*grown));
 		rc = inspect(cert, &grown[chain->n_certs++], err);
-		if (rc == DA_OK && chain->n_certs == 1) {
-			unsigned char *der = NULL;
-			int len = i2d_X509(cert, &der);
-
-			if (len > 0 && (chain->leaf_der = malloc((size_t)len)) != NULL) {
-				memcpy(chain->leaf_der, der, (size_t)len);
-				chain->leaf_der_len = (size_t)len;
-			} else {
-				rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-			}
-			OPENSSL_free(der);
-		}
+		if (rc == DA_OK && chain->n_certs == 1)
+			rc = leaf_der(cert, chain, err);
 		X509_free(cert);
 		if (rc != DA_OK)
 			goto out;

@@ -46,7 +46,7 @@ enum da_code da_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
 	X509_REQ *req = NULL;
 	X509_EXTENSION *san = NULL;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
-	unsigned char *der = NULL;
+	unsigned char *der, *p;
 	const EVP_MD *md;
 	enum da_code rc;
 	int len;
@@ -72,21 +72,19 @@ enum da_code da_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
 	md = EVP_get_digestbyname(type == DA_KEY_EC384 ? "SHA384" : "SHA256");
 	if (md == NULL || X509_REQ_sign(req, key, md) <= 0)
 		goto fail;
-	len = i2d_X509_REQ(req, &der);
-	if (len <= 0)
+	len = i2d_X509_REQ(req, NULL);
+	der = len > 0 ? malloc((size_t)len) : NULL;
+	p = der;
+	if (der == NULL || i2d_X509_REQ(req, &p) != len) {
+		free(der);
 		goto fail;
-	*der_out = malloc((size_t)len);
-	if (*der_out == NULL) {
-		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		goto out;
 	}
-	memcpy(*der_out, der, (size_t)len);
+	*der_out = der;
 	*der_len = (size_t)len;
 	goto out;
 fail:
 	rc = da_crypto_fail(err, "building the CSR");
 out:
-	OPENSSL_free(der);
 	sk_X509_EXTENSION_free(exts);
 	X509_EXTENSION_free(san);
 	X509_REQ_free(req);

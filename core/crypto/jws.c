@@ -69,7 +69,8 @@ enum da_code da_ecdsa_raw_to_der(const unsigned char *raw, size_t width,
 	ECDSA_SIG *sig = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(raw, (int)width, NULL);
 	BIGNUM *s = BN_bin2bn(raw + width, (int)width, NULL);
-	unsigned char *der = NULL;
+	enum da_code rc = DA_OK;
+	unsigned char *p;
 	int len;
 
 	if (sig == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(sig, r, s)) {
@@ -78,20 +79,18 @@ enum da_code da_ecdsa_raw_to_der(const unsigned char *raw, size_t width,
 		BN_free(s);
 		return da_crypto_fail(err, "building an ECDSA signature");
 	}
-	len = i2d_ECDSA_SIG(sig, &der);
-	ECDSA_SIG_free(sig); /* owns r and s now */
-	if (len <= 0)
-		return da_crypto_fail(err, "encoding an ECDSA signature");
-	/* Hand out malloc() memory, as the header promises, not OpenSSL's. */
-	*der_out = malloc((size_t)len);
-	if (*der_out == NULL) {
-		OPENSSL_free(der);
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	/* sig owns r and s now. */
+	len = i2d_ECDSA_SIG(sig, NULL);
+	*der_out = len > 0 ? malloc((size_t)len) : NULL;
+	p = *der_out;
+	if (*der_out == NULL || i2d_ECDSA_SIG(sig, &p) != len) {
+		free(*der_out);
+		rc = da_crypto_fail(err, "encoding an ECDSA signature");
+	} else {
+		*der_len = (size_t)len;
 	}
-	memcpy(*der_out, der, (size_t)len);
-	*der_len = (size_t)len;
-	OPENSSL_free(der);
-	return DA_OK;
+	ECDSA_SIG_free(sig);
+	return rc;
 }
 
 /* Sign input with key; the JWS signature (base64url) in *sig_out. */
@@ -99,36 +98,37 @@ static enum da_code sign_input(EVP_PKEY *key, const struct jws_method *m, const 
 			       char **sig_out, struct da_err *err)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char *der = NULL, raw[2 * 48];
-	size_t der_len = 0;
+	unsigned char *sig = NULL, raw[2 * 48];
+	size_t sig_len = 0, in_len = strlen(input);
 	enum da_code rc = DA_OK;
 
 	if (ctx == NULL ||
 	    EVP_DigestSignInit_ex(ctx, NULL, m->digest, NULL, NULL, key, NULL) != 1 ||
-	    EVP_DigestSign(ctx, NULL, &der_len, (const unsigned char *)input, strlen(input)) != 1) {
+	    EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)input, in_len) != 1) {
 		rc = da_crypto_fail(err, "signing");
 		goto out;
 	}
-	der = malloc(der_len);
-	if (der == NULL) {
+	sig = malloc(sig_len);
+	if (sig == NULL) {
 		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, strlen(input)) != 1) {
+	if (EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)input, in_len) != 1) {
 		rc = da_crypto_fail(err, "signing");
 		goto out;
 	}
+	/* RSA's PKCS#1 v1.5 signature goes out as is; ECDSA's DER becomes r||s. */
 	if (m->ec_width != 0) {
-		rc = da_ecdsa_der_to_raw(der, der_len, m->ec_width, raw, err);
+		rc = da_ecdsa_der_to_raw(sig, sig_len, m->ec_width, raw, err);
 		if (rc == DA_OK)
 			*sig_out = da_b64url_encode(raw, 2 * m->ec_width);
 	} else {
-		*sig_out = da_b64url_encode(der, der_len);
+		*sig_out = da_b64url_encode(sig, sig_len);
 	}
 	if (rc == DA_OK && *sig_out == NULL)
 		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 out:
-	free(der);
+	free(sig);
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
