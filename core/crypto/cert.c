@@ -2,6 +2,7 @@
 #include "crypto/internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,11 +82,9 @@ static char *ari_id(X509 *cert, int *nomem)
 					   (size_t)ASN1_STRING_length(aki));
 		serial_b64 = da_b64url_encode(der + hdr, (size_t)len - hdr);
 	}
-	if (aki_b64 != NULL && serial_b64 != NULL) {
-		id = malloc(strlen(aki_b64) + 1 + strlen(serial_b64) + 1);
-		if (id != NULL)
-			sprintf(id, "%s.%s", aki_b64, serial_b64);
-	}
+	if (aki_b64 != NULL && serial_b64 != NULL &&
+	    asprintf(&id, "%s.%s", aki_b64, serial_b64) < 0)
+		id = NULL;
 	if (id == NULL)
 		*nomem = 1;
 	free(serial_b64);
