@@ -106,7 +106,7 @@ static char *hmac_sha1_base64(const char *secret, const char *text)
 	char *k, *b64 = NULL;
 
 	alidns_sb_puts(&key, secret);
-	alidns_sb_puts(&key, "&"); /* the key always ends in '&' (no separate token) */
+	alidns_sb_puts(&key, "&"); /* mandatory, even though nothing follows it */
 	k = alidns_sb_take(&key);
 	if (k == NULL)
 		return NULL;
