@@ -182,11 +182,32 @@ static int rel_matches(const char *rel, const char *end, const char *want)
 	return 0;
 }
 
+/* A growing NULL-terminated string vector. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+/* Append a copy of [s, s + len); -1 when out of memory. */
+static int strv_push(struct strv *sv, const char *s, size_t len)
+{
+	char **grown = realloc(sv->v, (sv->n + 2) * sizeof(*grown));
+
+	if (grown == NULL)
+		return -1;
+	sv->v = grown;
+	sv->v[sv->n] = strndup(s, len);
+	if (sv->v[sv->n] == NULL)
+		return -1;
+	sv->v[++sv->n] = NULL;
+	return 0;
+}
+
 /*
  * One header value: "<url>; rel=\"a b\"; x=y, <url2>; rel=c". For each link
  * whose rel holds want, push its URL.
  */
-static int links_in(const char *p, const char *want, struct da_buf *list, size_t *n)
+static int links_in(const char *p, const char *want, struct strv *urls)
 {
 	while ((p = strchr(p, '<')) != NULL) {
 		const char *url = p + 1, *url_end = strchr(url, '>');
@@ -227,15 +248,8 @@ static int links_in(const char *p, const char *want, struct da_buf *list, size_t
 				match = 1;
 			p += strspn(p, " \t");
 		}
-		if (match) {
-			char *copy = strndup(url, (size_t)(url_end - url));
-
-			if (copy == NULL || da_buf_append(list, &copy, sizeof(copy)) != 0) {
-				free(copy);
-				return -1;
-			}
-			(*n)++;
-		}
+		if (match && strv_push(urls, url, (size_t)(url_end - url)) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -243,23 +257,19 @@ static int links_in(const char *p, const char *want, struct da_buf *list, size_t
 enum da_code da_acme_links(const char *const *values, size_t n_values, const char *rel,
 			   char ***urls, size_t *n, struct da_err *err)
 {
-	struct da_buf list = {0};
-	char *end = NULL;
-	size_t count = 0;
+	struct strv found = {calloc(1, sizeof(char *)), 0};
 
-	for (size_t i = 0; i < n_values; i++)
-		if (links_in(values[i], rel, &list, &count) != 0)
-			goto nomem;
-	if (da_buf_append(&list, &end, sizeof(end)) != 0)
-		goto nomem;
-	*urls = (char **)(void *)list.data;
-	*n = count;
+	for (size_t i = 0; found.v != NULL && i < n_values; i++) {
+		if (links_in(values[i], rel, &found) != 0) {
+			da_acme_strv_free(found.v);
+			found.v = NULL;
+		}
+	}
+	if (found.v == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	*urls = found.v;
+	*n = found.n;
 	return DA_OK;
-nomem:
-	for (size_t i = 0; i < count; i++)
-		free(((char **)(void *)list.data)[i]);
-	da_buf_free(&list);
-	return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 }
 
 void da_acme_strv_free(char **strv)
