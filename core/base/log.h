@@ -24,7 +24,7 @@ int da_log_add_secret(struct da_log *log, const char *value);
 void da_logf(const struct da_log *log, enum dnsacme_log_level level, const char *fmt, ...)
 	DNSACME_PRINTF(3, 4);
 void da_vlogf(const struct da_log *log, enum dnsacme_log_level level, const char *fmt,
-	      va_list ap);
+	      va_list ap) DNSACME_PRINTF(3, 0);
 
 /* Replace every secret in the NUL-terminated text (in place, size bytes). */
 void da_log_redact(const struct da_log *log, char *text, size_t size);

@@ -201,7 +201,8 @@ enum da_code issue_run(struct runtime *rt, const struct issue_params *p,
 		*err = cleanup_err;
 		rc = cleanup_rc;
 	} else if (cleanup_rc != DA_OK) {
-		da_logf(&rt->log, DNSACME_LOG_ERROR, "%s", cleanup_err.msg);
+		/* The first failure is the error; this one is its consequence. */
+		da_logf(&rt->log, DNSACME_LOG_WARN, "%s", cleanup_err.msg);
 	}
 	if (rc == DA_OK)
 		rc = flow_certificate(&f, p, out, err);
