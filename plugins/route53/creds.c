@@ -1,5 +1,6 @@
 #include "creds.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,19 +340,31 @@ int r53_parse_json_credentials(const char *json, size_t len, struct r53_credenti
 
 int r53_container_url_allowed(const char *url)
 {
-	static const char *const hosts[] = {
-		"http://127.", "http://localhost/", "http://localhost:", "http://[::1]",
-		"http://169.254.170.2/", "http://169.254.170.2:", "http://169.254.170.23/",
-		"http://169.254.170.23:", "http://[fd00:ec2::23]",
+	static const char *const agents[] = {
+		"localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
 	};
-	size_t i;
+	struct in_addr addr;
+	const char *host = url + 7, *end;
+	char name[64];
+	size_t i, len;
 
 	if (strncmp(url, "https://", 8) == 0)
 		return 1;
-	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
-		if (strncmp(url, hosts[i], strlen(hosts[i])) == 0)
+	if (strncmp(url, "http://", 7) != 0)
+		return 0;
+	end = host[0] == '[' ? strchr(host, ']') : host + strcspn(host, ":/?#@");
+	if (end == NULL)
+		return 0;
+	len = (size_t)(end - host) + (host[0] == '[');
+	if (len == 0 || len >= sizeof(name) || strchr(":/?#", host[len]) == NULL)
+		return 0;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	for (i = 0; i < sizeof(agents) / sizeof(agents[0]); i++)
+		if (strcmp(name, agents[i]) == 0)
 			return 1;
-	return 0;
+	/* Any loopback IPv4 address, written as one. */
+	return inet_pton(AF_INET, name, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 /* One plain exchange with a metadata agent; DNSACME_OK only for HTTP 200. */
@@ -424,6 +437,27 @@ static enum dnsacme_status container(struct r53_creds *c, struct r53_credentials
 	return rc;
 }
 
+#define IMDS_ROLES "/latest/meta-data/iam/security-credentials/"
+
+/* One exchange with the instance metadata service: base + path + leaf. */
+static enum dnsacme_status imds_call(const struct dnsacme_host *host, const char *method,
+				     const char *base, const char *path, const char *leaf,
+				     const struct dnsacme_http_header *header,
+				     struct dnsacme_http_response *resp)
+{
+	size_t blen = strlen(base);
+	enum dnsacme_status rc;
+	char *url;
+
+	if (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	if (asprintf(&url, "%.*s%s%s", (int)blen, base, path, leaf) < 0)
+		return nomem(host);
+	rc = agent_call(host, method, url, header, 1, METADATA_TIMEOUT_MS, resp);
+	free(url);
+	return rc;
+}
+
 /* IMDSv2: a session token first (PUT), then the role name, then its keys.
  * DNSACME_ERR_NETWORK when nothing answers: not on EC2. */
 static enum dnsacme_status instance_metadata(struct r53_creds *c, struct r53_credentials *out)
@@ -433,15 +467,9 @@ static enum dnsacme_status instance_metadata(struct r53_creds *c, struct r53_cre
 	struct dnsacme_http_header h = {"X-aws-ec2-metadata-token-ttl-seconds", "21600"};
 	struct dnsacme_http_response resp;
 	enum dnsacme_status rc;
-	char *url = NULL, *token = NULL, *role = NULL;
-	size_t blen = strlen(base);
+	char *token, *role = NULL;
 
-	if (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	if (asprintf(&url, "%.*s/latest/api/token", (int)blen, base) < 0)
-		return nomem(host);
-	rc = agent_call(host, "PUT", url, &h, 1, METADATA_TIMEOUT_MS, &resp);
-	free(url);
+	rc = imds_call(host, "PUT", base, "/latest/api/token", "", &h, &resp);
 	if (rc != DNSACME_OK)
 		return rc;
 	token = strdup(resp.body);
@@ -451,31 +479,17 @@ static enum dnsacme_status instance_metadata(struct r53_creds *c, struct r53_cre
 	host->add_secret(host, token);
 	h = (struct dnsacme_http_header){"X-aws-ec2-metadata-token", token};
 
-	if (asprintf(&url, "%.*s/latest/meta-data/iam/security-credentials/", (int)blen,
-		     base) < 0) {
-		url = NULL;
-		rc = nomem(host);
-		goto out;
-	}
-	rc = agent_call(host, "GET", url, &h, 1, METADATA_TIMEOUT_MS, &resp);
+	rc = imds_call(host, "GET", base, IMDS_ROLES, "", &h, &resp);
 	if (rc != DNSACME_OK)
 		goto out;
 	role = strndup(resp.body, strcspn(resp.body, "\r\n"));
 	host->http_free(host, &resp);
-	free(url);
-	url = NULL;
 	if (role == NULL || role[0] == '\0' || strchr(role, '/') != NULL) {
 		host->error(host, "instance metadata: no IAM role attached to this instance");
 		rc = DNSACME_ERR_CONFIG;
 		goto out;
 	}
-	if (asprintf(&url, "%.*s/latest/meta-data/iam/security-credentials/%s", (int)blen, base,
-		     role) < 0) {
-		url = NULL;
-		rc = nomem(host);
-		goto out;
-	}
-	rc = agent_call(host, "GET", url, &h, 1, METADATA_TIMEOUT_MS, &resp);
+	rc = imds_call(host, "GET", base, IMDS_ROLES, role, &h, &resp);
 	if (rc != DNSACME_OK)
 		goto out;
 	if (r53_parse_json_credentials(resp.body, resp.body_len, out) == 0) {
@@ -487,7 +501,6 @@ static enum dnsacme_status instance_metadata(struct r53_creds *c, struct r53_cre
 	host->http_free(host, &resp);
 out:
 	free(role);
-	free(url);
 	free(token);
 	return rc;
 }

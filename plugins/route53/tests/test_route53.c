@@ -678,7 +678,15 @@ static void check_credentials(void)
 	CHECK_STR(t.sent[0].auth_token, "eyJ.token.sig");
 	r53_creds_free(&c);
 	CHECK(!r53_container_url_allowed("http://203.0.113.5/creds"));
+	CHECK(!r53_container_url_allowed("http://127.evil.example/creds"));
+	CHECK(!r53_container_url_allowed("http://169.254.170.2.evil.example/"));
+	CHECK(!r53_container_url_allowed("http://localhost@evil.example/"));
+	CHECK(!r53_container_url_allowed("ftp://127.0.0.1/"));
+	CHECK(r53_container_url_allowed("http://127.0.0.1:8080/creds"));
 	CHECK(r53_container_url_allowed("http://169.254.170.23/v1/credentials"));
+	CHECK(r53_container_url_allowed("http://[fd00:ec2::23]/v1/credentials"));
+	CHECK(r53_container_url_allowed("http://169.254.170.2/v2/credentials/x"));
+	CHECK(r53_container_url_allowed("https://creds.example.com/v1"));
 
 	/* IMDSv2. */
 	reset(imds, 3, none);
