@@ -13,6 +13,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -154,6 +155,23 @@ enum da_code da_acme_finalize(struct da_acme *client, struct da_acme_order *orde
 enum da_code da_acme_certificate(struct da_acme *client, const struct da_acme_order *order,
 				 const char *preferred_chain, char **pem_out,
 				 struct da_err *err);
+
+/* A certificate's suggested renewal window (RFC 9773 4.2). */
+struct da_acme_renewal {
+	time_t window_start;
+	time_t window_end;
+	char *explanation_url;	  /* NULL when the CA gave none */
+	long retry_after_seconds; /* when to ask again; -1 when the CA did not say */
+};
+
+/*
+ * Fetch renewalInfo for an ARI CertID (struct da_cert_info's ari_id) into
+ * *out (da_acme_renewal_clear()). DA_ERR_USAGE when the directory has no
+ * renewalInfo. Needs no account.
+ */
+enum da_code da_acme_renewal_info(struct da_acme *client, const char *cert_id,
+				  struct da_acme_renewal *out, struct da_err *err);
+void da_acme_renewal_clear(struct da_acme_renewal *renewal);
 
 /*
  * revokeCert (RFC 8555 7.6) for a certificate (DER) with reason (RFC 5280

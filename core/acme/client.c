@@ -122,6 +122,12 @@ static enum da_code request(struct da_acme *client, const char *method, const ch
 	}
 }
 
+enum da_code acme_get(struct da_acme *client, const char *url,
+		      struct dnsacme_http_response *resp, struct da_err *err)
+{
+	return request(client, "GET", url, resp, err);
+}
+
 /* Keep the answer's Replay-Nonce, if it carried one, for the next POST. */
 static enum da_code keep_nonce(struct da_acme *client, const struct dnsacme_http_response *resp,
 			       struct da_err *err)
@@ -290,7 +296,7 @@ enum da_code da_acme_new(struct da_acme **out, const struct da_acme_config *cfg,
 		free(client);
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
-	rc = request(client, "GET", client->directory_url, &resp, err);
+	rc = acme_get(client, client->directory_url, &resp, err);
 	if (rc == DA_OK) {
 		rc = acme_object(&resp, client->directory_url, "fetching the ACME directory", &obj,
 				 err);

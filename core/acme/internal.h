@@ -1,5 +1,5 @@
 /* The client's state and its transport (client.c), shared with the resource
- * calls (account.c, order.c). Internal to core/acme. */
+ * calls (account.c, order.c, renewal.c). Internal to core/acme. */
 #ifndef DA_ACME_INTERNAL_H
 #define DA_ACME_INTERNAL_H
 
@@ -34,6 +34,10 @@ struct acme_signer {
 enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
 		       const char *url, const char *payload, const char *accept,
 		       struct dnsacme_http_response *resp, struct da_err *err);
+
+/* An unsigned GET (directory, renewalInfo), retried like acme_post(). */
+enum da_code acme_get(struct da_acme *client, const char *url,
+		      struct dnsacme_http_response *resp, struct da_err *err);
 
 /* acme_post() signed with the account (da_acme_account() must have run). */
 enum da_code acme_post_account(struct da_acme *client, const char *url, const char *payload,

@@ -411,6 +411,63 @@ enum da_code da_acme_order_parse(const json_t *obj, const char *url, int create,
 	return DA_OK;
 }
 
+int da_acme_rfc3339_parse(const char *text, time_t *out)
+{
+	struct tm tm = {0};
+	int year, mon, day, hour, min, sec, used = 0, off_h, off_m;
+	const char *p;
+	long offset = 0;
+
+	if (text == NULL ||
+	    sscanf(text, "%4d-%2d-%2d%*1[Tt]%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min, &sec,
+		   &used) != 6 ||
+	    used == 0)
+		return -1;
+	p = text + used;
+	if (*p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &off_h, &off_m) == 2 &&
+		   strlen(p) == 6) {
+		offset = (off_h * 60L + off_m) * 60 * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p != '\0' || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
+	    sec > 60)
+		return -1;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	*out = timegm(&tm) - offset;
+	return 0;
+}
+
+enum da_code da_acme_renewal_parse(const json_t *obj, const char *url,
+				   struct da_acme_renewal *renewal, struct da_err *err)
+{
+	const json_t *window = json_object_get(obj, "suggestedWindow");
+
+	if (da_acme_rfc3339_parse(get_str(window, "start"), &renewal->window_start) != 0 ||
+	    da_acme_rfc3339_parse(get_str(window, "end"), &renewal->window_end) != 0 ||
+	    renewal->window_end < renewal->window_start)
+		return da_err_set(err, DA_ERR_PROTOCOL, "%s: no valid suggestedWindow", url);
+	if (dup_str(obj, "explanationURL", &renewal->explanation_url) != 0)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	return DA_OK;
+}
+
+void da_acme_renewal_clear(struct da_acme_renewal *renewal)
+{
+	free(renewal->explanation_url);
+	memset(renewal, 0, sizeof(*renewal));
+}
+
 enum da_acme_progress da_acme_authz_progress(enum da_acme_status status)
 {
 	switch (status) {

@@ -7,6 +7,7 @@
 #define DA_ACME_PARSE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -70,6 +71,15 @@ void da_acme_authz_problem(const json_t *obj, char *out, size_t size);
  */
 enum da_code da_acme_order_parse(const json_t *obj, const char *url, int create,
 				 struct da_acme_order *order, struct da_err *err);
+
+/* An RFC 3339 date-time ("2025-01-02T04:00:00Z", fractions and offsets
+ * allowed) as time_t; -1 when it is not one. */
+int da_acme_rfc3339_parse(const char *text, time_t *out);
+
+/* Fill renewal (retry_after_seconds left alone) from a renewalInfo object
+ * fetched from url. Release with da_acme_renewal_clear(). */
+enum da_code da_acme_renewal_parse(const json_t *obj, const char *url,
+				   struct da_acme_renewal *renewal, struct da_err *err);
 
 /* What a poll learnt from a status. */
 enum da_acme_progress {

@@ -443,6 +443,8 @@ static void test_failures(void)
 	server_start(&s, script, sizeof(script) / sizeof(script[0]));
 	if (fixture_open(&f, &s) != 0)
 		goto out;
+	CHECK(da_acme_renewal_info(f.acme, "x.y", &(struct da_acme_renewal){0}, &err) ==
+	      DA_ERR_USAGE);
 	/* The CA lists terms of service: creating an account needs --agree-tos. */
 	CHECK(da_acme_account(f.acme, f.key, &(struct da_acme_account_opts){0}, &url, &err) ==
 	      DA_ERR_USAGE);
@@ -485,11 +487,42 @@ out:
 	free(url);
 }
 
+/* renewalInfo: an unsigned GET below the directory's URL, Retry-After kept. */
+static void test_renewal_info(void)
+{
+	static const struct answer script[] = {
+		{"/dir", 200, "",
+		 "{\"newNonce\":\"{base}/nonce\",\"newAccount\":\"{base}/new-acct\","
+		 "\"newOrder\":\"{base}/new-order\",\"renewalInfo\":\"{base}/ari/\"}"},
+		{"/ari/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", 200, "Retry-After: 21600\r\n",
+		 "{\"suggestedWindow\":{\"start\":\"2025-01-02T04:00:00Z\","
+		 "\"end\":\"2025-01-03T04:00:00Z\"}}"},
+	};
+	struct da_acme_renewal r = {0};
+	struct server s;
+	struct fixture f;
+
+	server_start(&s, script, sizeof(script) / sizeof(script[0]));
+	if (fixture_open(&f, &s) == 0) {
+		CHECK(da_acme_renewal_info(f.acme, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", &r, NULL) ==
+		      DA_OK);
+		CHECK(r.window_start == 1735790400 && r.window_end == 1735876800);
+		CHECK(r.explanation_url == NULL);
+		CHECK(r.retry_after_seconds == 21600);
+		da_acme_renewal_clear(&r);
+	}
+	fixture_close(&f);
+	server_stop(&s);
+	CHECK(s.n_seen == 2 && strcmp(s.seen[1].method, "GET") == 0);
+	server_free(&s);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_nonces_and_retries();
 	test_order_flow();
 	test_failures();
+	test_renewal_info();
 	return check_report();
 }

@@ -335,6 +335,40 @@ static void test_order(void)
 	free(order.finalize_url);
 }
 
+static void test_renewal(void)
+{
+	struct da_acme_renewal r = {0};
+	json_t *obj = load("renewal-info.json");
+	struct da_err err;
+	time_t t;
+
+	CHECK(da_acme_rfc3339_parse("2025-01-02T04:00:00Z", &t) == 0 && t == 1735790400);
+	CHECK(da_acme_rfc3339_parse("2025-01-02t04:00:00.123456z", &t) == 0 && t == 1735790400);
+	CHECK(da_acme_rfc3339_parse("2025-01-02T04:00:00+05:30", &t) == 0 && t == 1735770600);
+	CHECK(da_acme_rfc3339_parse("2025-01-02T04:00:00-00:30", &t) == 0 &&
+	      t == 1735790400 + 1800);
+	CHECK(da_acme_rfc3339_parse("2025-01-02T04:00:00", &t) == -1);
+	CHECK(da_acme_rfc3339_parse("2025-01-02 04:00:00Z", &t) == -1);
+	CHECK(da_acme_rfc3339_parse("2025-13-02T04:00:00Z", &t) == -1);
+	CHECK(da_acme_rfc3339_parse("2025-01-02T04:00:00Zjunk", &t) == -1);
+	CHECK(da_acme_rfc3339_parse("2025-01-02T04:00:00+05:30:00", &t) == -1);
+	CHECK(da_acme_rfc3339_parse(NULL, &t) == -1);
+
+	CHECK(da_acme_renewal_parse(obj, "https://ca.test/ari/x", &r, NULL) == DA_OK);
+	CHECK(r.window_start == 1735790400 && r.window_end == 1735876800);
+	CHECK_STR(r.explanation_url, "https://acme.example.com/docs/ari");
+	da_acme_renewal_clear(&r);
+	json_decref(obj);
+
+	/* An end before the start is no window. */
+	obj = json_pack("{s:{s:s, s:s}}", "suggestedWindow", "start", "2025-01-03T04:00:00Z", "end",
+			"2025-01-02T04:00:00Z");
+	CHECK(da_acme_renewal_parse(obj, "https://ca.test/ari/x", &r, &err) == DA_ERR_PROTOCOL);
+	CHECK(strstr(err.msg, "https://ca.test/ari/x") != NULL);
+	da_acme_renewal_clear(&r);
+	json_decref(obj);
+}
+
 int main(void)
 {
 	test_status();
@@ -344,5 +378,6 @@ int main(void)
 	test_links();
 	test_authz();
 	test_order();
+	test_renewal();
 	return check_report();
 }
