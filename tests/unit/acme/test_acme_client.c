@@ -504,8 +504,9 @@ static void test_renewal_info(void)
 
 	server_start(&s, script, sizeof(script) / sizeof(script[0]));
 	if (fixture_open(&f, &s) == 0) {
-		CHECK(da_acme_renewal_info(f.acme, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", &r, NULL) ==
-		      DA_OK);
+		const char *id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+
+		CHECK(da_acme_renewal_info(f.acme, id, &r, NULL) == DA_OK);
 		CHECK(r.window_start == 1735790400 && r.window_end == 1735876800);
 		CHECK(r.explanation_url == NULL);
 		CHECK(r.retry_after_seconds == 21600);
