@@ -1,4 +1,4 @@
-/* Alibaba Cloud RPC signature V1 (HMAC-SHA1); see sign.h. */
+/* Alibaba Cloud request signatures, RPC V1 (HMAC-SHA1) and V3; see sign.h. */
 #include "sign.h"
 
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 void alidns_sb_append(struct alidns_sb *sb, const char *s, size_t len)
 {
@@ -74,6 +75,17 @@ void alidns_timestamp(time_t t, char buf[ALIDNS_TIMESTAMP_SIZE])
 	strftime(buf, ALIDNS_TIMESTAMP_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void hex(const unsigned char *bytes, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
 static int param_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct alidns_param *)a)->name,
@@ -86,6 +98,23 @@ static int has_param(const struct alidns_param *params, size_t n, const char *na
 		if (strcmp(params[i].name, name) == 0)
 			return 1;
 	return 0;
+}
+
+/* Sort params (in place) and join them as enc(name)=enc(value)&...; the
+ * canonical form of both signatures. A new string, or NULL. */
+static char *canonical_query(struct alidns_param *params, size_t n)
+{
+	struct alidns_sb sb = {0};
+
+	qsort(params, n, sizeof(*params), param_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			alidns_sb_puts(&sb, "&");
+		alidns_sb_encode(&sb, params[i].name);
+		alidns_sb_puts(&sb, "=");
+		alidns_sb_encode(&sb, params[i].value);
+	}
+	return alidns_sb_take(&sb);
 }
 
 void alidns_signed_free(struct alidns_signed *s)
@@ -150,17 +179,8 @@ enum dnsacme_status alidns_sign(const struct alidns_sign_input *in,
 	for (size_t i = 0; i < n_common; i++)
 		if (common[i].value != NULL && !has_param(params, n_params, common[i].name))
 			all[n++] = common[i];
-	qsort(all, n, sizeof(*all), param_cmp);
-
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			alidns_sb_puts(&sb, "&");
-		alidns_sb_encode(&sb, all[i].name);
-		alidns_sb_puts(&sb, "=");
-		alidns_sb_encode(&sb, all[i].value);
-	}
+	out->canonical_query = canonical_query(all, n);
 	free(all);
-	out->canonical_query = alidns_sb_take(&sb);
 	if (out->canonical_query == NULL)
 		goto nomem;
 
@@ -188,4 +208,120 @@ enum dnsacme_status alidns_sign(const struct alidns_sign_input *in,
 nomem:
 	alidns_signed_free(out);
 	return DNSACME_ERR_NOMEM;
+}
+
+size_t alidns_v3_headers(const struct alidns_sign_input *in, const char *host,
+			 const char *content_sha256, struct alidns_param *out)
+{
+	const char *token = in->creds->security_token;
+	size_t n = 0;
+
+	/* Already in byte order; the STS pair only with a security token, as the
+	 * official SDK sends it. */
+	out[n++] = (struct alidns_param){"host", host};
+	if (token != NULL)
+		out[n++] = (struct alidns_param){"x-acs-accesskey-id", in->creds->access_key_id};
+	out[n++] = (struct alidns_param){"x-acs-action", in->action};
+	out[n++] = (struct alidns_param){"x-acs-content-sha256", content_sha256};
+	out[n++] = (struct alidns_param){"x-acs-date", in->timestamp};
+	if (token != NULL)
+		out[n++] = (struct alidns_param){"x-acs-security-token", token};
+	out[n++] = (struct alidns_param){"x-acs-signature-nonce", in->nonce};
+	out[n++] = (struct alidns_param){"x-acs-version", in->version};
+	return n;
+}
+
+void alidns_signed_v3_free(struct alidns_signed_v3 *s)
+{
+	free(s->canonical_query);
+	free(s->canonical_request);
+	free(s->string_to_sign);
+	free(s->authorization);
+	memset(s, 0, sizeof(*s));
+}
+
+enum dnsacme_status alidns_sign_v3(const struct alidns_sign_input *in, const char *host,
+				   const struct alidns_param *params, size_t n_params,
+				   struct alidns_signed_v3 *out)
+{
+	struct alidns_param headers[ALIDNS_V3_MAX_HEADERS], *sorted;
+	unsigned char digest[SHA256_DIGEST_LENGTH], mac[EVP_MAX_MD_SIZE];
+	char digest_hex[2 * SHA256_DIGEST_LENGTH + 1], mac_hex[2 * EVP_MAX_MD_SIZE + 1];
+	enum dnsacme_status st = DNSACME_ERR_NOMEM;
+	struct alidns_sb sb = {0};
+	unsigned int mac_len = 0;
+	char *names = NULL;
+	size_t n_headers;
+
+	memset(out, 0, sizeof(*out));
+	SHA256((const unsigned char *)"", 0, digest);
+	hex(digest, sizeof(digest), out->content_sha256);
+	n_headers = alidns_v3_headers(in, host, out->content_sha256, headers);
+	for (size_t i = 0; i < n_headers; i++) {
+		if (i > 0)
+			alidns_sb_puts(&sb, ";");
+		alidns_sb_puts(&sb, headers[i].name);
+	}
+	names = alidns_sb_take(&sb);
+
+	sorted = calloc(n_params ? n_params : 1, sizeof(*sorted));
+	if (sorted != NULL) {
+		memcpy(sorted, params, n_params * sizeof(*sorted));
+		out->canonical_query = canonical_query(sorted, n_params);
+		free(sorted);
+	}
+	if (names == NULL || out->canonical_query == NULL)
+		goto out;
+
+	alidns_sb_puts(&sb, in->method);
+	alidns_sb_puts(&sb, "\n/\n");
+	alidns_sb_puts(&sb, out->canonical_query);
+	alidns_sb_puts(&sb, "\n");
+	for (size_t i = 0; i < n_headers; i++) {
+		alidns_sb_puts(&sb, headers[i].name);
+		alidns_sb_puts(&sb, ":");
+		alidns_sb_puts(&sb, headers[i].value);
+		alidns_sb_puts(&sb, "\n");
+	}
+	/* The header lines end in a newline already: an empty line follows. */
+	alidns_sb_puts(&sb, "\n");
+	alidns_sb_puts(&sb, names);
+	alidns_sb_puts(&sb, "\n");
+	alidns_sb_puts(&sb, out->content_sha256);
+	out->canonical_request = alidns_sb_take(&sb);
+	if (out->canonical_request == NULL)
+		goto out;
+
+	SHA256((const unsigned char *)out->canonical_request, strlen(out->canonical_request),
+	       digest);
+	hex(digest, sizeof(digest), digest_hex);
+	alidns_sb_puts(&sb, "ACS3-HMAC-SHA256\n");
+	alidns_sb_puts(&sb, digest_hex);
+	out->string_to_sign = alidns_sb_take(&sb);
+	if (out->string_to_sign == NULL)
+		goto out;
+
+	/* Unlike V1, the key is the bare secret. */
+	if (HMAC(EVP_sha256(), in->creds->access_key_secret,
+		 (int)strlen(in->creds->access_key_secret),
+		 (const unsigned char *)out->string_to_sign, strlen(out->string_to_sign), mac,
+		 &mac_len) == NULL) {
+		st = DNSACME_ERR_INTERNAL;
+		goto out;
+	}
+	hex(mac, mac_len, mac_hex);
+	alidns_sb_puts(&sb, "ACS3-HMAC-SHA256 Credential=");
+	alidns_sb_puts(&sb, in->creds->access_key_id);
+	alidns_sb_puts(&sb, ",SignedHeaders=");
+	alidns_sb_puts(&sb, names);
+	alidns_sb_puts(&sb, ",Signature=");
+	alidns_sb_puts(&sb, mac_hex);
+	out->authorization = alidns_sb_take(&sb);
+	if (out->authorization != NULL)
+		st = DNSACME_OK;
+out:
+	free(names);
+	if (st != DNSACME_OK)
+		alidns_signed_v3_free(out);
+	return st;
 }

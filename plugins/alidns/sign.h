@@ -1,7 +1,8 @@
 /*
- * Alibaba Cloud RPC request signing, SignatureMethod HMAC-SHA1 /
- * SignatureVersion 1.0 (spec: providers.md A.5). Pure functions: the caller
- * supplies the clock and the nonce, so tests reproduce the SDK's vectors.
+ * Alibaba Cloud request signing: the RPC signature (SignatureMethod HMAC-SHA1,
+ * SignatureVersion 1.0; providers.md A.5) and V3 (ACS3-HMAC-SHA256; A.6).
+ * Pure functions: the caller supplies the clock and the nonce, so tests
+ * reproduce the SDKs' vectors.
  *
  * Also the plugin's small string builder, shared by its other files.
  */
@@ -74,6 +75,35 @@ enum dnsacme_status alidns_sign(const struct alidns_sign_input *in,
 				const struct alidns_param *params, size_t n_params,
 				struct alidns_signed *out);
 void alidns_signed_free(struct alidns_signed *s);
+
+/*
+ * Signature V3, ACS3-HMAC-SHA256 (A.6). The action's parameters travel in the
+ * query, the body is empty; timestamp and nonce go in x-acs-* headers.
+ */
+#define ALIDNS_V3_MAX_HEADERS 8
+
+/* The signed headers of a V3 request, sorted by name, with values pointing
+ * into in and content_sha256 (hex SHA-256 of the empty body). host is the
+ * URL's authority ("alidns.aliyuncs.com", "127.0.0.1:8080"). Returns how many
+ * of out[ALIDNS_V3_MAX_HEADERS] it filled. */
+size_t alidns_v3_headers(const struct alidns_sign_input *in, const char *host,
+			 const char *content_sha256, struct alidns_param *out);
+
+/* Owned results (free with alidns_signed_v3_free()). */
+struct alidns_signed_v3 {
+	char *canonical_query;	 /* the request's query string ("" when none) */
+	char *canonical_request;
+	char *string_to_sign;	 /* "ACS3-HMAC-SHA256\n" + hex(SHA-256(canonical_request)) */
+	char *authorization;	 /* the Authorization header's value */
+	char content_sha256[65]; /* the x-acs-content-sha256 header's value */
+};
+
+/* Sign in (in->timestamp is x-acs-date, in->nonce x-acs-signature-nonce) for
+ * host. DNSACME_OK, or DNSACME_ERR_NOMEM / _INTERNAL with *out left empty. */
+enum dnsacme_status alidns_sign_v3(const struct alidns_sign_input *in, const char *host,
+				   const struct alidns_param *params, size_t n_params,
+				   struct alidns_signed_v3 *out);
+void alidns_signed_v3_free(struct alidns_signed_v3 *s);
 
 /* "YYYY-MM-DDThh:mm:ssZ" (UTC) into buf; the format both signatures use. */
 #define ALIDNS_TIMESTAMP_SIZE 21

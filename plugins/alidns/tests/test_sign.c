@@ -1,7 +1,9 @@
 /*
  * The V1 signature against every vector of alibaba-rpc-v1-hmac-sha1.json
  * (computed with Alibaba's own SDKs), byte for byte: canonical query, string
- * to sign, signature, and the final GET URL or POST form body.
+ * to sign, signature, and the final GET URL or POST form body. Likewise V3
+ * against alibaba-v3-acs3-hmac-sha256.json: signed headers, canonical request,
+ * string to sign, Authorization.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +141,68 @@ static void test_vectors(void)
 	json_decref(doc);
 }
 
+static void check_vector_v3(json_t *vec)
+{
+	json_t *inputs = json_object_get(vec, "inputs");
+	json_t *expected = json_object_get(vec, "expected");
+	json_t *signed_headers = json_object_get(expected, "signed_headers_sent");
+	json_t *query = json_object_get(inputs, "params"), *got;
+	const char *host = str_or_null(inputs, "host");
+	struct alidns_param headers[ALIDNS_V3_MAX_HEADERS];
+	struct alidns_signed_v3 s;
+	struct vector v;
+	size_t n;
+
+	if (query == NULL) /* Alibaba's documented example names them "query" */
+		query = json_object_get(inputs, "query");
+	if (host == NULL) /* the regional vector gives the region; its host is signed */
+		host = str_or_null(signed_headers, "host");
+	load_vector(&v, inputs);
+	v.n_params = 0;
+	load_params(&v, query);
+	v.in.method = str_or_null(expected, "http_method");
+	v.in.version = str_or_null(inputs, "version");
+	v.in.timestamp = str_or_null(inputs, "x_acs_date");
+	v.in.nonce = str_or_null(inputs, "x_acs_signature_nonce");
+	printf("vector %s\n", str_or_null(vec, "name"));
+	CHECK(alidns_sign_v3(&v.in, host, v.params, v.n_params, &s) == DNSACME_OK);
+	if (s.authorization == NULL)
+		return;
+	n = alidns_v3_headers(&v.in, host, s.content_sha256, headers);
+	got = json_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(got, headers[i].name, json_string(headers[i].value));
+	CHECK(json_equal(got, signed_headers));
+	json_decref(got);
+	CHECK_STR(s.content_sha256, str_or_null(expected, "hashed_payload"));
+	CHECK_STR(s.canonical_request, str_or_null(expected, "canonical_request"));
+	CHECK_STR(s.string_to_sign, str_or_null(expected, "string_to_sign"));
+	CHECK_STR(s.authorization, str_or_null(expected, "authorization"));
+	alidns_signed_v3_free(&s);
+}
+
+static void test_vectors_v3(void)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(ALIDNS_V3_VECTORS, 0, &jerr);
+	json_t *vectors = json_object_get(doc, "vectors"), *vec;
+	size_t i, skipped = 0;
+
+	CHECK(json_array_size(vectors) >= 8);
+	json_array_foreach(vectors, i, vec) {
+		/* The SDK's optional x-acs-credentials-provider header is not sent. */
+		if (json_object_get(json_object_get(json_object_get(vec, "expected"),
+						    "signed_headers_sent"),
+				    "x-acs-credentials-provider") != NULL) {
+			skipped++;
+			continue;
+		}
+		check_vector_v3(vec);
+	}
+	CHECK(skipped == 1);
+	json_decref(doc);
+}
+
 static void test_encode(void)
 {
 	struct alidns_sb sb = {0};
@@ -164,6 +228,7 @@ static void test_timestamp(void)
 int main(void)
 {
 	test_vectors();
+	test_vectors_v3();
 	test_encode();
 	test_timestamp();
 	return check_report();
