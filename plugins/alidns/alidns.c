@@ -66,6 +66,8 @@ static const struct dnsacme_option alidns_options[] = {
 	 "TTL of the TXT records in seconds (600 is the free edition's minimum)"},
 	{"http_timeout", {"ALICLOUD_HTTP_TIMEOUT"}, 0, "10",
 	 "timeout of one API request in seconds"},
+	{"signature_version", {NULL}, 0, "v1",
+	 "v1 (RPC, HMAC-SHA1) or v3 (ACS3-HMAC-SHA256, Alibaba's current one)"},
 	{NULL, {NULL}, 0, NULL, NULL},
 };
 
@@ -125,6 +127,7 @@ static enum dnsacme_status alidns_open(const struct dnsacme_host *host, void **s
 {
 	struct alidns *a = calloc(1, sizeof(*a));
 	const char *zone = host->config_get(host, "zone");
+	const char *signature = host->config_get(host, "signature_version");
 	long ttl, timeout;
 	enum dnsacme_status st;
 
@@ -143,6 +146,12 @@ static enum dnsacme_status alidns_open(const struct dnsacme_host *host, void **s
 	}
 	a->ttl = ttl ? (unsigned)ttl : TTL_DEFAULT;
 	a->rpc.timeout_ms = timeout * 1000;
+	if (signature != NULL && strcmp(signature, "v1") != 0 && strcmp(signature, "v3") != 0) {
+		host->error(host, "signature_version must be v1 or v3, not \"%s\"", signature);
+		free(a);
+		return DNSACME_ERR_CONFIG;
+	}
+	a->rpc.v3 = signature != NULL && strcmp(signature, "v3") == 0;
 	st = alidns_endpoint(host, "endpoint", host->config_get(host, "endpoint"), "alidns",
 			     host->config_get(host, "region"), "cn-hangzhou", &a->endpoint);
 	if (st == DNSACME_OK && zone != NULL && *zone != '\0') {

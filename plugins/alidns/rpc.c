@@ -139,11 +139,17 @@ static int make_nonce(char nonce[33])
 	return 0;
 }
 
-/* The request of one attempt: URL and (anonymous calls) form body. */
+/* The request of one attempt; the headers point into it. */
 struct attempt {
+	char ts[ALIDNS_TIMESTAMP_SIZE];
+	char nonce[33];
+	char host[256];
 	char *url;
-	char *body;
-	char *string_to_sign; /* NULL for anonymous calls */
+	char *body;	      /* anonymous calls' form body, else NULL */
+	char *string_to_sign; /* V1 only, for diagnosing SignatureDoesNotMatch */
+	struct alidns_signed_v3 v3;
+	struct dnsacme_http_header headers[ALIDNS_V3_MAX_HEADERS + 1];
+	size_t n_headers;
 };
 
 static void attempt_free(struct attempt *at)
@@ -151,48 +157,90 @@ static void attempt_free(struct attempt *at)
 	free(at->url);
 	free(at->body);
 	free(at->string_to_sign);
+	alidns_signed_v3_free(&at->v3);
 	memset(at, 0, sizeof(*at));
 }
 
-static enum dnsacme_status build_signed(const struct alidns_call *call,
+/* endpoint + "?" + query (no '?' for an empty query) into at->url. */
+static enum dnsacme_status set_url(struct attempt *at, const char *endpoint, const char *query)
+{
+	struct alidns_sb sb = {0};
+
+	alidns_sb_puts(&sb, endpoint);
+	if (*query != '\0') {
+		alidns_sb_puts(&sb, "?");
+		alidns_sb_puts(&sb, query);
+	}
+	at->url = alidns_sb_take(&sb);
+	return at->url ? DNSACME_OK : DNSACME_ERR_NOMEM;
+}
+
+/* V3 signs the Host header: the endpoint's authority, sent explicitly so
+ * that what is signed is what goes out. */
+static enum dnsacme_status set_host(struct attempt *at, const char *endpoint)
+{
+	const char *start = strstr(endpoint, "://");
+	size_t len;
+
+	start = start ? start + 3 : endpoint;
+	len = strcspn(start, "/");
+	if (len == 0 || len >= sizeof(at->host))
+		return DNSACME_ERR_CONFIG;
+	memcpy(at->host, start, len);
+	at->host[len] = '\0';
+	return DNSACME_OK;
+}
+
+static enum dnsacme_status build_signed(const struct alidns_rpc *rpc,
+					const struct alidns_call *call,
 					const struct alidns_credentials *cr, struct attempt *at)
 {
-	char ts[ALIDNS_TIMESTAMP_SIZE], nonce[33];
-	struct alidns_sign_input in = {"GET", call->action, call->version, ts, nonce, cr};
+	struct alidns_sign_input in = {"GET", call->action, call->version, at->ts, at->nonce, cr};
+	struct alidns_param headers[ALIDNS_V3_MAX_HEADERS];
 	struct alidns_signed sig;
-	struct alidns_sb sb = {0};
 	enum dnsacme_status st;
 
-	alidns_timestamp(time(NULL), ts);
-	if (make_nonce(nonce) != 0)
+	alidns_timestamp(time(NULL), at->ts);
+	if (make_nonce(at->nonce) != 0)
 		return DNSACME_ERR_INTERNAL;
-	st = alidns_sign(&in, call->params, call->n_params, &sig);
+	if (!rpc->v3) {
+		st = alidns_sign(&in, call->params, call->n_params, &sig);
+		if (st != DNSACME_OK)
+			return st;
+		st = set_url(at, call->endpoint, sig.query);
+		at->string_to_sign = sig.string_to_sign;
+		sig.string_to_sign = NULL;
+		alidns_signed_free(&sig);
+		return st;
+	}
+	st = set_host(at, call->endpoint);
+	if (st == DNSACME_OK)
+		st = alidns_sign_v3(&in, at->host, call->params, call->n_params, &at->v3);
+	if (st == DNSACME_OK)
+		st = set_url(at, call->endpoint, at->v3.canonical_query);
 	if (st != DNSACME_OK)
 		return st;
-	alidns_sb_puts(&sb, call->endpoint);
-	alidns_sb_puts(&sb, "?");
-	alidns_sb_puts(&sb, sig.query);
-	at->url = alidns_sb_take(&sb);
-	at->string_to_sign = sig.string_to_sign;
-	sig.string_to_sign = NULL;
-	alidns_signed_free(&sig);
-	return at->url ? DNSACME_OK : DNSACME_ERR_NOMEM;
+	at->n_headers = alidns_v3_headers(&in, at->host, at->v3.content_sha256, headers);
+	for (size_t i = 0; i < at->n_headers; i++)
+		at->headers[i] = (struct dnsacme_http_header){headers[i].name, headers[i].value};
+	at->headers[at->n_headers++] =
+		(struct dnsacme_http_header){"Authorization", at->v3.authorization};
+	return DNSACME_OK;
 }
 
 /* Anonymous: the common parameters in the query, the action's in the body. */
 static enum dnsacme_status build_anonymous(const struct alidns_call *call, struct attempt *at)
 {
-	char ts[ALIDNS_TIMESTAMP_SIZE];
 	struct alidns_sb sb = {0};
 
-	alidns_timestamp(time(NULL), ts);
+	alidns_timestamp(time(NULL), at->ts);
 	alidns_sb_puts(&sb, call->endpoint);
 	alidns_sb_puts(&sb, "?Action=");
 	alidns_sb_encode(&sb, call->action);
 	alidns_sb_puts(&sb, "&Format=JSON&Version=");
 	alidns_sb_encode(&sb, call->version);
 	alidns_sb_puts(&sb, "&Timestamp=");
-	alidns_sb_encode(&sb, ts);
+	alidns_sb_encode(&sb, at->ts);
 	at->url = alidns_sb_take(&sb);
 	for (size_t i = 0; i < call->n_params; i++) {
 		if (i > 0)
@@ -202,6 +250,8 @@ static enum dnsacme_status build_anonymous(const struct alidns_call *call, struc
 		alidns_sb_encode(&sb, call->params[i].value);
 	}
 	at->body = alidns_sb_take(&sb);
+	at->headers[at->n_headers++] =
+		(struct dnsacme_http_header){"Content-Type", "application/x-www-form-urlencoded"};
 	return at->url && at->body ? DNSACME_OK : DNSACME_ERR_NOMEM;
 }
 
@@ -271,7 +321,6 @@ enum dnsacme_status alidns_rpc_call(struct alidns_rpc *rpc, struct alidns_creds 
 				    const struct alidns_call *call, json_t **out)
 {
 	const struct dnsacme_host *host = rpc->host;
-	struct dnsacme_http_header form = {"Content-Type", "application/x-www-form-urlencoded"};
 	unsigned attempt = 0;
 	int refreshed = 0;
 
@@ -291,7 +340,7 @@ enum dnsacme_status alidns_rpc_call(struct alidns_rpc *rpc, struct alidns_creds 
 			st = alidns_creds_get(creds, time(NULL), &cr);
 			if (st != DNSACME_OK)
 				return st;
-			st = build_signed(call, &cr, &at);
+			st = build_signed(rpc, call, &cr, &at);
 		} else {
 			st = build_anonymous(call, &at);
 		}
@@ -304,8 +353,8 @@ enum dnsacme_status alidns_rpc_call(struct alidns_rpc *rpc, struct alidns_creds 
 		req.url = at.url;
 		req.body = at.body;
 		req.body_len = at.body ? strlen(at.body) : 0;
-		req.headers = at.body ? &form : NULL;
-		req.n_headers = at.body ? 1 : 0;
+		req.headers = at.headers;
+		req.n_headers = at.n_headers;
 		req.timeout_ms = rpc->timeout_ms;
 		attempt++;
 		st = host->http(host, &req, &resp);

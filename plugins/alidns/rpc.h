@@ -20,6 +20,7 @@ struct alidns_creds;
 struct alidns_rpc {
 	const struct dnsacme_host *host;
 	long timeout_ms; /* per exchange; 0: the core's default */
+	int v3;		 /* sign with V3 (ACS3-HMAC-SHA256) instead of the RPC V1 */
 	char code[64];	 /* the API's Code of the last failed call; "" otherwise */
 };
 
@@ -35,8 +36,9 @@ struct alidns_call {
 /*
  * Perform call. creds NULL makes an anonymous call (STS AssumeRoleWithOIDC):
  * unsigned, the parameters in a POST form body. Otherwise the request is a
- * signed GET and creds may be refreshed once when the API says the security
- * token is no longer valid.
+ * GET signed with V1 (the signature in the query) or V3 (in headers), and
+ * creds may be refreshed once when the API says the security token is no
+ * longer valid.
  *
  * On DNSACME_OK *out is the parsed response (json_decref() it). On failure
  * host->error() has the reason and rpc->code the API's Code, if any.

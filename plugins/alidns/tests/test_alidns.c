@@ -25,6 +25,7 @@ static struct {
 	const struct canned *answers;
 	size_t n_answers, next;
 	char *method[MAX_REQ], *url[MAX_REQ], *body[MAX_REQ];
+	char headers[MAX_REQ][1024]; /* "name: value\n" lines */
 	size_t n_req;
 	unsigned backoffs;
 	char error[1024];
@@ -102,6 +103,13 @@ static enum dnsacme_status host_http(const struct dnsacme_host *host,
 		fake.method[fake.n_req] = strdup(req->method);
 		fake.url[fake.n_req] = strdup(req->url);
 		fake.body[fake.n_req] = req->body ? strndup(req->body, req->body_len) : NULL;
+		for (size_t i = 0; i < req->n_headers; i++) {
+			char *h = fake.headers[fake.n_req];
+			size_t len = strlen(h);
+
+			snprintf(h + len, sizeof(fake.headers[0]) - len, "%s: %s\n",
+				 req->headers[i].name, req->headers[i].value);
+		}
 		fake.n_req++;
 	}
 	if (fake.next == fake.n_answers)
@@ -423,6 +431,31 @@ static void test_endpoints(void)
 	unlink(path);
 }
 
+/* V3: the parameters alone in the query, the signature in headers. */
+static void test_signature_v3(void)
+{
+	static const struct canned answers[] = {{200, "{\"RequestId\":\"A\",\"RecordId\":\"7\"}"}};
+	const char *const config[] = {"access_key_id", "LTAItestkeyid", "access_key_secret",
+				      "s3cr3t-value", "endpoint", "http://127.0.0.1:8080",
+				      "zone", "example.com", "signature_version", "v3", NULL};
+	const char *const bad[] = {"access_key_id", "a", "access_key_secret", "b",
+				   "signature_version", "v2", NULL};
+	const struct dnsacme_record r[] = {{"_acme-challenge.example.com", NULL, "v", 0}};
+
+	fake_reset(config, answers, 1);
+	CHECK(run(0, r, 1) == DNSACME_OK);
+	CHECK(fake.n_req == 1);
+	CHECK(strncmp(fake.url[0], "http://127.0.0.1:8080/?DomainName=example.com&RR=", 49) == 0);
+	CHECK(strstr(fake.url[0], "Signature") == NULL && strstr(fake.url[0], "AccessKeyId") == NULL);
+	CHECK(strstr(fake.headers[0], "host: 127.0.0.1:8080\n") != NULL);
+	CHECK(strstr(fake.headers[0], "x-acs-action: AddDomainRecord\n") != NULL);
+	CHECK(strstr(fake.headers[0], "Authorization: ACS3-HMAC-SHA256 Credential=LTAItestkeyid,"
+				      "SignedHeaders=host;x-acs-action;x-acs-content-sha256;"
+				      "x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=") != NULL);
+	fake_reset(bad, NULL, 0);
+	CHECK(run(0, NULL, 0) == DNSACME_ERR_CONFIG);
+}
+
 /* No answer at all: retried, then a clear network error. */
 static void test_network_gives_up(void)
 {
@@ -525,6 +558,7 @@ int main(void)
 	test_domains_paged();
 	test_error_hints();
 	test_endpoints();
+	test_signature_v3();
 	test_network_gives_up();
 	test_config_errors();
 	test_rrsa();
