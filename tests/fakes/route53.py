@@ -21,6 +21,7 @@ In a test (Debian's /usr/bin/python3):
                        tsig=("acme-update", b64secret, "hmac-sha256"))
     fake.start()                    # fake.url: http://127.0.0.1:PORT
     fake.throttle(3)                # the next 3 API requests get Throttling
+    fake.minted_secrets()           # temporary secrets handed out (for log checks)
     fake.stats()                    # {"ListHostedZonesByName": 1, ...}
     fake.set_txt("example.test", "_acme-challenge.example.test", ["foreign"])
     fake.stop()
@@ -34,10 +35,12 @@ Each hands out fresh temporary keys that the Route 53 API then accepts.
 From the shell: route53.py --access-key-id ID --secret-access-key S --zone
 example.test [--dns-server ADDR --tsig NAME:B64]; it prints
 "listening on http://127.0.0.1:PORT" and serves until killed. Control endpoints
-(unsigned): GET /_stats, POST /_stats/reset, POST /_throttle {"count": N}.
+(unsigned): GET /_stats, POST /_stats/reset, POST /_throttle {"count": N,
+"code": "Throttling" | "PriorRequestNotComplete"}.
 """
 
 import argparse
+import calendar
 import datetime
 import itertools
 import json
@@ -116,6 +119,7 @@ class FakeRoute53:
         self.imds_tokens = set()
         self.changes = {}  # id -> [submitted monotonic, polls]
         self.calls, self.throttled, self.throttle_left = {}, 0, 0
+        self.throttle_code = "Throttling"
         self.external_id = None
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = None
@@ -139,9 +143,17 @@ class FakeRoute53:
         self.server.shutdown()
         self.server.server_close()
 
-    def throttle(self, count):
+    def throttle(self, count, code="Throttling"):
+        """Refuse the next count API requests with code (HTTP 400):
+        "Throttling" or "PriorRequestNotComplete", both retried by AWS SDKs."""
         with self.lock:
-            self.throttle_left = count
+            self.throttle_left, self.throttle_code = count, code
+
+    def minted_secrets(self):
+        """Every temporary secret key and session token handed out so far."""
+        with self.lock:
+            return [v for secret, token in self.keys.values() if token
+                    for v in (secret, token)]
 
     def stats(self):
         with self.lock:
@@ -230,10 +242,10 @@ class FakeRoute53:
         secret, token = key
         amz_date = req.headers.get("X-Amz-Date", "")
         try:
-            when = datetime.datetime.strptime(amz_date, AMZ_DATE)
+            when = calendar.timegm(time.strptime(amz_date, AMZ_DATE))
         except ValueError:
             raise ApiError(400, "IncompleteSignature", "X-Amz-Date is missing or malformed")
-        skew = abs((datetime.datetime.utcnow() - when).total_seconds())
+        skew = abs(time.time() - when)
         if skew > MAX_SKEW:
             raise ApiError(403, "RequestExpired",
                            "Signature expired: %s is now earlier or later than the allowed "
@@ -543,12 +555,15 @@ class FakeRoute53:
                 try:
                     if path.startswith("/2013-04-01/"):
                         with fake.lock:
-                            throttle = fake.throttle_left > 0
+                            throttle = fake.throttle_code if fake.throttle_left else None
                             if throttle:
                                 fake.throttle_left -= 1
                                 fake.throttled += 1
+                        if throttle == "Throttling":
+                            raise ApiError(400, throttle, "Rate exceeded")
                         if throttle:
-                            raise ApiError(400, "Throttling", "Rate exceeded")
+                            raise ApiError(400, throttle, "The request was rejected because "
+                                           "Route 53 was still processing a prior request.")
                         op, out = fake.route53(self, path, query, body)
                     elif path == "/" and self.command == "POST":
                         op, out = fake.sts(self, body)
@@ -576,7 +591,9 @@ class FakeRoute53:
                     fake.reset_stats()
                     return self._send(200, "{}", "application/json")
                 if path == "/_throttle" and self.command == "POST":
-                    fake.throttle(int(json.loads(body or b"{}").get("count", 1)))
+                    control = json.loads(body or b"{}")
+                    fake.throttle(int(control.get("count", 1)),
+                                  control.get("code", "Throttling"))
                     return self._send(200, "{}", "application/json")
                 return self._send(404, "{}", "application/json")
 

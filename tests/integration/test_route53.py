@@ -56,7 +56,7 @@ class Route53Test(harness.IntegrationTestCase):
         return self.aws_env(AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
                             **extra)
 
-    def run_issue(self, names, env):
+    def run_issue(self, names, env, args=()):
         # A fresh account each time: Pebble may reuse an account's valid
         # authorizations, and then no record would be published at all.
         out = self.out_dir()
@@ -64,7 +64,7 @@ class Route53Test(harness.IntegrationTestCase):
                 "--state-dir", self.out_dir()]
         for name in names:
             argv += ["-d", name]
-        return self.env.dnsacme(*argv, extra_env=env), out
+        return self.env.dnsacme(*argv, *args, extra_env=env), out
 
     def issue_route53(self, names, env):
         result, out = self.run_issue(names, env)
@@ -107,6 +107,11 @@ class Route53Test(harness.IntegrationTestCase):
         self.fake.throttle(3)
         self.issue_route53(["example.test"], self.keys(AWS_MAX_RETRIES="5"))
         self.assertEqual(self.fake.stats()["throttled"], 3)
+
+    def test_prior_request_not_complete_recovers(self):
+        self.fake.throttle(2, "PriorRequestNotComplete")
+        self.issue_route53(["example.test"], self.keys())
+        self.assertEqual(self.fake.stats()["throttled"], 2)
 
     def test_bad_key_fails_clearly_and_leaves_nothing(self):
         wrong = "Wrong/Secret+Key0000000000000000000000000"
@@ -162,6 +167,99 @@ class Route53Test(harness.IntegrationTestCase):
     def test_assume_role(self):
         self.issue_route53(["example.test"], self.keys(AWS_ASSUME_ROLE_ARN=self.fake.role_arn))
         self.assertEqual(self.fake.stats().get("AssumeRole"), 1)
+
+    def test_verbose_log_holds_no_temporary_secret(self):
+        token = os.path.join(self.home, "token")
+        with open(token, "w") as f:
+            f.write(self.fake.web_identity_token)
+        env = self.aws_env(AWS_ROLE_ARN=self.fake.role_arn, AWS_WEB_IDENTITY_TOKEN_FILE=token,
+                           AWS_ASSUME_ROLE_ARN=self.fake.role_arn)
+        result, _ = self.run_issue(["example.test"], env, args=("-v",))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        stats = self.fake.stats()
+        self.assertEqual((stats.get("AssumeRoleWithWebIdentity"), stats.get("AssumeRole")),
+                         (1, 1), stats)
+        self.assertIn("/2013-04-01/", result.stderr, "-v shows no HTTP exchanges")
+        for secret in self.fake.minted_secrets() + [self.fake.web_identity_token]:
+            self.assertNotIn(secret, result.stdout + result.stderr)
+
+
+class FakeRoute53Test(unittest.TestCase):
+    """The fake refuses what AWS refuses; checked with botocore's own client."""
+
+    @classmethod
+    def setUpClass(cls):
+        import botocore.session
+        cls.fake = route53.FakeRoute53(ACCESS_KEY_ID, SECRET, ["example.test"]).start()
+        cls.session = botocore.session.get_session()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def client(self, key=ACCESS_KEY_ID, secret=SECRET, token=None):
+        c = self.session.create_client(
+            "route53", region_name="us-east-1", endpoint_url=self.fake.url,
+            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token)
+        self.addCleanup(c.close)
+        return c
+
+    def error_code(self, call):
+        import botocore.exceptions
+        with self.assertRaises(botocore.exceptions.ClientError) as caught:
+            call()
+        return caught.exception.response["Error"]["Code"]
+
+    def test_good_request_and_shapes(self):
+        zones = self.client().list_hosted_zones_by_name(DNSName="example.test.")["HostedZones"]
+        self.assertEqual([(z["Name"], z["Config"]["PrivateZone"]) for z in zones],
+                         [("example.test.", False), ("example.test.", True)])
+
+    def test_wrong_secret(self):
+        bad = self.client(secret="not-the-secret")
+        self.assertEqual(self.error_code(bad.list_hosted_zones_by_name),
+                         "SignatureDoesNotMatch")
+
+    def test_unknown_key(self):
+        bad = self.client(key="AKIDUNKNOWN")
+        self.assertEqual(self.error_code(bad.list_hosted_zones_by_name),
+                         "InvalidClientTokenId")
+
+    def test_temporary_key_needs_its_token(self):
+        akid, secret, token, _ = self.fake._mint()
+        self.assertEqual(self.error_code(self.client(akid, secret).list_hosted_zones_by_name),
+                         "InvalidClientTokenId")
+        self.assertTrue(self.client(akid, secret, token).list_hosted_zones_by_name())
+
+    def test_stale_date(self):
+        import datetime
+        import unittest.mock
+        stale = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
+
+        class Stale(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return stale
+
+        with unittest.mock.patch("botocore.auth.datetime.datetime", Stale):
+            code = self.error_code(self.client().list_hosted_zones_by_name)
+        self.assertEqual(code, "RequestExpired")
+
+    def test_delete_must_match(self):
+        c = self.client()
+        zone = c.list_hosted_zones_by_name(DNSName="example.test.")["HostedZones"][0]["Id"]
+        rrset = {"Name": "_acme-challenge.x.example.test.", "Type": "TXT", "TTL": 60,
+                 "ResourceRecords": [{"Value": '"a"'}]}
+        c.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            {"Action": "CREATE", "ResourceRecordSet": rrset}]})
+        wrong = dict(rrset, TTL=61)
+        self.assertEqual(self.error_code(lambda: c.change_resource_record_sets(
+            HostedZoneId=zone, ChangeBatch={"Changes": [
+                {"Action": "DELETE", "ResourceRecordSet": wrong}]})), "InvalidChangeBatch")
+        change = c.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            {"Action": "DELETE", "ResourceRecordSet": rrset}]})["ChangeInfo"]
+        self.assertEqual(change["Status"], "PENDING")
+        self.assertEqual(c.get_change(Id=change["Id"])["ChangeInfo"]["Status"], "PENDING")
 
 
 if __name__ == "__main__":
