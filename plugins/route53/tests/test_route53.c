@@ -41,6 +41,7 @@ static struct {
 	const char *const *config; /* key, value, ..., NULL */
 	char error[1024];
 	unsigned backoffs;
+	long max_min_ms; /* the largest min_ms asked of backoff */
 	char secrets[8][256];
 	size_t n_secrets;
 } t;
@@ -142,8 +143,9 @@ static int h_backoff(const struct dnsacme_host *host, unsigned attempt, long min
 {
 	(void)host;
 	(void)attempt;
-	(void)min_ms;
 	t.backoffs++;
+	if (min_ms > t.max_min_ms)
+		t.max_min_ms = min_ms;
 	return 0;
 }
 
@@ -297,7 +299,8 @@ static void check_errors(void)
 	};
 	static const struct step throttled[] = {
 		{"GET", "hostedzonesbyname", 400, ERROR("Throttling", "Rate exceeded")},
-		{"GET", "hostedzonesbyname", 400, ERROR("Throttling", "Rate exceeded")},
+		{"GET", "hostedzonesbyname", 400,
+		 ERROR("PriorRequestNotComplete", "The request was rejected")},
 		{"GET", "hostedzonesbyname", 500, "oops"},
 		{"GET", "hostedzonesbyname", 400, ERROR("Throttling", "Rate exceeded")},
 	};
@@ -321,6 +324,7 @@ static void check_errors(void)
 	st = open_provider();
 	CHECK(p->present(st, &rec, 1) == DNSACME_ERR_API);
 	CHECK(t.backoffs == 3 && t.next == 4);
+	CHECK(t.max_min_ms == 1000); /* PriorRequestNotComplete waits at least 1 s */
 	CHECK(strstr(t.error, "Throttling: Rate exceeded") != NULL);
 	p->close(st);
 
