@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A fake Alibaba Cloud DNS OpenAPI (alidns 2015-01-09) plus STS AssumeRoleWithOIDC.
 
-It checks every request the way the cloud does (RPC signature V1, HMAC-SHA1:
-SignatureDoesNotMatch with the server's string to sign, InvalidTimeStamp.Expired
-beyond 15 minutes, SignatureNonceUsed, InvalidAccessKeyId.NotFound,
-InvalidSecurityToken.*), answers with the real JSON shapes, and applies record
+It checks every request the way the cloud does (RPC signature V1, HMAC-SHA1, or
+V3, ACS3-HMAC-SHA256: SignatureDoesNotMatch with the server's string to sign,
+InvalidTimeStamp.Expired beyond 15 minutes, SignatureNonceUsed,
+InvalidAccessKeyId.NotFound, InvalidSecurityToken.*), answers with the real
+JSON shapes, and applies record
 changes to a real BIND primary with TSIG-signed dynamic updates, so Pebble
 validates what the plugin published.
 
@@ -70,6 +71,20 @@ def sign(secret, text):
     return base64.b64encode(mac).decode()
 
 
+def v3_string_to_sign(method, query, headers, signed_names, payload_hash):
+    """V3: query {name: value}, headers {lower-case name: value}."""
+    canonical_query = "&".join("%s=%s" % (percent_encode(k), percent_encode(v))
+                               for k, v in sorted(query.items()))
+    lines = "".join("%s:%s\n" % (n, headers.get(n, "").strip()) for n in signed_names)
+    request = "\n".join([method, "/", canonical_query, lines, ";".join(signed_names),
+                         payload_hash])
+    return "ACS3-HMAC-SHA256\n" + hashlib.sha256(request.encode()).hexdigest()
+
+
+def v3_sign(secret, text):
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
 class ApiError(Exception):
     def __init__(self, status, code, message):
         super().__init__(message)
@@ -117,6 +132,7 @@ class FakeAliDNS:
         self._failures = []
         self._calls = {}
         self._key_use = {}
+        self._v3_calls = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._thread = None
@@ -158,10 +174,16 @@ class FakeAliDNS:
         with self._lock:
             return dict(self._key_use)
 
+    def v3_calls(self):
+        """How many calls since the last reset were signed with V3."""
+        with self._lock:
+            return self._v3_calls
+
     def reset_stats(self):
         with self._lock:
             self._calls.clear()
             self._key_use.clear()
+            self._v3_calls = 0
 
     def list_records(self):
         with self._lock:
@@ -331,6 +353,56 @@ class FakeAliDNS:
             raise ApiError(400, "InvalidTimeStamp.Expired",
                            "Specified time stamp or date value is expired.")
 
+    def _check_key(self, key_id, token, nonce):
+        """The checks after the signature: nonce, then the STS token."""
+        key = self.keys[key_id]
+        if nonce in self._nonces:
+            raise ApiError(400, "SignatureNonceUsed",
+                           "Specified signature nonce was used already.")
+        self._nonces.add(nonce)
+        if key["token"] is None and token:
+            raise ApiError(400, "InvalidSecurityToken.MismatchWithAccessKey",
+                           "Specified SecurityToken mismatch with the AccessKey.")
+        if key["token"] is not None:
+            if not token:
+                raise ApiError(400, "InvalidSecurityToken.Malformed",
+                               "Specified SecurityToken is malformed.")
+            if token != key["token"]:
+                raise ApiError(400, "InvalidSecurityToken.MismatchWithAccessKey",
+                               "Specified SecurityToken mismatch with the AccessKey.")
+            if time.time() > key["expires"]:
+                raise ApiError(400, "InvalidSecurityToken.Expired",
+                               "Specified SecurityToken is expired.")
+        self._key_use[key_id] = self._key_use.get(key_id, 0) + 1
+
+    def _authenticate_v3(self, method, params, headers, body):
+        """V3: returns the parameters with Action and Version from the headers."""
+        fields = dict(part.split("=", 1) for part in
+                      headers["authorization"][len("ACS3-HMAC-SHA256 "):].split(",")
+                      if "=" in part)
+        names = fields.get("SignedHeaders", "").split(";")
+        for name in ("host", "x-acs-action", "x-acs-version", "x-acs-date",
+                     "x-acs-signature-nonce", "x-acs-content-sha256"):
+            if name not in names or not headers.get(name):
+                raise ApiError(400, "IncompleteSignature", "The request signature does not "
+                               "conform to Aliyun standards: %s is not signed." % name)
+        if headers["x-acs-content-sha256"] != hashlib.sha256(body.encode()).hexdigest():
+            raise ApiError(400, "IncompleteSignature",
+                           "x-acs-content-sha256 is not the hash of the body.")
+        key_id = fields.get("Credential", "")
+        if key_id not in self.keys:
+            raise ApiError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        self._check_timestamp(headers["x-acs-date"])
+        text = v3_string_to_sign(method, params, headers, names, headers["x-acs-content-sha256"])
+        if not hmac.compare_digest(v3_sign(self.keys[key_id]["secret"], text),
+                                   fields.get("Signature", "")):
+            raise ApiError(400, "SignatureDoesNotMatch", "Specified signature is not matched "
+                           "with our calculation. server string to sign is:" + text)
+        self._check_key(key_id, headers.get("x-acs-security-token"),
+                        headers["x-acs-signature-nonce"])
+        self._v3_calls += 1
+        return dict(params, Action=headers["x-acs-action"], Version=headers["x-acs-version"])
+
     def _authenticate(self, method, params):
         for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion",
                      "SignatureNonce", "Timestamp", "Version"):
@@ -352,25 +424,9 @@ class FakeAliDNS:
         if not hmac.compare_digest(sign(key["secret"], text), signature):
             raise ApiError(400, "SignatureDoesNotMatch", "Specified signature is not matched "
                            "with our calculation. server string to sign is:" + text)
-        if params["SignatureNonce"] in self._nonces:
-            raise ApiError(400, "SignatureNonceUsed",
-                           "Specified signature nonce was used already.")
-        self._nonces.add(params["SignatureNonce"])
-        token = params.get("SecurityToken")
-        if key["token"] is None and token:
-            raise ApiError(400, "InvalidSecurityToken.MismatchWithAccessKey",
-                           "Specified SecurityToken mismatch with the AccessKey.")
-        if key["token"] is not None:
-            if not token:
-                raise ApiError(400, "InvalidSecurityToken.Malformed",
-                               "Specified SecurityToken is malformed.")
-            if token != key["token"]:
-                raise ApiError(400, "InvalidSecurityToken.MismatchWithAccessKey",
-                               "Specified SecurityToken mismatch with the AccessKey.")
-            if time.time() > key["expires"]:
-                raise ApiError(400, "InvalidSecurityToken.Expired",
-                               "Specified SecurityToken is expired.")
-        self._key_use[params["AccessKeyId"]] = self._key_use.get(params["AccessKeyId"], 0) + 1
+        self._check_key(params["AccessKeyId"], params.get("SecurityToken"),
+                        params["SignatureNonce"])
+        return params
 
     def _assume_role_with_oidc(self, params):
         """STS, anonymous: trade the OIDC token for temporary credentials."""
@@ -404,32 +460,35 @@ class FakeAliDNS:
                                     "AssumedRoleId": "3" + secrets.token_hex(8) + ":" + session},
                 "OIDCTokenInfo": {"Issuer": "https://oidc-ack.example", "ClientIds": "sts.aliyuncs.com"}}
 
-    def handle(self, method, params):
-        """One API request: (HTTP status, JSON body)."""
+    def handle(self, method, params, headers=None, body=""):
+        """One API request: (HTTP status, JSON body). headers: lower-case names."""
         request_id = str(uuid.uuid4()).upper()
-        action = params.get("Action", "")
+        headers = headers or {}
+        v3 = headers.get("authorization", "").startswith("ACS3-HMAC-SHA256 ")
+        action = headers.get("x-acs-action", "") if v3 else params.get("Action", "")
         time.sleep(self.latency)
         with self._lock:
             self._calls[action] = self._calls.get(action, 0) + 1
             try:
                 if action == "AssumeRoleWithOIDC" and params.get("Version") == STS_VERSION:
-                    body = self._assume_role_with_oidc(params)
+                    answer = self._assume_role_with_oidc(params)
                 else:
-                    self._authenticate(method, params)
+                    params = (self._authenticate_v3(method, params, headers, body) if v3
+                              else self._authenticate(method, params))
                     handler = self.ACTIONS.get(action)
                     if handler is None or params.get("Version") != API_VERSION:
                         raise ApiError(404, "InvalidAction.NotFound",
                                        "Specified api is not found, please check your url "
                                        "and method.")
                     self._inject_failure(action)
-                    body = handler(self, params)
+                    answer = handler(self, params)
             except ApiError as e:
                 return e.status, {"RequestId": request_id, "HostId": "alidns.aliyuncs.com",
                                   "Code": e.code, "Message": e.message,
                                   "Recommend": "https://api.aliyun.com/troubleshoot?q=%s"
                                                "&product=Alidns" % e.code}
-        body["RequestId"] = request_id
-        return 200, body
+        answer["RequestId"] = request_id
+        return 200, answer
 
     def _inject_failure(self, action):
         for f in self._failures:
@@ -457,8 +516,13 @@ class FakeAliDNS:
             def _params(self, body):
                 query = urllib.parse.urlsplit(self.path).query
                 pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-                pairs += urllib.parse.parse_qsl(body, keep_blank_values=True)
+                if not self.headers.get("Authorization"):  # a V3 body is hashed, not parsed
+                    pairs += urllib.parse.parse_qsl(body, keep_blank_values=True)
                 return dict(pairs)
+
+            def _api(self, method, body):
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                self._reply(*fake.handle(method, self._params(body), headers, body))
 
             def _body(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -467,13 +531,13 @@ class FakeAliDNS:
             def do_GET(self):
                 path = urllib.parse.urlsplit(self.path).path
                 if path == "/_stats":
-                    return self._reply(200, {"calls": fake.stats(),
-                                             "keys": fake.key_use()})
+                    return self._reply(200, {"calls": fake.stats(), "keys": fake.key_use(),
+                                             "v3": fake.v3_calls()})
                 if path == "/_records":
                     return self._reply(200, fake.list_records())
                 if path != "/":
                     return self._reply(404, {"Code": "NotFound", "Message": path})
-                self._reply(*fake.handle("GET", self._params("")))
+                self._api("GET", "")
 
             def do_POST(self):
                 path = urllib.parse.urlsplit(self.path).path
@@ -486,7 +550,7 @@ class FakeAliDNS:
                     return self._reply(200, {})
                 if path != "/":
                     return self._reply(404, {"Code": "NotFound", "Message": path})
-                self._reply(*fake.handle("POST", self._params(body)))
+                self._api("POST", body)
 
         return Handler
 

@@ -18,6 +18,7 @@ import alidns as fake_alidns  # noqa: E402
 
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "plugins",
                        "alidns", "tests", "alibaba-rpc-v1-hmac-sha1.json")
+VECTORS_V3 = VECTORS.replace("alibaba-rpc-v1-hmac-sha1", "alibaba-v3-acs3-hmac-sha256")
 
 KEY_ID = "LTAI5tFakeAccessKeyId01"
 KEY_SECRET = "fakeSecret+With/Signs=0123456789"
@@ -57,6 +58,19 @@ class FakeSelfTest(unittest.TestCase):
             self.assertEqual(fake_alidns.sign(inputs["access_key_secret"], text),
                              expected["signature_base64"], v["name"])
 
+    def test_fake_reproduces_sdk_vectors_v3(self):
+        with open(VECTORS_V3) as f:
+            vectors = json.load(f)["vectors"]
+        for v in vectors:
+            inputs, expected = v["inputs"], v["expected"]
+            headers = expected["signed_headers_sent"]
+            text = fake_alidns.v3_string_to_sign(
+                expected["http_method"], expected["query_params"], headers, sorted(headers),
+                expected["hashed_payload"])
+            self.assertEqual(text, expected["string_to_sign"], v["name"])
+            self.assertTrue(expected["authorization"].endswith(
+                "Signature=" + fake_alidns.v3_sign(inputs["access_key_secret"], text)), v["name"])
+
     def _call(self, fake, secret=KEY_SECRET, nonce=None, timestamp=None):
         params = {"Action": "DescribeDomains", "Version": "2015-01-09", "Format": "JSON",
                   "AccessKeyId": KEY_ID, "SignatureMethod": "HMAC-SHA1",
@@ -69,6 +83,36 @@ class FakeSelfTest(unittest.TestCase):
                 return r.status, json.load(r)
         except urllib.error.HTTPError as e:
             return e.code, json.load(e)
+
+    def _call_v3(self, fake, secret=KEY_SECRET):
+        query = {"PageSize": "10"}
+        headers = {"host": "127.0.0.1:%d" % fake.port, "x-acs-action": "DescribeDomains",
+                   "x-acs-version": "2015-01-09", "x-acs-signature-nonce": os.urandom(16).hex(),
+                   "x-acs-date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   "x-acs-content-sha256": fake_alidns.hashlib.sha256(b"").hexdigest()}
+        names = sorted(headers)
+        text = fake_alidns.v3_string_to_sign("GET", query, headers, names,
+                                             headers["x-acs-content-sha256"])
+        headers["Authorization"] = "ACS3-HMAC-SHA256 Credential=%s,SignedHeaders=%s,Signature=%s" \
+            % (KEY_ID, ";".join(names), fake_alidns.v3_sign(secret, text))
+        req = urllib.request.Request(fake.url + "?PageSize=10", headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as e:
+            return e.code, json.load(e)
+
+    def test_fake_checks_v3_signatures(self):
+        fake = fake_alidns.FakeAliDNS(KEY_ID, KEY_SECRET, ["example.test"]).start()
+        try:
+            status, body = self._call_v3(fake)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["PageSize"], 10)
+            status, body = self._call_v3(fake, secret="wrong")
+            self.assertEqual((status, body["Code"]), (400, "SignatureDoesNotMatch"))
+            self.assertEqual(fake.v3_calls(), 1)
+        finally:
+            fake.stop()
 
     def test_fake_refuses_what_the_cloud_refuses(self):
         fake = fake_alidns.FakeAliDNS(KEY_ID, KEY_SECRET, ["example.test"]).start()
@@ -173,6 +217,12 @@ class AliDnsTest(harness.IntegrationTestCase):
             self.assertEqual(listings, 1, calls)
             self.assertEqual(calls.get("AddDomainRecord"), n, calls)
             self.assertEqual(calls.get("DeleteDomainRecord"), n, calls)
+
+    def test_signature_v3(self):
+        self.issue(["v3.example.test", "*.v3.example.test"], self.credentials(
+            ALICLOUD_ACCESS_KEY=KEY_ID, ALICLOUD_SECRET_KEY=KEY_SECRET),
+            ["--dns-option", "signature_version=v3"])
+        self.assertEqual(self.fake.v3_calls(), sum(self.fake.stats().values()))
 
     def test_sts_token(self):
         self.issue(["sts.example.test"], self.credentials(
