@@ -78,7 +78,7 @@ struct da_acme_account_opts {
 	const char *email;	  /* contact "mailto:<email>"; NULL: none */
 	int agree_tos;		  /* the user accepted meta.termsOfService */
 	const char *eab_kid;	  /* External Account Binding; NULL: none */
-	const char *eab_hmac_key; /* base64url, as the CA gives it */
+	const char *eab_hmac_key; /* base64url, as the CA gives it; never logged */
 	const char *known_url;	  /* the account URL from a previous run, or NULL */
 };
 
@@ -116,7 +116,8 @@ struct da_acme_order {
 /*
  * newOrder for names[0..n) (dNS identifiers; "*.example.com" allowed), with
  * an optional profile (refused unless the directory lists it) and an
- * optional ARI "replaces" CertID. Every authorization is fetched and its
+ * optional ARI "replaces" CertID (sent only to CAs whose directory has
+ * renewalInfo). Every authorization is fetched and its
  * dns-01 challenge and TXT value filled in. *out is freed with
  * da_acme_order_free(). Needs da_acme_account() first.
  */
