@@ -73,7 +73,6 @@ void r53_profile_clear(struct r53_profile *p)
 	free(p->source_profile);
 	free(p->web_identity_token_file);
 	free(p->external_id);
-	free(p->region);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -91,7 +90,6 @@ int r53_profile_read(const char *path, const char *profile, int config_style,
 		{"source_profile", offsetof(struct r53_profile, source_profile)},
 		{"web_identity_token_file", offsetof(struct r53_profile, web_identity_token_file)},
 		{"external_id", offsetof(struct r53_profile, external_id)},
-		{"region", offsetof(struct r53_profile, region)},
 	};
 	FILE *f = fopen(path, "r");
 	char *line = NULL, *s, *eq;

@@ -61,25 +61,27 @@ enum dnsacme_status r53_creds_get(struct r53_creds *c, time_t now,
  * an ExpiredToken may help; drops them so the next get resolves again. */
 int r53_creds_expire(struct r53_creds *c);
 
-/* Static keys of profile from an INI file (credentials or config style:
- * config_style looks for "[profile NAME]", and "[default]" for default).
- * 1 found, 0 not there, -1 no memory. Also returns role_arn /
- * source_profile / web_identity_token_file when present (each may be NULL).
- * Everything returned is allocated; free with r53_profile_clear(). */
+/* What a profile section of a shared file holds (each field NULL when absent;
+ * all allocated, released with r53_profile_clear()). */
 struct r53_profile {
-	struct r53_credentials keys;
+	struct r53_credentials keys; /* aws_access_key_id, ... */
 	char *role_arn;
 	char *source_profile;
 	char *web_identity_token_file;
 	char *external_id;
-	char *region;
 };
 
+/*
+ * Read profile from the INI file at path. config_style: the config file's
+ * "[profile NAME]" sections (and "[default]"); otherwise the credentials
+ * file's "[NAME]". 1 found, 0 no such section or no file, -1 out of memory.
+ */
 int r53_profile_read(const char *path, const char *profile, int config_style,
 		     struct r53_profile *out);
 void r53_profile_clear(struct r53_profile *p);
 
-/* Credentials from a container-credentials or IMDS JSON document. */
+/* Credentials from a container-credentials or IMDS JSON document into *out
+ * (r53_credentials_clear()); 0, or -1 when the document holds none. */
 int r53_parse_json_credentials(const char *json, size_t len, struct r53_credentials *out);
 
 /* Whether a container credentials URL may be trusted with a token: HTTPS, or

@@ -621,7 +621,7 @@ static void check_credentials(void)
 	write_file(cred, "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = d\n"
 			 "[ops]\naws_access_key_id=AKIDOPS\naws_secret_access_key=opssecret\n");
 	write_file(conf, "[profile cross]\nrole_arn = arn:aws:iam::1:role/dns\n"
-			 "source_profile = ops\n[profile ops]\nregion = eu-west-1\n");
+			 "source_profile = ops\n[profile ops]\noutput = json\n");
 	write_file(token, "eyJ.token.sig\n");
 
 	/* Shared files: the named profile, keys from the credentials file. */
