@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "acme/parse.h"
@@ -121,6 +122,21 @@ static enum da_code check_profile(const struct da_acme_directory *dir, const cha
 	return DA_ERR_USAGE;
 }
 
+/* Was authz's identifier among the names ordered? A CA that answers with
+ * another name must not make us publish records for it. */
+static int ordered(const struct da_acme_authz *authz, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *name = names[i];
+		int wildcard = strncmp(name, "*.", 2) == 0;
+
+		if (wildcard == authz->wildcard && strcasecmp(name + (wildcard ? 2 : 0),
+							      authz->identifier) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Fetch authz->url and fill authz in from the answer. */
 static enum da_code load_authz(struct da_acme *client, struct da_acme_authz *authz,
 			       struct da_err *err)
@@ -184,8 +200,15 @@ enum da_code da_acme_order_new(struct da_acme *client, const char *const *names,
 	json_decref(obj);
 	if (rc == DA_OK && order->status == DA_ACME_INVALID)
 		rc = da_err_set(err, DA_ERR_CA, "the new order %s is already invalid", order->url);
-	for (size_t i = 0; rc == DA_OK && i < order->n_authz; i++)
-		rc = load_authz(client, &order->authz[i], err);
+	for (size_t i = 0; rc == DA_OK && i < order->n_authz; i++) {
+		struct da_acme_authz *authz = &order->authz[i];
+
+		rc = load_authz(client, authz, err);
+		if (rc == DA_OK && !ordered(authz, names, n))
+			rc = da_err_set(err, DA_ERR_PROTOCOL, "%s: authorization for %s%s, which "
+					"was not ordered", authz->url, authz->wildcard ? "*." : "",
+					authz->identifier);
+	}
 	if (rc != DA_OK) {
 		da_acme_order_free(order);
 		return rc;

@@ -328,7 +328,8 @@ enum da_code da_acme_authz_parse(const json_t *obj, const char *url, const char 
 		return rc;
 	}
 	authz->challenge_status = da_acme_status_parse(get_str(ch, "status"));
-	if (dup_str(ch, "url", &authz->challenge_url) != 0 || dup_str(ch, "token", &authz->token))
+	if (dup_str(ch, "url", &authz->challenge_url) != 0 ||
+	    dup_str(ch, "token", &authz->token) != 0)
 		goto nomem;
 	if (authz->challenge_url == NULL || authz->token == NULL) {
 		da_acme_authz_clear(authz);

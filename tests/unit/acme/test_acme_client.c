@@ -401,8 +401,8 @@ static void test_order_flow(void)
 }
 
 /* Refusals: the problem document in full, a long rate-limit wait not sat
- * out, JSON that is not, a failed authorization, a wait that times out, and
- * the stop flag ending one. */
+ * out, JSON that is not, an authorization for a name not ordered, a failed
+ * authorization, a wait that times out, and the stop flag ending one. */
 static void test_failures(void)
 {
 	static const struct answer script[] = {
@@ -421,6 +421,9 @@ static void test_failures(void)
 		{"/new-order", 201, "Replay-Nonce: n5\r\nLocation: {base}/order/1\r\n",
 		 ORDER_PENDING},
 		{"/authz/1", 200, "Replay-Nonce: n6\r\n", AUTHZ("pending")},
+		{"/new-order", 201, "Replay-Nonce: n5\r\nLocation: {base}/order/1\r\n",
+		 ORDER_PENDING},
+		{"/authz/1", 200, "Replay-Nonce: n6\r\n", AUTHZ("pending")},
 		{"/authz/1", 200, "Replay-Nonce: n7\r\n",
 		 "{\"status\":\"invalid\","
 		 "\"identifier\":{\"type\":\"dns\",\"value\":\"example.test\"},"
@@ -432,7 +435,7 @@ static void test_failures(void)
 		{"/authz/1", 200, "Replay-Nonce: n9\r\n", AUTHZ("pending")},
 		{"/authz/1", 200, "Replay-Nonce: n10\r\nRetry-After: 30\r\n", AUTHZ("pending")},
 	};
-	const char *names[] = {"a.test"};
+	const char *names[] = {"a.test"}, *wildcard[] = {"*.EXAMPLE.test"};
 	struct da_acme_order *order = NULL;
 	struct server s;
 	struct fixture f;
@@ -462,7 +465,10 @@ static void test_failures(void)
 			   "urn:ietf:params:acme:error:caa: CAA forbids");
 	CHECK(da_acme_order_new(f.acme, names, 1, NULL, NULL, &order, &err) == DA_ERR_PROTOCOL);
 	CHECK(strstr(err.msg, "/new-order") != NULL);
-	CHECK(da_acme_order_new(f.acme, names, 1, NULL, NULL, &order, &err) == DA_OK);
+	/* An authorization for a name that was not ordered is refused. */
+	CHECK(da_acme_order_new(f.acme, names, 1, NULL, NULL, &order, &err) == DA_ERR_PROTOCOL);
+	CHECK(strstr(err.msg, "authorization for *.example.test, which was not ordered") != NULL);
+	CHECK(da_acme_order_new(f.acme, wildcard, 1, NULL, NULL, &order, &err) == DA_OK);
 	if (order != NULL) {
 		CHECK(da_acme_authorizations_wait(f.acme, order, 30, &err) == DA_ERR_CA);
 		CHECK_STR(err.msg, "authorization for *.example.test is invalid: "
@@ -473,7 +479,7 @@ static void test_failures(void)
 		CHECK_STR(err.msg, "the CA has not validated *.example.test within 1 s");
 		/* The stop flag, raised while the CA asks for 30 s, ends the wait. */
 		s.stop = &f.stop;
-		s.stop_at = 12;
+		s.stop_at = 14;
 		started = mono_ms();
 		CHECK(da_acme_authorizations_wait(f.acme, order, 60, &err) == DA_ERR_INTERRUPTED);
 		CHECK(mono_ms() - started < 2000);
@@ -482,7 +488,7 @@ out:
 	da_acme_order_free(order);
 	fixture_close(&f);
 	server_stop(&s);
-	CHECK(s.n_seen == 12);
+	CHECK(s.n_seen == 14);
 	server_free(&s);
 	free(url);
 }
