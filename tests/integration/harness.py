@@ -38,6 +38,7 @@ One test file by hand, keeping the servers' logs and configuration:
 """
 
 import argparse
+import atexit
 import base64
 import contextlib
 import ctypes
@@ -200,12 +201,12 @@ class Env:
         try:
             self._start()
         except BaseException:
-            self._stop()
+            self.close()
             raise
         return self
 
     def __exit__(self, *exc):
-        self._stop()
+        self.close()
         return False
 
     def _start(self):
@@ -242,7 +243,9 @@ class Env:
         self._wait_for_zones(self.secondary)
         self._start_pebble()
 
-    def _stop(self):
+    def close(self):
+        """Stop every service, remove the addresses and the temporary
+        directory, give back the slot. Safe to call more than once."""
         for proc, _ in reversed(self._procs):
             if proc.poll() is None:
                 proc.terminate()
@@ -732,9 +735,14 @@ class Background:
         return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, stdout, stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C: unittest lets a KeyboardInterrupt through
+    (it would record SystemExit as a failed test and go on), so everything
+    unwinds through Env.__exit__ or the atexit hook of IntegrationTestCase."""
+
+
 def _raise_on_sigterm(signum, frame):
-    # Unwinds through Env.__exit__ like Ctrl-C does.
-    raise SystemExit(128 + signum)
+    raise Terminated()
 
 
 # -- certificate checks (need Debian's python3-cryptography) -----------------
@@ -830,10 +838,13 @@ class IntegrationTestCase(unittest.TestCase):
     def setUpClass(cls):
         cls.env = Env(**cls.ENV_OPTIONS)
         cls.env.__enter__()
+        # tearDownClass does not run when SIGTERM or Ctrl-C stops unittest.
+        atexit.register(cls.env.close)
 
     @classmethod
     def tearDownClass(cls):
-        cls.env.__exit__(None, None, None)
+        cls.env.close()
+        atexit.unregister(cls.env.close)
 
     def tearDown(self):
         self.assertEqual(self.env.challenge_txt_records(), {},
@@ -876,9 +887,8 @@ def _shell_up(env):
     for key, value in env.shell_variables().items():
         print("export %s='%s'" % (key, value))
     print("# ready; Ctrl-C (or SIGTERM) tears down", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
+    while True:
         signal.pause()
-    return 0
 
 
 def _shell_demo(env):
@@ -895,8 +905,12 @@ def _shell_demo(env):
     info = env.verify_certificate(out, ["example.test", "*.example.test"], "ec256")
     print(_run(["openssl", "x509", "-in", os.path.join(out, "cert.pem"), "-noout",
                 "-subject", "-issuer", "-serial", "-dates", "-ext", "subjectAltName"]))
-    print("demo: certificate %s verified against Pebble's root; no TXT record left: %s"
-          % (info["serial"], env.challenge_txt_records() == {}))
+    left = env.challenge_txt_records()
+    if left:
+        print("demo: TXT records left behind: %s" % left, file=sys.stderr)
+        return 1
+    print("demo: certificate %s verified against Pebble's root; no TXT record left"
+          % info["serial"])
     return 0
 
 
@@ -907,8 +921,14 @@ def main():
     args = parser.parse_args()
     if args.bin:
         os.environ["DNSACME_BIN"] = os.path.abspath(args.bin)
-    with Env() as env:
-        return _shell_up(env) if args.command == "up" else _shell_demo(env)
+    try:
+        with Env() as env:
+            return _shell_up(env) if args.command == "up" else _shell_demo(env)
+    except Terminated:
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        # Ctrl-C is how `up` is meant to end.
+        return 0 if args.command == "up" else 130
 
 
 if __name__ == "__main__":
