@@ -18,15 +18,23 @@ class CnameTest(harness.IntegrationTestCase):
                          "an update went to the CNAME's own zone:\n" + "\n".join(log))
 
     def test_present_and_cleanup_follow_cname(self):
-        # The plugin commands on their own, as the webhook uses them.
+        # The plugin commands on their own, as the webhook uses them. Another
+        # client's value at the same name must survive both.
+        target = harness.CNAME_TARGET
+        foreign = "someone-elses-value"
+        self.assertEqual(self.env.update("validation.test", adds=[(target, 60, foreign)]),
+                         "NOERROR")
         value = "present-through-cname"
         common = ["--dns", "rfc2136", "-d", harness.CNAME_NAME, "--value", value]
-        result = self.env.dnsacme("present", *common)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(self.env.txt(harness.CNAME_TARGET), [value])
+        for _ in range(2):  # present is idempotent
+            result = self.env.dnsacme("present", *common)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(self.env.txt(target), sorted([foreign, value]))
         result = self.env.dnsacme("cleanup", *common)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(self.env.txt(harness.CNAME_TARGET), [])
+        self.assertEqual(self.env.txt(target), [foreign])
+        self.assertEqual(self.env.update("validation.test", deletes=[(target, foreign)]),
+                         "NOERROR")
 
 
 if __name__ == "__main__":
