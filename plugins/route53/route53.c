@@ -461,12 +461,22 @@ static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, s
 	return rc;
 }
 
-static int has_value(char *const *values, size_t n, const char *value)
+static int has_value(const char *const *values, size_t n, const char *value)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(values[i], value) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_ours(const char *value, const struct item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(items[i].value, value) == 0)
 			return 1;
 	return 0;
 }
@@ -503,37 +513,38 @@ static enum dnsacme_status change_zone(struct r53 *st, const struct item *items,
 	}
 	for (i = 0; i < n; i = j) {
 		const struct r53_rrset *cur = &sets[i];
-		size_t first = n_values, kept = 0, added = 0;
+		const char *const *now = (const char *const *)cur->values;
+		const char **next = values + n_values;
+		size_t n_next = 0;
 
 		/* items[i..j) share one name. */
 		for (j = i; j < n && strcmp(items[j].name, items[i].name) == 0; j++)
 			;
-		for (k = 0; k < cur->n_values; k++) {
-			int ours = 0;
-			size_t m;
-
-			for (m = i; m < j; m++)
-				ours |= strcmp(cur->values[k], items[m].value) == 0;
-			if (adding || !ours)
-				values[n_values++] = cur->values[k];
-			kept += adding || !ours;
+		if (adding) {
+			/* Everything there now, then ours that are missing. */
+			for (k = 0; k < cur->n_values; k++)
+				next[n_next++] = now[k];
+			for (k = i; k < j; k++)
+				if (!has_value(next, n_next, items[k].value))
+					next[n_next++] = items[k].value;
+			if (n_next == cur->n_values)
+				continue; /* all there already */
+			changes[n_changes++] = (struct r53_change){"UPSERT", items[i].name,
+								   items[i].ttl, next, n_next};
+		} else {
+			/* Everything there now but ours, at the set's own TTL. */
+			for (k = 0; k < cur->n_values; k++)
+				if (!is_ours(now[k], items + i, j - i))
+					next[n_next++] = now[k];
+			if (n_next == cur->n_values)
+				continue; /* none of ours there */
+			/* A DELETE must match the set exactly as it is. */
+			changes[n_changes++] = n_next == 0 ?
+				(struct r53_change){"DELETE", items[i].name, cur->ttl, now,
+						    cur->n_values} :
+				(struct r53_change){"UPSERT", items[i].name, cur->ttl, next, n_next};
 		}
-		for (k = i; adding && k < j; k++) {
-			if (!has_value(cur->values, cur->n_values, items[k].value) &&
-			    !has_value((char *const *)values + first, n_values - first,
-				       items[k].value)) {
-				values[n_values++] = items[k].value;
-				added++;
-			}
-		}
-		if (adding ? added == 0 : kept == cur->n_values)
-			continue; /* already as wanted */
-		changes[n_changes++] = (struct r53_change){
-			!adding && kept == 0 ? "DELETE" : "UPSERT", items[i].name,
-			adding ? items[i].ttl : cur->ttl,
-			!adding && kept == 0 ? (const char *const *)cur->values : values + first,
-			!adding && kept == 0 ? cur->n_values : n_values - first,
-		};
+		n_values += n_next;
 	}
 	if (n_changes == 0)
 		goto out;
@@ -551,7 +562,7 @@ static enum dnsacme_status change_zone(struct r53 *st, const struct item *items,
 		rc = DNSACME_ERR_PROTOCOL;
 	}
 	st->host->http_free(st->host, &resp);
-	st->host->log(st->host, DNSACME_LOG_INFO, "zone %s: %zu set(s) changed, change %s %s",
+	st->host->log(st->host, DNSACME_LOG_DEBUG, "zone %s: %zu set(s) changed, change %s %s",
 		      items[0].zone_id, n_changes, *change_id ? *change_id : "?",
 		      status ? status : "?");
 	free(status);
