@@ -543,6 +543,24 @@ int r53_parse_error(const char *xml, size_t len, struct r53_error *out)
 	return rc;
 }
 
+enum dnsacme_status r53_error_status(long http_status, const char *code)
+{
+	static const char *const auth[] = {
+		"SignatureDoesNotMatch", "IncompleteSignature", "InvalidClientTokenId",
+		"ExpiredToken", "ExpiredTokenException", "RequestExpired",
+		"UnrecognizedClientException", "MissingAuthenticationToken",
+		"InvalidIdentityToken",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(auth) / sizeof(auth[0]); i++)
+		if (strcmp(code, auth[i]) == 0)
+			return DNSACME_ERR_AUTH;
+	if (strcmp(code, "AccessDenied") == 0 || http_status == 403)
+		return DNSACME_ERR_DENIED;
+	return DNSACME_ERR_API;
+}
+
 void r53_credentials_clear(struct r53_credentials *c)
 {
 	if (c->secret_access_key != NULL)

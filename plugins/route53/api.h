@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "dnsacme/plugin.h"
 #include "sigv4.h"
 
 #define R53_XMLNS "https://route53.amazonaws.com/doc/2013-04-01/"
@@ -131,6 +132,11 @@ struct r53_error {
 };
 
 int r53_parse_error(const char *xml, size_t len, struct r53_error *out);
+
+/* The plugin status for an AWS error: signing and credential codes are
+ * DNSACME_ERR_AUTH, AccessDenied (or another 403) DNSACME_ERR_DENIED, the
+ * rest DNSACME_ERR_API. */
+enum dnsacme_status r53_error_status(long http_status, const char *code);
 
 /* Temporary or long-term keys; expires 0 means never. */
 struct r53_credentials {

@@ -194,16 +194,6 @@ static enum dnsacme_status nomem(const struct dnsacme_host *host)
 	return DNSACME_ERR_NOMEM;
 }
 
-static enum dnsacme_status map_sts_error(const char *code)
-{
-	if (strcmp(code, "AccessDenied") == 0)
-		return DNSACME_ERR_DENIED;
-	if (strncmp(code, "Invalid", 7) == 0 || strncmp(code, "Expired", 7) == 0 ||
-	    strcmp(code, "SignatureDoesNotMatch") == 0)
-		return DNSACME_ERR_AUTH;
-	return DNSACME_ERR_API;
-}
-
 /* One STS call with retries on throttling, 5xx and network errors. */
 static enum dnsacme_status sts_call(struct r53_creds *c, const struct r53_request *req,
 				    const struct r53_credentials *signing, time_t now,
@@ -218,6 +208,7 @@ static enum dnsacme_status sts_call(struct r53_creds *c, const struct r53_reques
 	char url[256];
 	enum dnsacme_status rc;
 	unsigned attempt;
+	long status = 0;
 
 	if (cfg->sts_endpoint != NULL)
 		snprintf(url, sizeof(url), "%s", cfg->sts_endpoint);
@@ -244,9 +235,10 @@ static enum dnsacme_status sts_call(struct r53_creds *c, const struct r53_reques
 			host->error(host, "STS %s: unexpected answer", req->op);
 			return DNSACME_ERR_PROTOCOL;
 		}
+		status = rc == DNSACME_OK ? resp.status : 0;
 		if (rc == DNSACME_OK && r53_parse_error(resp.body, resp.body_len, &e) != 0)
-			snprintf(e.code, sizeof(e.code), "HTTP %ld", resp.status);
-		retry = rc != DNSACME_OK || resp.status >= 500 ||
+			snprintf(e.code, sizeof(e.code), "HTTP %ld", status);
+		retry = rc != DNSACME_OK || status >= 500 ||
 			strcmp(e.code, "Throttling") == 0 ||
 			strcmp(e.code, "IDPCommunicationError") == 0;
 		if (rc == DNSACME_OK)
@@ -264,7 +256,7 @@ static enum dnsacme_status sts_call(struct r53_creds *c, const struct r53_reques
 	}
 	host->error(host, "STS %s: %s: %s (request id %s)", req->op, e.code, e.message,
 		    e.request_id[0] ? e.request_id : "none");
-	return map_sts_error(e.code);
+	return r53_error_status(status, e.code);
 }
 
 static enum dnsacme_status web_identity(struct r53_creds *c, const char *role_arn,

@@ -183,23 +183,6 @@ static int retryable(long status, const char *code)
 	       strcmp(code, "PriorRequestNotComplete") == 0;
 }
 
-static enum dnsacme_status map_error(long status, const char *code)
-{
-	static const char *const auth[] = {
-		"SignatureDoesNotMatch", "IncompleteSignature", "InvalidClientTokenId",
-		"ExpiredToken", "RequestExpired", "UnrecognizedClientException",
-		"MissingAuthenticationToken",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(auth) / sizeof(auth[0]); i++)
-		if (strcmp(code, auth[i]) == 0)
-			return DNSACME_ERR_AUTH;
-	if (strcmp(code, "AccessDenied") == 0 || status == 403)
-		return DNSACME_ERR_DENIED;
-	return DNSACME_ERR_API;
-}
-
 /*
  * Sign and send req until it succeeds, retrying throttling, PriorRequest-
  * NotComplete, 5xx and network errors with the host's backoff (each attempt
@@ -268,7 +251,7 @@ static enum dnsacme_status call(struct r53 *st, const struct r53_request *req,
 	host->error(host, "%s: %s: %s (HTTP %ld, request id %s)", req->op, e.code,
 		    e.message[0] ? e.message : "no message", status,
 		    e.request_id[0] ? e.request_id : "none");
-	return map_error(status, e.code);
+	return r53_error_status(status, e.code);
 }
 
 /* --- hosted zones ----------------------------------------------------------- */

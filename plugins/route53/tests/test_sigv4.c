@@ -256,6 +256,12 @@ static void check_parsers(void)
 	CHECK_STR(e.code, "InvalidChangeBatch");
 	CHECK_STR(e.message, "one; two");
 	CHECK(r53_parse_error("<html>", 6, &e) != 0);
+	CHECK(r53_error_status(403, "SignatureDoesNotMatch") == DNSACME_ERR_AUTH);
+	CHECK(r53_error_status(400, "InvalidIdentityToken") == DNSACME_ERR_AUTH);
+	CHECK(r53_error_status(403, "AccessDenied") == DNSACME_ERR_DENIED);
+	CHECK(r53_error_status(403, "HTTP 403") == DNSACME_ERR_DENIED);
+	CHECK(r53_error_status(400, "InvalidChangeBatch") == DNSACME_ERR_API);
+	CHECK(r53_error_status(404, "NoSuchHostedZone") == DNSACME_ERR_API);
 
 	CHECK(r53_parse_sts_credentials(sts, sizeof(sts) - 1, &c) == 0);
 	CHECK_STR(c.access_key_id, "ASIA1");
