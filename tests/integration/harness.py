@@ -179,14 +179,18 @@ class Env:
     eab: Pebble requires External Account Binding; self.eab is (kid, hmac_key).
     nonce_reject: percentage of good nonces Pebble rejects with badNonce; None
       keeps Pebble's default (5), which tests want: clients must retry.
+    alternate_roots: how many more roots (and chains) Pebble offers than the
+      default one; self.pebble_roots[i] is root i's PEM file.
     """
 
-    def __init__(self, zones=(), secondary_lag=False, eab=False, nonce_reject=None):
+    def __init__(self, zones=(), secondary_lag=False, eab=False, nonce_reject=None,
+                 alternate_roots=0):
         self.zones = list(ZONES) + [z for z in zones if z not in ZONES]
         self.secondary_lag = secondary_lag
         self.eab = None
         self._want_eab = eab
         self._nonce_reject = nonce_reject
+        self._alternate_roots = alternate_roots
         self._procs = []
         self._addrs = []
         self._slot = None
@@ -570,6 +574,8 @@ class Env:
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
         if self._nonce_reject is not None:
             env["PEBBLE_WFE_NONCEREJECT"] = str(self._nonce_reject)
+        if self._alternate_roots:
+            env["PEBBLE_ALTERNATE_ROOTS"] = str(self._alternate_roots)
         proc, self.pebble_log = self._spawn(
             ["pebble", "-config", path, "-dnsserver", self.ca_resolver + ":53"],
             os.path.join(d, "pebble.log"), env=env, timed=True)
@@ -585,9 +591,12 @@ class Env:
                 if time.monotonic() > deadline:
                     raise HarnessError("pebble does not answer on %s" % self.directory_url)
                 time.sleep(0.05)
-        self.pebble_root = os.path.join(d, "root.pem")
-        with open(self.pebble_root, "w") as f:
-            f.write(self.mgmt_get("/roots/0"))
+        self.pebble_roots = []
+        for i in range(1 + self._alternate_roots):
+            self.pebble_roots.append(os.path.join(d, "root-%d.pem" % i))
+            with open(self.pebble_roots[i], "w") as f:
+                f.write(self.mgmt_get("/roots/%d" % i))
+        self.pebble_root = self.pebble_roots[0]  # the default chain's
 
     def https_get(self, url):
         """GET url over TLS verified with the run's CA; the body as text."""
@@ -658,10 +667,11 @@ class Env:
 
     # -- certificates ------------------------------------------------------
 
-    def verify_certificate(self, out_dir, names, key_type):
-        """Check what `dnsacme issue --out out_dir` wrote; raise AssertionError
-        naming the first problem. Returns {"serial": hex, "not_after": datetime}."""
-        return verify_certificate(out_dir, names, key_type, self.pebble_root,
+    def verify_certificate(self, out_dir, names, key_type, root=0):
+        """Check what `dnsacme issue --out out_dir` wrote, its chain against
+        Pebble's root number root; raise AssertionError naming the first
+        problem. Returns {"serial": hex, "not_after": datetime}."""
+        return verify_certificate(out_dir, names, key_type, self.pebble_roots[root],
                                   self.directory_url)
 
     def shell_variables(self):
@@ -762,6 +772,15 @@ def _pem_blocks(text):
     return [b.strip() + "\n" + marker for b in text.split(marker) if b.strip()]
 
 
+def chain_problem(out_dir, root_pem):
+    """Why cert.pem in out_dir, with chain.pem as intermediates, does not verify
+    as a TLS server certificate under root_pem; None when it does."""
+    proc = subprocess.run(["openssl", "verify", "-purpose", "sslserver", "-CAfile", root_pem,
+                           "-untrusted", os.path.join(out_dir, "chain.pem"),
+                           os.path.join(out_dir, "cert.pem")], capture_output=True, text=True)
+    return None if proc.returncode == 0 else (proc.stdout + proc.stderr).strip()
+
+
 def verify_certificate(out_dir, names, key_type, root_pem, directory_url):
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -796,12 +815,9 @@ def verify_certificate(out_dir, names, key_type, root_pem, directory_url):
         raise AssertionError("fullchain.pem is not cert.pem followed by chain.pem")
     if len(_pem_blocks(cert_pem)) != 1 or not _pem_blocks(chain_pem):
         raise AssertionError("cert.pem must hold one certificate, chain.pem at least one")
-    proc = subprocess.run(["openssl", "verify", "-CAfile", root_pem, "-untrusted",
-                           os.path.join(out_dir, "chain.pem"),
-                           os.path.join(out_dir, "cert.pem")], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise AssertionError("chain does not verify against Pebble's root: "
-                             + (proc.stdout + proc.stderr).strip())
+    problem = chain_problem(out_dir, root_pem)
+    if problem:
+        raise AssertionError("chain does not verify against %s: %s" % (root_pem, problem))
 
     lifetime = cert.not_valid_after - cert.not_valid_before
     if abs(lifetime.total_seconds() - CERT_VALIDITY_SECONDS) > 86400:
@@ -853,9 +869,10 @@ class IntegrationTestCase(unittest.TestCase):
     def out_dir(self):
         return tempfile.mkdtemp(prefix="out-", dir=self.env.tmp)
 
-    def issue(self, names, key_type=None, args=(), extra_env=None):
+    def issue(self, names, key_type=None, args=(), extra_env=None, root=0):
         """dnsacme issue for names through rfc2136; asserts success and checks
-        the certificate. Returns (verify_certificate's dict, CompletedProcess)."""
+        the certificate (its chain against Pebble's root number root).
+        Returns (verify_certificate's dict with "out" added, CompletedProcess)."""
         out = self.out_dir()
         argv = ["issue", "--dns", "rfc2136", "--agree-tos", "--out", out]
         for name in names:
@@ -865,7 +882,7 @@ class IntegrationTestCase(unittest.TestCase):
         result = self.env.dnsacme(*argv, *args, extra_env=extra_env)
         self.assertEqual(result.returncode, 0, "dnsacme issue failed:\n" + result.stderr)
         self.assertNotIn(self.env.tsig_secret, result.stdout + result.stderr)
-        info = self.env.verify_certificate(out, names, key_type or "ec256")
+        info = self.env.verify_certificate(out, names, key_type or "ec256", root)
         info["out"] = out
         return info, result
 
