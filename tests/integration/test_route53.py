@@ -4,6 +4,7 @@ which verifies SigV4 like AWS and writes the records to the harness's BIND
 primary, so Pebble validates for real. One issuance per credential source,
 a foreign TXT value that must survive, throttling, and a bad key."""
 
+import json
 import os
 import sys
 import tempfile
@@ -125,6 +126,34 @@ class Route53Test(harness.IntegrationTestCase):
         self.assertRegex(last, r"^dnsacme: error: route53: ListHostedZonesByName: "
                                r"SignatureDoesNotMatch: .* \(HTTP 403, request id \S+\)$")
         self.assertIsNone(self.fake.stats().get("ChangeResourceRecordSets"))
+
+    def test_present_and_cleanup_commands(self):
+        name = "_acme-challenge.manual.example.test"
+        for command in ("present", "cleanup"):
+            result = self.env.dnsacme(command, "--dns", "route53", "-d", "manual.example.test",
+                                      "--value", "manual-value", extra_env=self.keys())
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(self.env.txt(name),
+                             ["manual-value"] if command == "present" else [])
+
+    def test_config_file_with_dns_options(self):
+        secret_file = os.path.join(self.home, "aws-secret")
+        with open(secret_file, "w") as f:
+            f.write(SECRET + "\n")
+        config = os.path.join(self.home, "dnsacme.json")
+        with open(config, "w") as f:
+            json.dump({"dns": "route53", "dns_options": {
+                "access_key_id": ACCESS_KEY_ID, "secret_access_key_file": secret_file,
+                "endpoint": self.fake.url, "hosted_zone_id": self.fake.zone("example.test").id,
+                "ttl": "30"}}, f)
+        out = self.out_dir()
+        result = self.env.dnsacme("issue", "--config", config, "-d", "example.test",
+                                  "--agree-tos", "--out", out, "--state-dir", self.out_dir(),
+                                  extra_env=self.aws_env())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.env.verify_certificate(out, ["example.test"], "ec256")
+        # The zone id was given: no lookup.
+        self.assertIsNone(self.fake.stats().get("ListHostedZonesByName"))
 
     # -- credential sources -------------------------------------------------
 
