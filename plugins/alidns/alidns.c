@@ -6,13 +6,15 @@
  * else DescribeDomainRecords of the zone's TXT records), then
  * DeleteDomainRecord for exactly the values asked for; other values at the
  * same name stay. The zone of each name is the longest match among the
- * account's domains (DescribeDomains), listed once per batch; the core's zone
- * hint is not trusted because CNAME flattening on alidns makes it wrong.
+ * account's domains (DescribeDomains); the listing is kept for the present and
+ * cleanup of an order, and made again when it is old or misses a name. The
+ * core's zone hint is not trusted: CNAME flattening on alidns makes it wrong.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -26,6 +28,8 @@
 #define TTL_DEFAULT 600
 #define TTL_MAX 86400
 #define HTTP_TIMEOUT_MAX 600
+/* How long a listing of the account's domains is trusted. */
+#define ZONES_MAX_AGE 600
 /* Page sizes are the API's maxima, so one page usually serves. */
 #define DOMAINS_PAGE 100
 #define SUBDOMAIN_PAGE 100
@@ -71,6 +75,14 @@ static const struct dnsacme_option alidns_options[] = {
 	{NULL, {NULL}, 0, NULL, NULL},
 };
 
+/* The account's domains, from DescribeDomains. */
+struct zones {
+	char **names; /* as the API spells them; owned */
+	char **ascii; /* the same in ASCII (PunyCode); owned */
+	size_t n;
+	time_t listed; /* 0: never */
+};
+
 struct alidns {
 	const struct dnsacme_host *host;
 	struct alidns_rpc rpc;
@@ -78,28 +90,31 @@ struct alidns {
 	char *endpoint;		   /* DNS API base URL, ends in '/' */
 	char *zone;		   /* the zone option, or NULL */
 	unsigned ttl;
+	struct zones zones;
 };
 
 /* Where each record of a batch goes: its zone and its RR in that zone. */
 struct batch {
-	char **domains; /* the account's zones as the API spells them; owned */
-	char **ascii;	/* the same in lower-case ASCII (PunyCode); owned */
-	size_t n_domains;
-	const char **zone; /* per record: points into domains[] or at the option */
+	const char **zone; /* per record: points into the zones or at the option */
 	char **rr;	   /* per record; owned */
 	size_t n;
 };
 
+static void zones_clear(struct zones *z)
+{
+	for (size_t i = 0; i < z->n; i++) {
+		free(z->names[i]);
+		free(z->ascii[i]);
+	}
+	free(z->names);
+	free(z->ascii);
+	memset(z, 0, sizeof(*z));
+}
+
 static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < b->n_domains; i++) {
-		free(b->domains[i]);
-		free(b->ascii[i]);
-	}
 	for (size_t i = 0; i < b->n && b->rr; i++)
 		free(b->rr[i]);
-	free(b->domains);
-	free(b->ascii);
 	free(b->zone);
 	free(b->rr);
 	memset(b, 0, sizeof(*b));
@@ -181,6 +196,7 @@ static void alidns_close(void *state)
 	if (a == NULL)
 		return;
 	alidns_creds_free(&a->creds);
+	zones_clear(&a->zones);
 	free(a->endpoint);
 	free(a->zone);
 	free(a);
@@ -203,9 +219,45 @@ static int more_pages(json_t *json, unsigned page, unsigned page_size)
 	return (json_int_t)page * page_size < total;
 }
 
-/* List the account's domains (DescribeDomains, paged) into b. */
-static enum dnsacme_status load_domains(struct alidns *a, struct batch *b)
+/* Append one page's Domain[] to z. */
+static enum dnsacme_status add_zones(struct zones *z, json_t *list)
 {
+	size_t n = json_array_size(list), i;
+	char **names, **ascii;
+	json_t *d;
+
+	if (n == 0)
+		return DNSACME_OK;
+	names = realloc(z->names, (z->n + n) * sizeof(*names));
+	if (names == NULL)
+		return DNSACME_ERR_NOMEM;
+	z->names = names;
+	ascii = realloc(z->ascii, (z->n + n) * sizeof(*ascii));
+	if (ascii == NULL)
+		return DNSACME_ERR_NOMEM;
+	z->ascii = ascii;
+	json_array_foreach(list, i, d) {
+		const char *name = json_string_value(json_object_get(d, "DomainName"));
+		const char *puny = json_string_value(json_object_get(d, "PunyCode"));
+
+		if (name == NULL)
+			continue;
+		z->names[z->n] = strdup(name);
+		z->ascii[z->n] = strdup(puny && *puny ? puny : name);
+		if (z->names[z->n] == NULL || z->ascii[z->n] == NULL) {
+			free(z->names[z->n]);
+			free(z->ascii[z->n]);
+			return DNSACME_ERR_NOMEM;
+		}
+		z->n++;
+	}
+	return DNSACME_OK;
+}
+
+/* List the account's domains afresh (DescribeDomains, paged). */
+static enum dnsacme_status list_zones(struct alidns *a)
+{
+	zones_clear(&a->zones);
 	for (unsigned page = 1;; page++) {
 		char page_str[16];
 		const struct alidns_param params[] = {
@@ -214,9 +266,8 @@ static enum dnsacme_status load_domains(struct alidns *a, struct batch *b)
 		};
 		const struct alidns_call call = {a->endpoint, ALIDNS_VERSION, "DescribeDomains",
 						 params, 2, NULL};
-		json_t *json, *list, *d;
 		enum dnsacme_status st;
-		size_t i, n;
+		json_t *json, *list;
 		int more;
 
 		snprintf(page_str, sizeof(page_str), "%u", page);
@@ -224,82 +275,64 @@ static enum dnsacme_status load_domains(struct alidns *a, struct batch *b)
 		if (st != DNSACME_OK)
 			return st;
 		list = json_object_get(json_object_get(json, "Domains"), "Domain");
-		n = json_array_size(list);
-		if (n > 0) {
-			char **dom = realloc(b->domains, (b->n_domains + n) * sizeof(*dom));
-			char **asc = dom ? realloc(b->ascii, (b->n_domains + n) * sizeof(*asc)) : NULL;
-
-			if (dom != NULL)
-				b->domains = dom;
-			if (asc != NULL)
-				b->ascii = asc;
-			if (asc == NULL) {
-				json_decref(json);
-				a->host->error(a->host, "out of memory");
-				return DNSACME_ERR_NOMEM;
-			}
-		}
-		json_array_foreach(list, i, d) {
-			const char *name = json_string_value(json_object_get(d, "DomainName"));
-			const char *puny = json_string_value(json_object_get(d, "PunyCode"));
-
-			if (name == NULL)
-				continue;
-			b->domains[b->n_domains] = strdup(name);
-			b->ascii[b->n_domains] = strdup(puny && *puny ? puny : name);
-			if (b->domains[b->n_domains] == NULL || b->ascii[b->n_domains] == NULL) {
-				free(b->domains[b->n_domains]);
-				free(b->ascii[b->n_domains]);
-				json_decref(json);
-				a->host->error(a->host, "out of memory");
-				return DNSACME_ERR_NOMEM;
-			}
-			b->n_domains++;
-		}
-		more = n > 0 && more_pages(json, page, DOMAINS_PAGE);
+		st = add_zones(&a->zones, list);
+		more = json_array_size(list) > 0 && more_pages(json, page, DOMAINS_PAGE);
 		json_decref(json);
-		if (!more)
+		if (st != DNSACME_OK) {
+			a->host->error(a->host, "out of memory");
+			return st;
+		}
+		if (!more) {
+			a->zones.listed = time(NULL);
 			return DNSACME_OK;
+		}
 	}
 }
 
 /* The zone of fqdn: the zone option, or the longest of the account's domains
- * that fqdn is in; *suffix_len is how much of fqdn it covers. NULL when none
- * (reported). */
-static const char *zone_of(struct alidns *a, struct batch *b, const char *fqdn,
-			   size_t *suffix_len)
+ * that fqdn is in; *suffix_len is how much of fqdn it covers. NULL when none. */
+static const char *zone_of(const struct alidns *a, const char *fqdn, size_t *suffix_len)
 {
+	const struct zones *z = &a->zones;
 	const char *best = NULL;
 	size_t best_len = 0;
 
 	if (a->zone != NULL) {
 		*suffix_len = strlen(a->zone);
-		if (ends_with_label(fqdn, a->zone))
-			return a->zone;
-		a->host->error(a->host, "%s is not in the configured zone %s", fqdn,
-			       a->zone);
-		return NULL;
+		return ends_with_label(fqdn, a->zone) ? a->zone : NULL;
 	}
-	for (size_t i = 0; i < b->n_domains; i++) {
+	for (size_t i = 0; i < z->n; i++) {
 		/* PunyCode matches the ASCII name; DomainName when it is ASCII. */
-		const char *match = ends_with_label(fqdn, b->ascii[i])	   ? b->ascii[i]
-				    : ends_with_label(fqdn, b->domains[i]) ? b->domains[i]
-									   : NULL;
+		const char *match = ends_with_label(fqdn, z->ascii[i])	   ? z->ascii[i]
+				    : ends_with_label(fqdn, z->names[i]) ? z->names[i]
+									 : NULL;
 
 		if (match != NULL && strlen(match) > best_len) {
-			best = b->domains[i];
+			best = z->names[i];
 			best_len = strlen(match);
 		}
 	}
 	*suffix_len = best_len;
-	if (best == NULL)
-		a->host->error(a->host, "no domain of this account holds %s (%zu domains "
-					"listed; add the zone to Alibaba Cloud DNS or set zone)",
-			       fqdn, b->n_domains);
 	return best;
 }
 
-/* Resolve every record's zone and RR; the domain listing is made at most once. */
+/* Whether some record fits none of the listed zones. */
+static int some_unzoned(const struct alidns *a, const struct dnsacme_record *records, size_t n)
+{
+	size_t len;
+
+	for (size_t i = 0; i < n; i++)
+		if (zone_of(a, records[i].fqdn, &len) == NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * Resolve every record's zone and RR. The domain listing is made when there
+ * is none yet or it is older than ZONES_MAX_AGE, or when a name fits none of
+ * the listed zones (one added meanwhile); so an order's present and cleanup
+ * usually share one listing.
+ */
 static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_record *records,
 					 size_t n, struct batch *b)
 {
@@ -313,8 +346,10 @@ static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_
 		a->host->error(a->host, "out of memory");
 		return DNSACME_ERR_NOMEM;
 	}
-	if (a->zone == NULL && n > 0) {
-		st = load_domains(a, b);
+	if (a->zone == NULL && n > 0 &&
+	    (a->zones.listed == 0 || time(NULL) - a->zones.listed >= ZONES_MAX_AGE ||
+	     some_unzoned(a, records, n))) {
+		st = list_zones(a);
 		if (st != DNSACME_OK)
 			return st;
 	}
@@ -322,9 +357,17 @@ static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_
 		const char *fqdn = records[i].fqdn;
 		size_t f = strlen(fqdn), z;
 
-		b->zone[i] = zone_of(a, b, fqdn, &z);
-		if (b->zone[i] == NULL)
+		b->zone[i] = zone_of(a, fqdn, &z);
+		if (b->zone[i] == NULL && a->zone != NULL) {
+			a->host->error(a->host, "%s is not in the configured zone %s", fqdn, a->zone);
 			return DNSACME_ERR_CONFIG;
+		}
+		if (b->zone[i] == NULL) {
+			a->host->error(a->host, "no domain of this account holds %s (%zu domains "
+						"listed; add the zone to Alibaba Cloud DNS or set zone)",
+				       fqdn, a->zones.n);
+			return DNSACME_ERR_CONFIG;
+		}
 		b->rr[i] = f == z ? strdup("@") : strndup(fqdn, f - z - 1);
 		if (b->rr[i] == NULL) {
 			a->host->error(a->host, "out of memory");

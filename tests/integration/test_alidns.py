@@ -192,14 +192,14 @@ class AliDnsTest(harness.IntegrationTestCase):
                                     ALICLOUD_SECRET_KEY_FILE=secret_file))
         calls = self.fake.stats()
         # Two values at one name: two adds, one listing, two deletes, and one
-        # zone listing per batch.
+        # zone listing shared by present and cleanup.
         self.assertEqual(calls.get("AddDomainRecord"), 2, calls)
         self.assertEqual(calls.get("DescribeSubDomainRecords"), 1, calls)
         self.assertEqual(calls.get("DeleteDomainRecord"), 2, calls)
-        self.assertEqual(calls.get("DescribeDomains"), 2, calls)
+        self.assertEqual(calls.get("DescribeDomains"), 1, calls)
 
     def test_api_calls_per_order_size(self):
-        """One zone listing per batch, one record listing per zone, one add
+        """One zone listing per order, one record listing per zone, one add
         and one delete per value, whatever the order size."""
         for n in (1, 4, 12):
             self.fake.reset_stats()
@@ -213,7 +213,7 @@ class AliDnsTest(harness.IntegrationTestCase):
                   file=sys.stderr)
             listings = calls.get("DescribeSubDomainRecords", 0) + \
                 calls.get("DescribeDomainRecords", 0)
-            self.assertEqual(calls.get("DescribeDomains"), 2, calls)
+            self.assertEqual(calls.get("DescribeDomains"), 1, calls)
             self.assertEqual(listings, 1, calls)
             self.assertEqual(calls.get("AddDomainRecord"), n, calls)
             self.assertEqual(calls.get("DeleteDomainRecord"), n, calls)

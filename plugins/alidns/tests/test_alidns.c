@@ -359,6 +359,38 @@ static void test_cleanup_one_listing_per_zone(void)
 	CHECK_STR(param(3, "RecordId"), "22");
 }
 
+/* One state: present and cleanup share one domain listing; a name outside
+ * the listed zones lists them again before it is refused. */
+static void test_zone_listing_reused(void)
+{
+	static const struct canned answers[] = {
+		{200, domains_json},
+		{200, "{\"RequestId\":\"A\",\"RecordId\":\"31\"}"},
+		{200, "{\"RequestId\":\"L\",\"TotalCount\":1,\"DomainRecords\":{\"Record\":["
+		      "{\"RecordId\":\"31\",\"RR\":\"_acme-challenge\",\"Type\":\"TXT\","
+		      "\"Value\":\"v\"}]}}"},
+		{200, "{\"RequestId\":\"D\",\"RecordId\":\"31\"}"},
+		{200, domains_json},
+	};
+	const struct dnsacme_record r[] = {{"_acme-challenge.example.com", NULL, "v", 0}};
+	const struct dnsacme_record other[] = {{"_acme-challenge.example.org", NULL, "v", 0}};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *state;
+
+	fake_reset(static_keys, answers, 5);
+	CHECK(p->open(&host, &state) == DNSACME_OK);
+	CHECK(p->present(state, r, 1) == DNSACME_OK);
+	CHECK(p->cleanup(state, r, 1) == DNSACME_OK);
+	CHECK(fake.n_req == 4);
+	CHECK_STR(param(2, "Action"), "DescribeSubDomainRecords");
+	CHECK_STR(param(3, "RecordId"), "31");
+	CHECK(p->present(state, other, 1) == DNSACME_ERR_CONFIG);
+	p->close(state);
+	CHECK(fake.n_req == 5);
+	CHECK_STR(param(4, "Action"), "DescribeDomains");
+	CHECK(strstr(fake.error, "no domain of this account holds _acme-challenge.example.org"));
+}
+
 /* DescribeDomains is paged until TotalCount; the longest zone may come last. */
 static void test_domains_paged(void)
 {
@@ -555,6 +587,7 @@ int main(void)
 	test_bad_signature();
 	test_cleanup_exact_values();
 	test_cleanup_one_listing_per_zone();
+	test_zone_listing_reused();
 	test_domains_paged();
 	test_error_hints();
 	test_endpoints();
