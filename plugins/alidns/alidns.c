@@ -399,9 +399,10 @@ static enum dnsacme_status alidns_present(void *state, const struct dnsacme_reco
 		snprintf(ttl, sizeof(ttl), "%u", records[i].ttl ? records[i].ttl : a->ttl);
 		st = alidns_rpc_call(&a->rpc, &a->creds, &call, &json);
 		if (st == DNSACME_OK) {
+			const char *id = json_string_value(json_object_get(json, "RecordId"));
+
 			a->host->log(a->host, DNSACME_LOG_INFO, "added TXT %s in %s (record %s)",
-				     records[i].fqdn, b.zone[i],
-				     json_string_value(json_object_get(json, "RecordId")));
+				     records[i].fqdn, b.zone[i], id ? id : "without an id");
 			json_decref(json);
 		} else if (alidns_rpc_failed_with(&a->rpc, "DomainRecordDuplicate")) {
 			/* Same RR, type and value: already there from an earlier run. */
