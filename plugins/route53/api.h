@@ -30,6 +30,10 @@ struct r53_request {
 
 void r53_request_free(struct r53_request *req);
 
+/* Initialise libxml2 before any thread might use it (idempotent). The plugin
+ * never calls xmlCleanupParser(): the process may use libxml2 elsewhere. */
+void r53_xml_init(void);
+
 /* Where requests go: "scheme://host[:port]" and the Host header it implies
  * (the port dropped when it is the scheme's default, as botocore signs it). */
 struct r53_endpoint {

@@ -256,6 +256,13 @@ static void check_parsers(void)
 	CHECK_STR(e.code, "InvalidChangeBatch");
 	CHECK_STR(e.message, "one; two");
 	CHECK(r53_parse_error("<html>", 6, &e) != 0);
+	{
+		static const char lol[] =
+			"<!DOCTYPE e [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
+			"<ErrorResponse><Error><Code>&b;</Code></Error></ErrorResponse>";
+
+		CHECK(r53_parse_error(lol, sizeof(lol) - 1, &e) != 0);
+	}
 	CHECK(r53_error_status(403, "SignatureDoesNotMatch") == DNSACME_ERR_AUTH);
 	CHECK(r53_error_status(400, "InvalidIdentityToken") == DNSACME_ERR_AUTH);
 	CHECK(r53_error_status(403, "AccessDenied") == DNSACME_ERR_DENIED);
