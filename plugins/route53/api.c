@@ -186,7 +186,8 @@ static char *change_body(const char *comment, const struct r53_change *changes, 
 			break;
 		ok = (change = xmlNewChild(list, NULL, (const xmlChar *)"Change", NULL)) &&
 		     add_text(change, "Action", c->action) &&
-		     (set = xmlNewChild(change, NULL, (const xmlChar *)"ResourceRecordSet", NULL)) &&
+		     (set = xmlNewChild(change, NULL, (const xmlChar *)"ResourceRecordSet",
+					NULL)) &&
 		     add_text(set, "Name", name) && add_text(set, "Type", "TXT") &&
 		     add_text(set, "TTL", ttl) &&
 		     (records = xmlNewChild(set, NULL, (const xmlChar *)"ResourceRecords", NULL));

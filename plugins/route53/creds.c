@@ -118,7 +118,9 @@ int r53_profile_read(const char *path, const char *profile, int config_style,
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			if (strcmp(trim(s), fields[i].key) != 0)
 				continue;
-			if (set_field((char **)((char *)out + fields[i].offset), trim(eq + 1)) != 0) {
+			char **field = (char **)((char *)out + fields[i].offset);
+
+			if (set_field(field, trim(eq + 1)) != 0) {
 				found = -1;
 				goto out;
 			}

@@ -32,7 +32,8 @@ static const struct dnsacme_option options[] = {
 	 "profile in the shared credentials and config files (default: default)"},
 	{"shared_credentials_file", {"AWS_SHARED_CREDENTIALS_FILE"}, 0, NULL,
 	 "shared credentials file (default: ~/.aws/credentials)"},
-	{"config_file", {"AWS_CONFIG_FILE"}, 0, NULL, "shared config file (default: ~/.aws/config)"},
+	{"config_file", {"AWS_CONFIG_FILE"}, 0, NULL,
+	 "shared config file (default: ~/.aws/config)"},
 	{"region", {"AWS_REGION", "AWS_DEFAULT_REGION"}, 0, NULL,
 	 "region: picks the partition (cn-*, us-gov-*) and the STS endpoint"},
 	{"hosted_zone_id", {"AWS_HOSTED_ZONE_ID"}, 0, NULL,
@@ -522,10 +523,12 @@ static enum dnsacme_status change_zone(struct r53 *st, const struct item *items,
 			if (n_next == cur->n_values)
 				continue; /* none of ours there */
 			/* A DELETE must match the set exactly as it is. */
-			changes[n_changes++] = n_next == 0 ?
-				(struct r53_change){"DELETE", items[i].name, cur->ttl, now,
-						    cur->n_values} :
-				(struct r53_change){"UPSERT", items[i].name, cur->ttl, next, n_next};
+			if (n_next == 0)
+				changes[n_changes++] = (struct r53_change){
+					"DELETE", items[i].name, cur->ttl, now, cur->n_values};
+			else
+				changes[n_changes++] = (struct r53_change){
+					"UPSERT", items[i].name, cur->ttl, next, n_next};
 		}
 		n_values += n_next;
 	}

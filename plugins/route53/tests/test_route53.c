@@ -207,7 +207,8 @@ static void check_present_and_wait(void)
 	static const struct step script[] = {
 		{"GET", "/hostedzonesbyname?dnsname=example.com.&maxitems=100", 200,
 		 ZONES("Z1", "example.com.")},
-		{"GET", "/hostedzone/Z1/rrset?name=_acme-challenge.example.com.&type=TXT&maxitems=1",
+		{"GET",
+		 "/hostedzone/Z1/rrset?name=_acme-challenge.example.com.&type=TXT&maxitems=1",
 		 400, ERROR("Throttling", "Rate exceeded")},
 		{"GET", "/hostedzone/Z1/rrset?name=_acme-challenge.example.com.", 200,
 		 RRSETS(RRSET_TXT("_acme-challenge.example.com.", "300", VALUE("foreign")))},
@@ -231,7 +232,8 @@ static void check_present_and_wait(void)
 	if (t.n_sent == 4 && t.sent[3].body != NULL) {
 		CHECK(strstr(t.sent[3].body, "<Action>UPSERT</Action>") != NULL);
 		CHECK(strstr(t.sent[3].body, "<TTL>10</TTL><ResourceRecords><ResourceRecord><Value>"
-				"\"foreign\"</Value></ResourceRecord><ResourceRecord><Value>\"apex\""
+				"\"foreign\"</Value></ResourceRecord><ResourceRecord><Value>"
+				"\"apex\""
 				"</Value></ResourceRecord><ResourceRecord><Value>\"wild\"</Value>"
 				"</ResourceRecord></ResourceRecords>") != NULL);
 		CHECK(t.sent[3].signed_req);
@@ -252,8 +254,10 @@ static void check_cleanup(void)
 		{"GET", "dnsname=b.example.org.", 200, ZONES("Z9", "zzz.org.")},
 		{"GET", "dnsname=example.org.", 200, ZONES("Z2", "example.org.")},
 		{"GET", "rrset?name=_acme-challenge.a.example.org.&type=TXT&maxitems=300", 200,
-		 RRSETS(RRSET_TXT("_acme-challenge.a.example.org.", "300", VALUE("foreign") VALUE("v1"))
-			"<ResourceRecordSet><Name>_acme-challenge.b.example.org.</Name><Type>A</Type>"
+		 RRSETS(RRSET_TXT("_acme-challenge.a.example.org.", "300",
+				  VALUE("foreign") VALUE("v1"))
+			"<ResourceRecordSet><Name>_acme-challenge.b.example.org.</Name>"
+			"<Type>A</Type>"
 			"<TTL>60</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.1</Value>"
 			"</ResourceRecord></ResourceRecords></ResourceRecordSet>"
 			RRSET_TXT("_acme-challenge.b.example.org.", "60", VALUE("v2")))},
@@ -306,7 +310,8 @@ static void check_errors(void)
 	};
 	static const struct step bad_sig[] = {
 		{"GET", "hostedzonesbyname", 403,
-		 ERROR("SignatureDoesNotMatch", "The request signature we calculated does not match")},
+		 ERROR("SignatureDoesNotMatch", "The request signature we calculated does not "
+		       "match")},
 	};
 	const struct dnsacme_record rec = {"_acme-challenge.example.net", "example.net", "v", 0};
 	const struct dnsacme_provider *p = dnsacme_plugin();
@@ -392,7 +397,8 @@ static void check_zone_choice(void)
 {
 	static const struct step private_zone[] = {
 		{"GET", "dnsname=example.com.", 200,
-		 ZONE_LIST(ZONE("ZPUB", "example.com.", "false") ZONE("ZPRV", "example.com.", "true")
+		 ZONE_LIST(ZONE("ZPUB", "example.com.", "false")
+			   ZONE("ZPRV", "example.com.", "true")
 			   ZONE("ZOTHER", "www.example.com.", "false"))},
 		{"GET", "/hostedzone/ZPRV/rrset?", 200, RRSETS("")},
 		{"POST", "/hostedzone/ZPRV/rrset/", 200,
@@ -400,7 +406,8 @@ static void check_zone_choice(void)
 	};
 	static const struct step twins[] = {
 		{"GET", "dnsname=example.com.", 200,
-		 ZONE_LIST(ZONE("ZA", "example.com.", "false") ZONE("ZB", "example.com.", "false"))},
+		 ZONE_LIST(ZONE("ZA", "example.com.", "false")
+			   ZONE("ZB", "example.com.", "false"))},
 	};
 	static const struct step by_id[] = {
 		{"GET", "/hostedzone/ZGIVEN/rrset?", 200, RRSETS("")},
@@ -595,18 +602,21 @@ static void check_credentials(void)
 		 STS_OK("AssumeRoleWithWebIdentityResponse", "AssumeRoleWithWebIdentityResult")},
 	};
 	static const struct step assume[] = {
-		{"POST", "http://127.0.0.1:9/", 200, STS_OK("AssumeRoleResponse", "AssumeRoleResult")},
+		{"POST", "http://127.0.0.1:9/", 200,
+		 STS_OK("AssumeRoleResponse", "AssumeRoleResult")},
 	};
 	static const struct step ecs[] = {
 		{"GET", "http://127.0.0.1:9/creds", 200,
-		 "{\"AccessKeyId\":\"ASIAPOD\",\"SecretAccessKey\":\"podsecret\",\"Token\":\"podtok\","
+		 "{\"AccessKeyId\":\"ASIAPOD\",\"SecretAccessKey\":\"podsecret\","
+		 "\"Token\":\"podtok\","
 		 "\"Expiration\":\"2999-01-01T00:00:00Z\",\"AccountId\":\"1\"}"},
 	};
 	static const struct step imds[] = {
 		{"PUT", "http://127.0.0.1:9/latest/api/token", 200, "imdstoken"},
 		{"GET", "/latest/meta-data/iam/security-credentials/", 200, "myrole\n"},
 		{"GET", "/latest/meta-data/iam/security-credentials/myrole", 200,
-		 "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAEC2\",\"SecretAccessKey\":\"ec2secret\","
+		 "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAEC2\","
+		 "\"SecretAccessKey\":\"ec2secret\","
 		 "\"Token\":\"ec2tok\",\"Expiration\":\"2999-01-01T00:00:00Z\"}"},
 	};
 	static const char *const none[] = {NULL};

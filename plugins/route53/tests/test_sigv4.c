@@ -206,12 +206,14 @@ static void check_parsers(void)
 		"</ChangeInfo></ChangeResourceRecordSetsResponse>";
 	static const char error[] =
 		"<ErrorResponse " NS "><Error><Type>Sender</Type><Code>Throttling</Code>"
-		"<Message>Rate exceeded</Message></Error><RequestId>r-1</RequestId></ErrorResponse>";
+		"<Message>Rate exceeded</Message></Error><RequestId>r-1</RequestId>"
+		"</ErrorResponse>";
 	static const char batch[] =
 		"<InvalidChangeBatch " NS "><Messages><Message>one</Message><Message>two</Message>"
 		"</Messages><RequestId>r-2</RequestId></InvalidChangeBatch>";
 	static const char sts[] =
-		"<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+		"<AssumeRoleWithWebIdentityResponse "
+		"xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
 		"<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIA1</AccessKeyId>"
 		"<SecretAccessKey>s3cr3t</SecretAccessKey><SessionToken>tok</SessionToken>"
 		"<Expiration>2024-01-15T09:30:00Z</Expiration></Credentials>"
