@@ -169,9 +169,10 @@ static char *change_body(const char *comment, const struct r53_change *changes, 
 
 	root = ok ? xmlNewDocNode(doc, NULL, (const xmlChar *)"ChangeResourceRecordSetsRequest",
 				  NULL) : NULL;
+	if (root != NULL)
+		xmlDocSetRootElement(doc, root); /* the document owns it from here */
 	ok = root != NULL && xmlNewNs(root, (const xmlChar *)R53_XMLNS, NULL) != NULL;
 	if (ok) {
-		xmlDocSetRootElement(doc, root);
 		batch = xmlNewChild(root, NULL, (const xmlChar *)"ChangeBatch", NULL);
 		ok = batch != NULL && (comment == NULL || add_text(batch, "Comment", comment)) &&
 		     (list = xmlNewChild(batch, NULL, (const xmlChar *)"Changes", NULL)) != NULL;

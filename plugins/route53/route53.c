@@ -620,12 +620,15 @@ static void changes_clear(struct r53 *st)
 	st->n_changes = 0;
 }
 
+/* present (adding) or cleanup every record, one ChangeBatch per zone. present
+ * stops at the first zone that fails; cleanup still tries the others and
+ * returns the first failure. */
 static enum dnsacme_status apply(void *state, const struct dnsacme_record *records, size_t n,
 				 int adding)
 {
 	struct r53 *st = state;
 	struct item *items;
-	enum dnsacme_status rc;
+	enum dnsacme_status rc, first = DNSACME_OK;
 	size_t i, j;
 
 	if (n == 0)
@@ -635,7 +638,7 @@ static enum dnsacme_status apply(void *state, const struct dnsacme_record *recor
 		return rc;
 	if (adding)
 		changes_clear(st);
-	for (i = 0; i < n && rc == DNSACME_OK; i = j) {
+	for (i = 0; i < n && (first == DNSACME_OK || !adding); i = j) {
 		struct r53_error err;
 		char *id = NULL, **grown;
 		int tries;
@@ -650,21 +653,22 @@ static enum dnsacme_status apply(void *state, const struct dnsacme_record *recor
 			if (rc == DNSACME_OK || strcmp(err.code, "InvalidChangeBatch") != 0)
 				break;
 		}
-		if (rc != DNSACME_OK || id == NULL || !adding) {
-			free(id);
-			continue;
+		if (rc == DNSACME_OK && id != NULL && adding) {
+			grown = realloc(st->changes, (st->n_changes + 1) * sizeof(*grown));
+			if (grown != NULL) {
+				st->changes = grown;
+				st->changes[st->n_changes++] = id;
+				id = NULL;
+			} else {
+				rc = nomem(st);
+			}
 		}
-		grown = realloc(st->changes, (st->n_changes + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			free(id);
-			rc = nomem(st);
-			break;
-		}
-		st->changes = grown;
-		st->changes[st->n_changes++] = id;
+		free(id);
+		if (first == DNSACME_OK)
+			first = rc;
 	}
 	items_free(items, n);
-	return rc;
+	return first;
 }
 
 static enum dnsacme_status r53_present(void *state, const struct dnsacme_record *records,

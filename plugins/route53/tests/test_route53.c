@@ -555,6 +555,34 @@ static void check_paging(void)
 #undef PAGE
 }
 
+/* Cleanup goes on to the other zones when one fails, and reports the failure. */
+static void check_cleanup_continues(void)
+{
+	static const struct step script[] = {
+		{"GET", "dnsname=a.test.", 200, ZONES("ZA", "a.test.")},
+		{"GET", "dnsname=b.test.", 200, ZONES("ZB", "b.test.")},
+		{"GET", "/hostedzone/ZA/rrset?", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.a.test.", "10", VALUE("v")))},
+		{"POST", "/hostedzone/ZA/rrset/", 403, ERROR("AccessDenied", "not on this zone")},
+		{"GET", "/hostedzone/ZB/rrset?", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.b.test.", "10", VALUE("v")))},
+		{"POST", "/hostedzone/ZB/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
+	const struct dnsacme_record recs[] = {
+		{"_acme-challenge.a.test", "a.test", "v", 0},
+		{"_acme-challenge.b.test", "b.test", "v", 0},
+	};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *st;
+
+	reset(script, 6, keys_config);
+	st = open_provider();
+	CHECK(p->cleanup(st, recs, 2) == DNSACME_ERR_DENIED);
+	CHECK(t.next == 6);
+	p->close(st);
+}
+
 static void check_bad_options(void)
 {
 	static const char *const bad[][8] = {
@@ -735,6 +763,7 @@ int main(void)
 	check_zone_choice();
 	check_conflict_reread();
 	check_paging();
+	check_cleanup_continues();
 	check_expired_token_refresh();
 	check_bad_options();
 	check_credentials();
