@@ -192,6 +192,7 @@ class Env:
         self._nonce_reject = nonce_reject
         self._alternate_roots = alternate_roots
         self._procs = []
+        self._named = {}  # role -> named process
         self._addrs = []
         self._slot = None
         self._old_sigterm = None
@@ -243,8 +244,8 @@ class Env:
         self._start_named("secondary", self._secondary_conf())
         self._start_named("resolver", self._resolver_conf("resolver", self.resolver))
         self._start_named("ca-resolver", self._resolver_conf("ca-resolver", self.ca_resolver))
-        self._wait_for_zones(self.primary)
-        self._wait_for_zones(self.secondary)
+        for role in self._named:
+            self._wait_until_serving(role)
         self._start_pebble()
 
     def close(self):
@@ -392,15 +393,17 @@ class Env:
         # -g: foreground, log to stderr; -n 1: one worker thread is plenty.
         proc, _ = self._spawn(["named", "-g", "-n", "1", "-c", path],
                               os.path.join(self.tmp, role, "named.log"))
-        setattr(self, "_named_" + role, proc)
+        self._named[role] = proc
 
     def named_log(self, role):
         """Path of the log of "primary", "secondary", "resolver", "ca-resolver"."""
         return os.path.join(self.tmp, role, "named.log")
 
-    def _wait_for_zones(self, server):
-        role = "primary" if server == self.primary else "secondary"
-        proc = getattr(self, "_named_" + role)
+    def _wait_until_serving(self, role):
+        """Until the named of role answers for every zone (the secondary: has
+        transferred it; a resolver: reaches the primary through it)."""
+        proc, addr = self._named[role], self._address(role)
+        recursive = role.endswith("resolver")
         deadline = time.monotonic() + STARTUP_TIMEOUT
         pending = list(self.zones)
         while pending:
@@ -409,17 +412,19 @@ class Env:
             if time.monotonic() > deadline:
                 raise HarnessError("named (%s) does not serve %s: %s"
                                    % (role, pending, _tail(self.named_log(role))))
-            if self._soa_serial(pending[0], server) is not None:
+            if self._soa_serial(pending[0], addr, recursive) is not None:
                 pending.pop(0)
             else:
                 time.sleep(0.05)
 
-    def _soa_serial(self, zone, server):
+    def _soa_serial(self, zone, server, recursive=False):
+        """The zone's SOA serial as server answers it (authoritatively, unless
+        recursive), or None."""
         try:
-            reply = self._query(zone, "SOA", server, recursive=False, timeout=0.5)
+            reply = self._query(zone, "SOA", server, recursive=recursive, timeout=0.5)
         except (dns.exception.Timeout, OSError):
             return None
-        if reply.rcode() != dns.rcode.NOERROR or not reply.flags & dns.flags.AA:
+        if reply.rcode() != dns.rcode.NOERROR or not (recursive or reply.flags & dns.flags.AA):
             return None
         for rrset in reply.answer:
             if rrset.rdtype == dns.rdatatype.SOA:
