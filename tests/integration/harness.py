@@ -913,8 +913,8 @@ def _shell_up(env):
         signal.pause()
 
 
-def _shell_demo(env):
-    out = os.path.join(env.tmp, "out")
+def _shell_demo(env, out):
+    out = os.path.abspath(out) if out else os.path.join(env.tmp, "out")
     argv = ["issue", "-d", "example.test", "-d", "*.example.test", "--dns", "rfc2136",
             "--agree-tos", "--out", out, "-v"]
     print("$ dnsacme " + " ".join(argv), flush=True)
@@ -940,12 +940,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("up", "demo"))
     parser.add_argument("--bin", help="dnsacme binary (default: $DNSACME_BIN)")
+    parser.add_argument("--out", help="demo: keep the certificate files here "
+                        "(default: a temporary directory, removed)")
     args = parser.parse_args()
     if args.bin:
         os.environ["DNSACME_BIN"] = os.path.abspath(args.bin)
     try:
         with Env() as env:
-            return _shell_up(env) if args.command == "up" else _shell_demo(env)
+            return _shell_up(env) if args.command == "up" else _shell_demo(env, args.out)
     except Terminated:
         return 128 + signal.SIGTERM
     except KeyboardInterrupt:
