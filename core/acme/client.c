@@ -1,12 +1,12 @@
 /* The client's transport: directory, nonces, signed POSTs and their retries. */
 #include "acme/internal.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "acme/parse.h"
+#include "base/sleep.h"
 #include "crypto/crypto.h"
 
 /* Network errors, 5xx, 429 and 503: this many attempts in all. */
@@ -21,30 +21,9 @@
 
 enum da_code acme_sleep(const struct da_acme *client, long ms, struct da_err *err)
 {
-	struct timespec now, end;
-
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += ms / 1000;
-	end.tv_nsec += (ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
-	/* Short slices, so a signal's flag is seen within 100 ms. */
-	for (;;) {
-		struct timespec slice = {0, 100 * 1000000L};
-		long left_ms;
-
-		if (client->stop != NULL && *client->stop)
-			return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted");
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ms = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
-		if (left_ms <= 0)
-			return DA_OK;
-		if (left_ms < 100)
-			slice.tv_nsec = left_ms * 1000000L;
-		nanosleep(&slice, NULL);
-	}
+	if (da_sleep_ms(ms, client->stop))
+		return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted");
+	return DA_OK;
 }
 
 /* Is this outcome of one exchange worth another attempt? */
@@ -57,15 +36,12 @@ static int transient(enum da_code rc, const struct dnsacme_http_response *resp)
 
 /*
  * How long to wait before attempt number attempt + 1: the answer's
- * Retry-After when it gave one, else 1 s, 2 s, 4 s ... plus up to 25%
- * jitter, so many clients that failed together do not retry together.
+ * Retry-After when it gave one, else about 1 s, 2 s, 4 s ... with jitter.
  * -1 when Retry-After asks for longer than we are willing to wait.
  */
 static long retry_delay_ms(enum da_code rc, const struct dnsacme_http_response *resp,
 			   unsigned attempt)
 {
-	long base = 1000L << (attempt - 1);
-
 	if (rc == DA_OK) {
 		long after = da_http_retry_after_ms(resp, time(NULL));
 
@@ -74,7 +50,7 @@ static long retry_delay_ms(enum da_code rc, const struct dnsacme_http_response *
 		if (after >= 0)
 			return after;
 	}
-	return base + (long)arc4random_uniform((uint32_t)(base / 4 + 1));
+	return da_backoff_ms(attempt, 2000L, MAX_RETRY_AFTER_MS);
 }
 
 /*

@@ -7,11 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/sleep.h"
 
 #define NAME_MAX_LEN 64
 #define FILE_PREFIX "dnsacme-"
@@ -20,7 +19,6 @@
 #define MAX_VALUE_FILE (64 * 1024)
 #define BACKOFF_BASE_MS 1000L
 #define BACKOFF_CAP_MS 60000L
-#define STOP_POLL_MS 100L
 
 struct da_plugin {
 	void *dl;
@@ -564,33 +562,12 @@ static void host_http_free(const struct dnsacme_host *host, struct dnsacme_http_
 	da_http_response_free(resp);
 }
 
-/* Exponential backoff with "equal jitter": half the step is fixed, half random,
- * so clients that failed together do not retry together. */
 static int host_backoff(const struct dnsacme_host *host, unsigned attempt, long min_ms)
 {
 	struct da_plugin *p = plugin_of(host);
-	long step = BACKOFF_BASE_MS, delay;
-	unsigned int r = 0;
+	long delay = da_backoff_ms(attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
 
-	for (unsigned i = 1; i < attempt && step < BACKOFF_CAP_MS; i++)
-		step *= 2;
-	if (step > BACKOFF_CAP_MS)
-		step = BACKOFF_CAP_MS;
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (unsigned int)time(NULL);
-	delay = step / 2 + (long)(r % (unsigned long)(step / 2 + 1));
-	if (delay < min_ms)
-		delay = min_ms;
-	while (delay > 0) {
-		long slice = delay < STOP_POLL_MS ? delay : STOP_POLL_MS;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = slice * 1000000L};
-
-		if (p->stop != NULL && *p->stop)
-			return 1;
-		nanosleep(&ts, NULL);
-		delay -= slice;
-	}
-	return p->stop != NULL && *p->stop;
+	return da_sleep_ms(delay < min_ms ? min_ms : delay, p->stop);
 }
 
 /* ---- provider calls ---- */

@@ -1,10 +1,12 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/sleep.h"
 #include "check.h"
 
 /* RFC 4648 section 10 test vectors. */
@@ -80,8 +82,40 @@ static void test_buf(void)
 	free(s);
 }
 
+static void test_backoff(void)
+{
+	for (int round = 0; round < 100; round++) {
+		long first = da_backoff_ms(1, 1000, 60000), third = da_backoff_ms(3, 1000, 60000);
+		long capped = da_backoff_ms(20, 1000, 60000);
+
+		CHECK(first >= 500 && first <= 1000);
+		CHECK(third >= 2000 && third <= 4000);
+		CHECK(capped >= 30000 && capped <= 60000);
+	}
+}
+
+static void test_sleep(void)
+{
+	volatile sig_atomic_t stop = 0;
+	struct timespec a, b;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK(da_sleep_ms(150, &stop) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	CHECK(ms >= 150);
+	stop = 1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK(da_sleep_ms(10000, &stop) != 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	CHECK(b.tv_sec - a.tv_sec < 2);
+}
+
 int main(void)
 {
+	test_backoff();
+	test_sleep();
 	test_b64_rfc4648();
 	test_b64url();
 	test_err();
