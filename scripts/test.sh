@@ -42,8 +42,25 @@ stage "gcc: all tests" ctest --test-dir build-ci --output-on-failure -j "$jobs"
 export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 stage "clang ASan/UBSan build" build build-ci-asan -DCMAKE_C_COMPILER=clang \
-	-DDNSACME_SANITIZE=ON -DDNSACME_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
+	-DDNSACME_SANITIZE=ON -DDNSACME_WERROR=ON -DDNSACME_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
 stage "clang ASan/UBSan: all tests" ctest --test-dir build-ci-asan --output-on-failure -j "$jobs"
+
+# fuzz_smoke: every libFuzzer target (parsers of untrusted input) for a few
+# seconds each, so they keep building and the easy crashes are found here.
+fuzz_smoke() {
+	local target status=0 found=0
+	for target in build-ci-asan/tests/fuzz_*; do
+		[[ -x $target ]] || continue
+		found=1
+		if ! "$target" -max_total_time="${FUZZ_SECONDS:-10}" >"$target.log" 2>&1; then
+			tail -n 40 "$target.log" >&2
+			status=1
+		fi
+	done
+	[[ $found == 1 ]] || { echo "no fuzz targets were built" >&2; return 1; }
+	return "$status"
+}
+stage "libFuzzer smoke run" fuzz_smoke
 
 echo >&2
 printf '%s\n' "${summary[@]}" >&2
