@@ -8,27 +8,24 @@
 
 int da_sleep_ms(long ms, const volatile sig_atomic_t *stop)
 {
-	struct timespec now, end;
+	struct timespec now;
+	long long end_ns, left_ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += ms / 1000;
-	end.tv_nsec += (ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	end_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec + (long long)ms * 1000000LL;
 	for (;;) {
 		struct timespec slice = {0, STOP_POLL_MS * 1000000L};
-		long left_ms;
 
 		if (stop != NULL && *stop)
 			return 1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ms = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
-		if (left_ms <= 0)
+		/* Nanoseconds, not milliseconds: rounding the remainder down to
+		 * whole milliseconds would end the wait up to 1 ms early. */
+		left_ns = end_ns - ((long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+		if (left_ns <= 0)
 			return 0;
-		if (left_ms < STOP_POLL_MS)
-			slice.tv_nsec = left_ms * 1000000L;
+		if (left_ns < slice.tv_nsec)
+			slice.tv_nsec = (long)left_ns;
 		nanosleep(&slice, NULL);
 	}
 }
