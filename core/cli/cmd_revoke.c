@@ -22,10 +22,9 @@ int cmd_revoke(struct cli_settings *s, const volatile sig_atomic_t *stop)
 				s->reason);
 	if (rc == DA_OK)
 		rc = da_store_read_file(s->cert, &pem, &len, &err);
-	if (rc == DA_OK)
-		rc = da_chain_parse(pem, &chain, &err);
-	if (rc != DA_OK)
-		da_err_wrap(&err, "%s", s->cert);
+	/* A read error names the file already; a parse error does not. */
+	if (rc == DA_OK && da_chain_parse(pem, &chain, &err) != DA_OK)
+		rc = da_err_wrap(&err, "%s", s->cert);
 	if (rc == DA_OK)
 		rc = runtime_open_account(&rt, 0, &err);
 	if (rc == DA_OK)
