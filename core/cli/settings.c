@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "store/store.h"
 
 enum opt_kind {
 	OPT_STRING,	/* const char * */
@@ -364,26 +365,11 @@ static enum da_code load_config_file(struct cli_settings *s, enum opt_source *se
 	const char *key;
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f;
+	struct da_err read_err;
 
-	f = fopen(path, "r");
-	if (f == NULL)
-		return da_err_set(err, DA_ERR_CONFIG, "cannot read config file %s: %s", path,
-				  strerror(errno));
 	/* Read the text once: jansson parses it, key_position() scans it. */
-	{
-		FILE *mem = open_memstream(&text, &len);
-		char chunk[4096];
-		size_t got;
-
-		while (mem != NULL && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			fwrite(chunk, 1, got, mem);
-		if (mem != NULL)
-			fclose(mem);
-	}
-	fclose(f);
-	if (text == NULL)
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	if (da_store_read_file(path, &text, &len, &read_err) != DA_OK)
+		return da_err_set(err, DA_ERR_CONFIG, "config file: %s", read_err.msg);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		free(text);
@@ -562,6 +548,12 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	rc = parse_flags(s, argc, argv, flags, &n_flags, err);
 	if (rc != DA_OK)
+		goto out;
+	/* Help needs no settings: a broken config file must not hide it. */
+	for (size_t i = 0; i < n_flags; i++)
+		if (flags[i].opt->offset == FIELD(help))
+			s->help = 1;
+	if (s->help)
 		goto out;
 	config_path = getenv("DNSACME_CONFIG");
 	for (size_t i = 0; i < n_flags; i++)

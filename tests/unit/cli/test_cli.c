@@ -61,6 +61,7 @@ static void test_errors(void)
 	char *wrong_type[] = {"--config", "cli/wrong-type.json"};
 	char *malformed[] = {"--config", "cli/malformed.json"};
 	char *missing[] = {"--config", "cli/does-not-exist.json"};
+	char *directory[] = {"--config", "cli"};
 	struct cli_settings s;
 	struct da_err err;
 
@@ -86,7 +87,26 @@ static void test_errors(void)
 	CHECK(strncmp(err.msg, "cli/malformed.json:4:1: ", 24) == 0);
 	cli_settings_free(&s);
 	CHECK(load(&s, CMD_ISSUE, missing, 2, &err) == DA_ERR_CONFIG);
+	CHECK_STR(err.msg, "config file: cannot read cli/does-not-exist.json: "
+			   "No such file or directory");
 	cli_settings_free(&s);
+	CHECK(load(&s, CMD_ISSUE, directory, 2, &err) == DA_ERR_CONFIG);
+	CHECK_STR(err.msg, "config file: cannot read cli: Is a directory");
+	cli_settings_free(&s);
+}
+
+/* --help shows the help whatever else is wrong with the settings. */
+static void test_help_first(void)
+{
+	char *argv[] = {"--config", "cli/malformed.json", "--help"};
+	struct cli_settings s;
+	struct da_err err;
+
+	setenv("DNSACME_PROPAGATION_TIMEOUT", "soon", 1);
+	CHECK(load(&s, CMD_ISSUE, argv, 3, &err) == DA_OK);
+	CHECK(s.help);
+	cli_settings_free(&s);
+	unsetenv("DNSACME_PROPAGATION_TIMEOUT");
 }
 
 static void test_plugins_argument(void)
@@ -106,6 +126,7 @@ int main(void)
 	test_file_only();
 	test_precedence();
 	test_errors();
+	test_help_first();
 	test_plugins_argument();
 	return check_report();
 }
