@@ -66,8 +66,12 @@ static enum da_code flow_plan(struct flow *f, struct da_err *err)
 		free(challenge_name);
 		if (rc == DA_OK)
 			rc = da_dns_find_zone(f->rt->dns, f->fqdns[i], &zone, err);
-		if (rc != DA_OK)
+		if (rc != DA_OK) {
+			/* Not counted in f->n yet, so flow_free() would miss it. */
+			free(f->fqdns[i]);
+			f->fqdns[i] = NULL;
 			return da_err_wrap(err, "%s", authz->identifier);
+		}
 		f->authz_index[i] = a;
 		f->records[i] = (struct dnsacme_record){
 			.fqdn = f->fqdns[i], .zone = zone->name, .value = authz->txt_value};
