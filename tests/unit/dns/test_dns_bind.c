@@ -1,5 +1,5 @@
 /*
- * core/dns against a real BIND9: the test starts its own named on a free
+ * core/dns against a real BIND9: the test starts its own named (named.h) on a free
  * high port of 127.0.0.1 and ::1, serving the zones in tests/data/dns, and stops it
  * at the end. Discovery runs through it as the resolver (it answers for its
  * own zones with recursion off); propagation polls it directly through
@@ -7,29 +7,17 @@
  * Fails when named is not installed (scripts/setup.sh installs bind9).
  */
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "dns/dns.h"
-
-#define NAMED "/usr/sbin/named"
-
-struct named {
-	pid_t pid;
-	int port;
-	char dir[64];
-};
+#include "named.h"
 
 static long long now_ms(void)
 {
@@ -39,163 +27,33 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Can a socket of type bind port on addr? */
-static int port_free_on(int family, int type, int port)
-{
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int fd = socket(family, type, 0), ok;
-
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((unsigned short)port);
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((unsigned short)port);
-		sin6->sin6_addr = in6addr_loopback;
-		len = sizeof(*sin6);
-	}
-	ok = fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* A port free for UDP and TCP on both loopback addresses, or -1. */
-static int pick_port(void)
-{
-	srand((unsigned)getpid() ^ (unsigned)now_ms());
-	for (int i = 0; i < 50; i++) {
-		int port = 20000 + rand() % 30000;
-
-		if (port_free_on(AF_INET, SOCK_DGRAM, port) &&
-		    port_free_on(AF_INET, SOCK_STREAM, port) &&
-		    port_free_on(AF_INET6, SOCK_DGRAM, port) &&
-		    port_free_on(AF_INET6, SOCK_STREAM, port))
-			return port;
-	}
-	return -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void named_stop(struct named *n)
-{
-	if (n->pid > 0) {
-		kill(n->pid, SIGTERM);
-		waitpid(n->pid, NULL, 0);
-		n->pid = 0;
-	}
-	if (n->dir[0] != '\0')
-		nftw(n->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static int write_conf(const struct named *n, const char *path)
-{
-	char cwd[PATH_MAX];
-	FILE *f;
-
-	if (getcwd(cwd, sizeof(cwd)) == NULL || (f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f,
-		"options {\n"
-		"\tdirectory \"%1$s\";\n"
-		"\tpid-file \"%1$s/named.pid\";\n"
-		"\tsession-keyfile \"%1$s/session.key\";\n"
-		"\tmanaged-keys-directory \"%1$s\";\n"
-		"\tlisten-on port %2$d { 127.0.0.1; };\n"
-		"\tlisten-on-v6 port %2$d { ::1; };\n"
-		"\trecursion no;\n"
-		"\tdnssec-validation no;\n"
-		"\tnotify no;\n"
-		"\tquerylog yes;\n"
-		"};\n"
-		"controls { };\n"
-		"zone \"example.test\" { type primary; file \"%3$s/dns/example.test.zone\"; };\n"
-		"zone \"sub.example.test\" { type primary; "
-		"file \"%3$s/dns/sub.example.test.zone\"; };\n",
-		n->dir, n->port, cwd);
-	return fclose(f) == 0 ? 0 : -1;
-}
-
-/* How often needle occurs in named's log (its query log included). */
-static int log_count(const char *log_path, const char *needle)
-{
-	FILE *f = fopen(log_path, "r");
-	char line[1024];
-	int count = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		count += strstr(line, needle) != NULL;
-	fclose(f);
-	return count;
-}
-
 /* Queries named logged for "NAME IN TXT ..." from one server address. */
-static int queries(const struct named *n, const char *what, const char *server)
+static int queries(const struct test_named *n, const char *what, const char *server)
 {
-	char log_path[128], needle[256];
+	char needle[256];
 
-	snprintf(log_path, sizeof(log_path), "%s/named.log", n->dir);
 	snprintf(needle, sizeof(needle), "query: %s (%s)", what, server);
-	return log_count(log_path, needle);
+	return test_named_log_count(n, needle);
 }
 
-static int named_start(struct named *n)
+/* named serving the zones of tests/data/dns (the working directory). */
+static int named_start(struct test_named *n)
 {
-	char conf[128], log_path[128];
-	long long give_up;
+	char cwd[PATH_MAX], conf[2 * PATH_MAX + 256];
 
-	snprintf(n->dir, sizeof(n->dir), "/tmp/dnsacme-dns-test-XXXXXX");
-	if (mkdtemp(n->dir) == NULL || (n->port = pick_port()) < 0)
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		perror("getcwd");
 		return -1;
-	snprintf(conf, sizeof(conf), "%s/named.conf", n->dir);
-	snprintf(log_path, sizeof(log_path), "%s/named.log", n->dir);
-	if (write_conf(n, conf) != 0)
-		return -1;
-	n->pid = fork();
-	if (n->pid < 0)
-		return -1;
-	if (n->pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		/* named must not outlive a test that crashes. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execl(NAMED, "named", "-g", "-n", "1", "-c", conf, (char *)NULL);
-		_exit(127);
 	}
-	give_up = now_ms() + 10000;
-	while (now_ms() < give_up) {
-		if (waitpid(n->pid, NULL, WNOHANG) == n->pid) {
-			n->pid = 0;
-			break;
-		}
-		if (log_count(log_path, " running\n") > 0)
-			return 0;
-		usleep(50000);
-	}
-	fprintf(stderr, "named did not start; its log is %s\n", log_path);
-	n->dir[0] = '\0'; /* keep the log for a look */
-	return -1;
+	snprintf(conf, sizeof(conf),
+		 "zone \"example.test\" { type primary; file \"%1$s/dns/example.test.zone\"; };\n"
+		 "zone \"sub.example.test\" { type primary; "
+		 "file \"%1$s/dns/sub.example.test.zone\"; };\n",
+		 cwd);
+	return test_named_start(n, conf, NULL);
 }
 
-static void test_discovery(const struct named *n, struct da_log *log)
+static void test_discovery(const struct test_named *n, struct da_log *log)
 {
 	char resolvers[64];
 	struct da_dns_config cfg = {.resolvers = resolvers, .query_timeout_ms = 1000};
@@ -266,7 +124,7 @@ static void on_ready(void *arg, size_t index)
 	r->at[index] = now_ms();
 }
 
-static void test_propagation(const struct named *n, struct da_log *log)
+static void test_propagation(const struct test_named *n, struct da_log *log)
 {
 	char servers[64], want[128];
 	struct da_dns_config cfg = {.resolvers = servers, .propagation_nameservers = servers};
@@ -356,26 +214,19 @@ static void test_propagation(const struct named *n, struct da_log *log)
 
 int main(void)
 {
-	struct named n = {0};
+	struct test_named n;
 	struct da_log log;
 
-	if (access(NAMED, X_OK) != 0) {
-		fprintf(stderr, "%s not installed (apt-get install bind9)\n", NAMED);
-		return 1;
-	}
 	if (access("dns/example.test.zone", R_OK) != 0) {
 		fprintf(stderr, "run from tests/data: dns/example.test.zone not found\n");
 		return 1;
 	}
-	if (named_start(&n) != 0) {
-		named_stop(&n);
-		fprintf(stderr, "cannot start named\n");
-		return 1;
-	}
+	if (named_start(&n) != 0)
+		return 1; /* it said why */
 	da_log_init(&log, DNSACME_LOG_INFO, stderr);
 	test_discovery(&n, &log);
 	test_propagation(&n, &log);
 	da_log_free(&log);
-	named_stop(&n);
+	test_named_stop(&n);
 	return check_report();
 }
