@@ -162,6 +162,11 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		rc = normalize_names(&s->domains, &names, &err);
 	if (rc == DA_OK)
 		rc = da_key_type_parse(s->key_type ? s->key_type : "ec256", &params.key_type, &err);
+	/* Refused now, not after the records are published. */
+	if (rc == DA_OK && s->propagation_timeout == 0 && !s->propagation_skip)
+		rc = da_err_set(&err, DA_ERR_USAGE,
+				"--propagation-timeout must be at least 1 second "
+				"(--propagation-skip does not wait at all)");
 	if (rc == DA_OK && s->out == NULL &&
 	    asprintf(&out_dir, "%s/certificates/%s", s->state_dir,
 		     names[0][0] == '*' ? names[0] + 2 : names[0]) < 0)
