@@ -1,8 +1,10 @@
 #include "runtime.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -71,12 +73,17 @@ static enum da_code account_key(struct runtime *rt, const char *path, int create
 	size_t len;
 	enum da_code rc;
 
-	rc = da_store_read_file(path, &pem, &len, NULL);
+	rc = da_store_read_file(path, &pem, &len, err);
 	if (rc == DA_OK) {
 		rc = da_key_from_pem(pem, &rt->account_key, err);
 		da_secret_free(pem);
 		return rc == DA_OK ? DA_OK : da_err_wrap(err, "account key %s", path);
 	}
+	/* Only a missing key is made anew: one that cannot be read now (its
+	 * mode, a wrong user) still is the account's, and replacing it would
+	 * lose the account. */
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return rc;
 	if (!create)
 		return da_err_set(err, DA_ERR_CONFIG,
 				  "no account for %s in %s: issue a certificate first",
