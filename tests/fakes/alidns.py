@@ -40,10 +40,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dns.name
-import dns.query
-import dns.rcode
-import dns.tsigkeyring
-import dns.update
+
+import bind
 
 API_VERSION = "2015-01-09"
 STS_VERSION = "2015-04-01"
@@ -121,8 +119,7 @@ class FakeAliDNS:
             self.keys[key_id] = {"secret": secret, "token": token,
                                  "expires": time.time() + 3600}
         self.domains = [d.lower().rstrip(".") for d in domains]
-        self.dns_server = dns_server
-        self.tsig = tsig
+        self.primary = bind.Primary(dns_server, tsig) if dns_server else None
         self.oidc = oidc
         self.min_ttl = min_ttl
         self.latency = latency
@@ -201,23 +198,19 @@ class FakeAliDNS:
     # -- BIND ------------------------------------------------------------
 
     def _bind_update(self, zone, rr, ttl, value, delete):
-        if not self.dns_server:
+        if self.primary is None:
             return
-        key_name, secret, algorithm = self.tsig
-        keyring = dns.tsigkeyring.from_text({key_name + ".": secret})
-        msg = dns.update.UpdateMessage(zone + ".", keyring=keyring, keyname=key_name + ".",
-                                       keyalgorithm=algorithm + ".")
+        msg = self.primary.update(zone)
         name = dns.name.from_text(zone if rr == "@" else rr + "." + zone)
         text = '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
         if delete:
             msg.delete(name, "TXT", text)
         else:
             msg.add(name, ttl, "TXT", text)
-        host, _, port = self.dns_server.partition(":")
-        reply = dns.query.tcp(msg, host, port=int(port or 53), timeout=5)
-        if reply.rcode() != dns.rcode.NOERROR:
+        rcode = self.primary.send(msg)
+        if rcode is not None:
             raise ApiError(500, "InternalError", "The request processing has failed due to "
-                           "some unknown error (DNS UPDATE %s)." % dns.rcode.to_text(reply.rcode()))
+                           "some unknown error (DNS UPDATE %s)." % rcode)
 
     # -- records ---------------------------------------------------------
 
@@ -458,7 +451,8 @@ class FakeAliDNS:
                     "Expiration": time.strftime(TIMESTAMP_FORMAT, time.gmtime(cred["expires"]))},
                 "AssumedRoleUser": {"Arn": self.oidc["role_arn"] + "/" + session,
                                     "AssumedRoleId": "3" + secrets.token_hex(8) + ":" + session},
-                "OIDCTokenInfo": {"Issuer": "https://oidc-ack.example", "ClientIds": "sts.aliyuncs.com"}}
+                "OIDCTokenInfo": {"Issuer": "https://oidc-ack.example",
+                                  "ClientIds": "sts.aliyuncs.com"}}
 
     def handle(self, method, params, headers=None, body=""):
         """One API request: (HTTP status, JSON body). headers: lower-case names."""
@@ -568,10 +562,7 @@ def main():
     ap.add_argument("--min-ttl", type=int, default=600)
     ap.add_argument("--latency", type=float, default=0.0, help="seconds per API answer")
     args = ap.parse_args()
-    tsig = None
-    if args.tsig:
-        parts = args.tsig.split(":")
-        tsig = (parts[0], parts[1], parts[2] if len(parts) > 2 else "hmac-sha256")
+    tsig = bind.parse_tsig(args.tsig) if args.tsig else None
     oidc = None
     if args.oidc:
         role, provider, token_file = args.oidc.split(",")

@@ -33,7 +33,7 @@ the token; AssumeRole, SigV4-signed for service sts), GET
 Each hands out fresh temporary keys that the Route 53 API then accepts.
 
 From the shell: route53.py --access-key-id ID --secret-access-key S --zone
-example.test [--dns-server ADDR --tsig NAME:B64]; it prints
+example.test [--dns-server HOST[:PORT] --tsig NAME:B64[:ALG]]; it prints
 "listening on http://127.0.0.1:PORT" and serves until killed. Control endpoints
 (unsigned): GET /_stats, POST /_stats/reset, POST /_throttle {"count": N,
 "code": "Throttling" | "PriorRequestNotComplete"}.
@@ -55,10 +55,8 @@ from xml.sax.saxutils import escape
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
-import dns.query
-import dns.rcode
-import dns.tsigkeyring
-import dns.update
+
+import bind
 
 NS = "https://route53.amazonaws.com/doc/2013-04-01/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -113,7 +111,7 @@ class FakeRoute53:
         for z in zones:
             self.zones.append(Zone("Z%013dPUB" % next(ids), z, False))
             self.zones.append(Zone("Z%013dPRV" % next(ids), z, True))
-        self.dns_server, self.tsig = dns_server, tsig
+        self.primary = bind.Primary(dns_server, tsig) if dns_server else None
         self.role_arn, self.web_identity_token = role_arn, web_identity_token
         self.container_token, self.imds_role = container_token, imds_role
         self.imds_tokens = set()
@@ -199,20 +197,16 @@ class FakeRoute53:
     def _bind_apply(self, zone, sets):
         """Replace each TXT set [(name, ttl, quoted values)] on the primary,
         in one UPDATE. Private zones live only here."""
-        if zone.private or not self.dns_server:
+        if zone.private or self.primary is None:
             return
-        name, secret, algorithm = self.tsig
-        keyring = dns.tsigkeyring.from_text({name + ".": secret})
-        msg = dns.update.UpdateMessage(zone.name, keyring=keyring, keyname=name + ".",
-                                       keyalgorithm=algorithm + ".")
+        msg = self.primary.update(zone.name)
         for fqdn, ttl, values in sets:
             msg.delete(fqdn, "TXT")
             for v in values:
                 msg.add(fqdn, ttl, "TXT", v)
-        reply = dns.query.tcp(msg, self.dns_server, timeout=5)
-        if reply.rcode() != dns.rcode.NOERROR:
-            raise ApiError(500, "InternalFailure",
-                           "BIND refused the update: %s" % dns.rcode.to_text(reply.rcode()),
+        rcode = self.primary.send(msg)
+        if rcode is not None:
+            raise ApiError(500, "InternalFailure", "BIND refused the update: %s" % rcode,
                            sender=False)
 
     # -- SigV4 -----------------------------------------------------------------
@@ -607,13 +601,10 @@ def main():
     ap.add_argument("--access-key-id", required=True)
     ap.add_argument("--secret-access-key", required=True)
     ap.add_argument("--zone", action="append", required=True)
-    ap.add_argument("--dns-server")
-    ap.add_argument("--tsig", help="NAME:BASE64 (hmac-sha256)")
+    ap.add_argument("--dns-server", help="BIND primary, HOST[:PORT]")
+    ap.add_argument("--tsig", help="NAME:BASE64SECRET[:ALGORITHM] for the primary")
     args = ap.parse_args()
-    tsig = None
-    if args.tsig:
-        name, secret = args.tsig.split(":", 1)
-        tsig = (name, secret, "hmac-sha256")
+    tsig = bind.parse_tsig(args.tsig) if args.tsig else None
     fake = FakeRoute53(args.access_key_id, args.secret_access_key, args.zone,
                        dns_server=args.dns_server, tsig=tsig)
     print("listening on %s" % fake.url, flush=True)
