@@ -228,8 +228,18 @@ enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
 	struct da_journal *journal = NULL;
 	struct dnsacme_record *records = NULL;
 	size_t n = 0;
+	int alone;
 	enum da_code rc;
 
+	rc = da_journal_run_lock(rt->settings->state_dir, &rt->run_lock, &alone, err);
+	if (rc != DA_OK)
+		return rc;
+	if (!alone) {
+		/* Its entries may be records another run still needs. */
+		da_logf(&rt->log, DNSACME_LOG_DEBUG,
+			"another dnsacme run is in progress: leftovers are not cleaned up now");
+		return DA_OK;
+	}
 	rc = da_journal_load(rt->settings->state_dir, &journal, err);
 	if (rc != DA_OK)
 		return rc;
@@ -259,5 +269,7 @@ enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
 	}
 	free(records);
 	da_journal_free(journal);
+	if (rc == DA_OK)
+		rc = da_journal_run_share(rt->run_lock, err);
 	return rc;
 }

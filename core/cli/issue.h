@@ -34,8 +34,10 @@ enum da_code issue_run(struct runtime *rt, const struct issue_params *p,
 void issue_result_free(struct issue_result *r);
 
 /*
- * Remove records that a run killed between present and cleanup left behind
- * (the cleanup journal in the state dir), for the plugin rt has open.
+ * Take the state dir's run lock (rt->run_lock, held until runtime_free())
+ * and, when no other run is in flight, remove the records that a run killed
+ * between present and cleanup left behind (the cleanup journal), for the
+ * plugin rt has open. Call before issue_run().
  */
 enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err);
 

@@ -20,6 +20,7 @@ enum da_code runtime_init(struct runtime *rt, const struct cli_settings *s,
 	memset(rt, 0, sizeof(*rt));
 	rt->settings = s;
 	rt->stop = stop;
+	rt->run_lock = -1;
 	if (s->quiet)
 		level = DNSACME_LOG_ERROR;
 	else if (s->verbose)
@@ -186,6 +187,8 @@ void runtime_free(struct runtime *rt)
 	da_http_free(rt->http);
 	EVP_PKEY_free(rt->account_key);
 	free(rt->account_url);
+	if (rt->run_lock >= 0)
+		close(rt->run_lock);
 	da_log_free(&rt->log);
 	memset(rt, 0, sizeof(*rt));
 }

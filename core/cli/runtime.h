@@ -28,6 +28,7 @@ struct runtime {
 	const char *directory_url; /* borrowed from settings or a constant */
 	EVP_PKEY *account_key;
 	char *account_url;
+	int run_lock; /* the journal's run lock (issue), or -1 */
 };
 
 /* Log and HTTP client. Always first; runtime_free() even on failure. */

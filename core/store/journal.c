@@ -19,6 +19,7 @@
 
 #define JOURNAL_FILE "journal.json"
 #define LOCK_FILE "journal.lock"
+#define RUN_LOCK_FILE "run.lock"
 #define JOURNAL_VERSION 1
 
 /* state_dir/name, or NULL when out of memory (free()). */
@@ -34,29 +35,30 @@ static char *state_path(const char *state_dir, const char *name)
 }
 
 /*
- * flock(2) the journal; *fd_out is closed to release it. For a shared lock
- * (reading) a missing state directory is no error: *fd_out is -1, nothing
- * to read.
+ * flock(2) state_dir/name; *fd_out is closed to release it. For a shared
+ * lock (reading) a missing state directory is no error: *fd_out is -1,
+ * nothing to read. With LOCK_NB, a lock held elsewhere is DA_OK with
+ * *fd_out -1.
  */
-static enum da_code lock_journal(const char *state_dir, int operation, int *fd_out,
-				 struct da_err *err)
+static enum da_code lock_file(const char *state_dir, const char *name, int operation,
+			      int *fd_out, struct da_err *err)
 {
-	char *path = state_path(state_dir, LOCK_FILE);
-	int fd;
+	char *path = state_path(state_dir, name);
+	int fd, rc;
 
 	*fd_out = -1;
 	if (path == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT && operation == LOCK_SH) {
+	rc = fd < 0 ? errno : flock(fd, operation) != 0 ? errno : 0;
+	if (fd >= 0 && rc != 0)
+		close(fd);
+	if ((rc == ENOENT && operation == LOCK_SH) ||
+	    (rc == EWOULDBLOCK && (operation & LOCK_NB))) {
 		free(path);
 		return DA_OK;
 	}
-	if (fd < 0 || flock(fd, operation) != 0) {
-		int rc = errno;
-
-		if (fd >= 0)
-			close(fd);
+	if (rc != 0) {
 		da_err_set(err, DA_ERR_IO, "cannot lock %s: %s", path, strerror(rc));
 		free(path);
 		return DA_ERR_IO;
@@ -222,7 +224,7 @@ static enum da_code edit_journal(const char *state_dir, const char *plugin,
 	path = state_path(state_dir, JOURNAL_FILE);
 	if (path == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	code = lock_journal(state_dir, LOCK_EX, &lock, err);
+	code = lock_file(state_dir, LOCK_FILE, LOCK_EX, &lock, err);
 	if (code == DA_OK)
 		code = read_journal(path, &root, err);
 	if (code == DA_OK && edit(json_object_get(root, "entries"), plugin, records, n) != DA_OK)
@@ -316,7 +318,7 @@ enum da_code da_journal_load(const char *state_dir, struct da_journal **out, str
 	*out = NULL;
 	if (path == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	code = lock_journal(state_dir, LOCK_SH, &lock, err);
+	code = lock_file(state_dir, LOCK_FILE, LOCK_SH, &lock, err);
 	if (code == DA_OK)
 		code = read_journal(path, &root, err);
 	if (code == DA_OK)
@@ -326,4 +328,30 @@ enum da_code da_journal_load(const char *state_dir, struct da_journal **out, str
 		close(lock);
 	free(path);
 	return code;
+}
+
+enum da_code da_journal_run_lock(const char *state_dir, int *fd_out, int *exclusive,
+				 struct da_err *err)
+{
+	enum da_code code;
+
+	*exclusive = 0;
+	code = da_store_mkdirs(state_dir, 0700, err);
+	if (code == DA_OK)
+		code = lock_file(state_dir, RUN_LOCK_FILE, LOCK_EX | LOCK_NB, fd_out, err);
+	if (code != DA_OK || *fd_out >= 0) {
+		*exclusive = code == DA_OK;
+		return code;
+	}
+	return lock_file(state_dir, RUN_LOCK_FILE, LOCK_SH, fd_out, err);
+}
+
+enum da_code da_journal_run_share(int fd, struct da_err *err)
+{
+	/* Not atomic (flock(2)), which is harmless: this run has no entries
+	 * yet that another run could take for leftovers. */
+	if (flock(fd, LOCK_SH) != 0)
+		return da_err_set(err, DA_ERR_IO, "cannot share the run lock: %s",
+				  strerror(errno));
+	return DA_OK;
 }

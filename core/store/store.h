@@ -94,6 +94,20 @@ enum da_code da_journal_add(const char *state_dir, const char *plugin,
 enum da_code da_journal_load(const char *state_dir, struct da_journal **out, struct da_err *err);
 void da_journal_free(struct da_journal *journal);
 
+/*
+ * The run lock, <state_dir>/run.lock: every issuing run holds it shared from
+ * before its first journal entry to its end, and removing leftovers needs
+ * it exclusively, so that one run never cleans up the records another run
+ * is still having validated (two timers firing at once). Takes the lock
+ * exclusively when no other run holds it (*exclusive set: the journal's
+ * entries are all leftovers), else waits for it shared (*exclusive clear:
+ * leave the journal alone). Call da_journal_run_share() once the leftovers
+ * are gone. Creates state_dir 0700. *fd_out: close() to release.
+ */
+enum da_code da_journal_run_lock(const char *state_dir, int *fd_out, int *exclusive,
+				 struct da_err *err);
+enum da_code da_journal_run_share(int fd, struct da_err *err);
+
 /* Forget these records of plugin (matched by fqdn and value) after a
  * successful cleanup; the file is removed when nothing is left. */
 enum da_code da_journal_remove(const char *state_dir, const char *plugin,

@@ -339,6 +339,37 @@ static void test_journal_concurrent(void)
 	da_journal_free(j);
 }
 
+/* A run that starts while another is in flight leaves the journal alone;
+ * the first run to start after every other has ended cleans it. */
+static void test_run_lock(void)
+{
+	char state[512];
+	struct da_err err = {0};
+	int first = -1, second = -1, third = -1, exclusive = 0;
+
+	snprintf(state, sizeof(state), "%s", at("runs/state"));
+	CHECK(da_journal_run_lock(state, &first, &exclusive, &err) == DA_OK);
+	CHECK(first >= 0 && exclusive);
+	CHECK(mode_of(state) == 0700);
+	CHECK(first >= 0 && da_journal_run_share(first, &err) == DA_OK);
+	/* flock(2) locks belong to open files: a second open conflicts like
+	 * another process would. */
+	CHECK(da_journal_run_lock(state, &second, &exclusive, &err) == DA_OK);
+	CHECK(second >= 0 && !exclusive);
+	if (first >= 0)
+		close(first);
+	CHECK(da_journal_run_lock(state, &third, &exclusive, &err) == DA_OK);
+	CHECK(third >= 0 && !exclusive);
+	if (second >= 0)
+		close(second);
+	if (third >= 0)
+		close(third);
+	CHECK(da_journal_run_lock(state, &first, &exclusive, &err) == DA_OK);
+	CHECK(first >= 0 && exclusive);
+	if (first >= 0)
+		close(first);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -360,6 +391,7 @@ int main(void)
 	test_certificate();
 	test_journal();
 	test_journal_concurrent();
+	test_run_lock();
 	nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return check_report();
 }
