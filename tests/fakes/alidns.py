@@ -130,6 +130,7 @@ class FakeAliDNS:
         self._calls = {}
         self._key_use = {}
         self._v3_calls = 0
+        self._minted = []  # key ids, secrets and tokens AssumeRoleWithOIDC handed out
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._thread = None
@@ -175,6 +176,12 @@ class FakeAliDNS:
         """How many calls since the last reset were signed with V3."""
         with self._lock:
             return self._v3_calls
+
+    def minted_secrets(self):
+        """Every STS key id, secret and token AssumeRoleWithOIDC handed out,
+        for checking that logs do not show them."""
+        with self._lock:
+            return list(self._minted)
 
     def reset_stats(self):
         with self._lock:
@@ -444,6 +451,7 @@ class FakeAliDNS:
         cred = {"secret": secrets.token_urlsafe(30), "token": "CAIS" + secrets.token_urlsafe(90),
                 "expires": time.time() + duration}
         self.keys[key_id] = cred
+        self._minted += [key_id, cred["secret"], cred["token"]]
         session = params.get("RoleSessionName", "")
         return {"Credentials": {
                     "AccessKeyId": key_id, "AccessKeySecret": cred["secret"],

@@ -166,15 +166,15 @@ class AliDnsTest(harness.IntegrationTestCase):
         env.update(extra)
         return env
 
-    def alidns(self, names, extra_env, args=()):
+    def alidns(self, names, extra_env, args=(), log=("-q",)):
         out = self.out_dir()
-        argv = ["issue", "-q", "--dns", "alidns", "--agree-tos", "--out", out]
+        argv = ["issue", *log, "--dns", "alidns", "--agree-tos", "--out", out]
         for name in names:
             argv += ["-d", name]
         return self.env.dnsacme(*argv, *args, extra_env=extra_env), out
 
-    def issue(self, names, extra_env, args=(), left=()):
-        result, out = self.alidns(names, extra_env, args)
+    def issue(self, names, extra_env, args=(), left=(), log=("-q",)):
+        result, out = self.alidns(names, extra_env, args, log)
         self.assertEqual(result.returncode, 0, "dnsacme issue failed:\n" + result.stderr)
         for secret in (KEY_SECRET, STS[1], STS[2]):
             self.assertNotIn(secret, result.stdout + result.stderr)
@@ -240,6 +240,27 @@ class AliDnsTest(harness.IntegrationTestCase):
         self.assertIn(calls.get("AssumeRoleWithOIDC"), (1, 2), calls)
         used = self.fake.key_use()
         self.assertTrue(used and all(k.startswith("STS.") for k in used), used)
+
+    def test_verbose_log_holds_no_secret(self):
+        """-v -v logs every request; no key id, secret, token or OIDC token shows,
+        neither the configured ones nor those STS hands out for RRSA."""
+        verbose = ("-v", "-v")
+        runs = [self.issue(["log-ak.example.test"], self.credentials(
+                    ALICLOUD_ACCESS_KEY=KEY_ID, ALICLOUD_SECRET_KEY=KEY_SECRET), log=verbose),
+                self.issue(["log-rrsa.example.test"], self.credentials(
+                    ALIBABA_CLOUD_ROLE_ARN=ROLE_ARN,
+                    ALIBABA_CLOUD_OIDC_PROVIDER_ARN=PROVIDER_ARN,
+                    ALIBABA_CLOUD_OIDC_TOKEN_FILE=self.token_file,
+                    ALIBABA_CLOUD_STS_ENDPOINT=self.fake.url), log=verbose)]
+        minted = self.fake.minted_secrets()
+        self.assertTrue(minted, "RRSA got no STS credentials")
+        with open(self.token_file) as f:
+            oidc_token = f.read().strip()
+        for result in runs:
+            output = result.stdout + result.stderr
+            self.assertIn("GET " + self.fake.url, output, "-v -v shows no API request")
+            for secret in [KEY_ID, KEY_SECRET, oidc_token] + minted:
+                self.assertNotIn(secret, output)
 
     def test_throttling_recovers(self):
         self.fake.fail_next("Throttling.User", count=2, action="AddDomainRecord",
