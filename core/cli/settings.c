@@ -92,7 +92,7 @@ static const struct opt options[] = {
 	{"config", 'c', OPT_STRING, FIELD(config), ACME | ALL_DNS, "FILE",
 	 "read settings from a JSON file (keys as the flags, '-' written '_')"},
 	{"verbose", 'v', OPT_BOOL, FIELD(verbose), ACME | ALL_DNS | CMD_PLUGINS, NULL,
-	 "log every step (-v -v: every request)"},
+	 "log every step and every HTTP request"},
 	{"quiet", 'q', OPT_BOOL, FIELD(quiet), ACME | ALL_DNS, NULL, "log errors only"},
 	{"help", 'h', OPT_BOOL, FIELD(help), ~0u, NULL, "show this help"},
 };
@@ -628,11 +628,12 @@ void cli_usage(enum cli_command command)
 
 		if (!(o->commands & command))
 			continue;
-		snprintf(flag, sizeof(flag), "%s%c%s--%s%s%s", o->short_name ? "-" : "",
+		/* "-d, --domain NAME" and "    --dns PLUGIN": the long names align. */
+		snprintf(flag, sizeof(flag), "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
 			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
 			 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		printf("  %-36s %s\n", o->short_name ? flag : flag + 2, o->help);
-		if (strcmp(o->name, "help") != 0 && strcmp(o->name, "config") != 0) {
+		printf("  %-36s %s\n", flag, o->help);
+		if (strcmp(o->name, "help") != 0) {
 			env_name(o, env, sizeof(env));
 			printf("  %-36s   env %s\n", "", env);
 		}
