@@ -36,7 +36,7 @@ static void test_precedence(void)
 
 	setenv("DNSACME_SERVER", "https://env.example/dir", 1);
 	setenv("DNSACME_EMAIL", "env@example.com", 1);
-	setenv("DNSACME_DOMAINS", "env.example, *.env.example", 1);
+	setenv("DNSACME_DOMAIN", "env.example, *.env.example", 1);
 	CHECK(load(&s, CMD_ISSUE, argv, 8, &err) == DA_OK);
 	CHECK_STR(s.server, "https://env.example/dir"); /* env beats file */
 	CHECK_STR(s.email, "env@example.com");
@@ -46,9 +46,14 @@ static void test_precedence(void)
 	CHECK_STR(s.n_dns_options ? s.dns_options[0].key : NULL, "nameserver");
 	CHECK_STR(s.n_dns_options ? s.dns_options[0].value : NULL, "198.51.100.1");
 	cli_settings_free(&s);
+	/* Without the flag, the environment's list replaces the file's. */
+	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_OK);
+	CHECK(s.domains.n == 2);
+	CHECK_STR(s.domains.n == 2 ? s.domains.items[1] : NULL, "*.env.example");
+	cli_settings_free(&s);
 	unsetenv("DNSACME_SERVER");
 	unsetenv("DNSACME_EMAIL");
-	unsetenv("DNSACME_DOMAINS");
+	unsetenv("DNSACME_DOMAIN");
 }
 
 static void test_errors(void)
