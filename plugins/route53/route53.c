@@ -21,6 +21,7 @@
 #define RRSET_PAGE "300"     /* the most ListResourceRecordSets returns */
 #define WAIT_FIRST_MS 1000   /* GetChange: Route 53 usually syncs within seconds */
 #define WAIT_MAX_MS 5000
+#define NAME_ORDER_MAX 512   /* room for any DNS name (255) reversed */
 
 static const struct dnsacme_option options[] = {
 	{"access_key_id", {"AWS_ACCESS_KEY_ID"}, 0, NULL, "access key id"},
@@ -139,33 +140,37 @@ static int all_chars(const char *s, const char *allowed_punct)
 	return 1;
 }
 
-/* Route 53 lists names with labels reversed ("com.example.www"): compare
- * label by label from the right, byte order within a label. */
+/* name with its labels reversed and a trailing dot, as Route 53 sorts record
+ * sets: "www.example.com" -> "com.example.www.". Cut to fit out. */
+static void reversed_name(const char *name, char *out, size_t size)
+{
+	const char *end = name + strlen(name);
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (;;) {
+		const char *label = end;
+		int n;
+
+		while (label > name && label[-1] != '.')
+			label--;
+		n = snprintf(out + used, size - used, "%.*s.", (int)(end - label), label);
+		if (n < 0 || (size_t)n >= size - used || label == name)
+			return;
+		used += (size_t)n;
+		end = label - 1;
+	}
+}
+
+/* Route 53's listing order: the reversed names compared as whole strings, so
+ * the dot after a label counts ("web-1" sorts before "web": '-' < '.'). */
 static int name_order(const char *a, const char *b)
 {
-	const char *ea = a + strlen(a), *eb = b + strlen(b);
+	char ra[NAME_ORDER_MAX], rb[NAME_ORDER_MAX];
 
-	for (;;) {
-		const char *la = ea, *lb = eb;
-		size_t na, nb;
-		int c;
-
-		while (la > a && la[-1] != '.')
-			la--;
-		while (lb > b && lb[-1] != '.')
-			lb--;
-		na = (size_t)(ea - la);
-		nb = (size_t)(eb - lb);
-		c = memcmp(la, lb, na < nb ? na : nb);
-		if (c != 0)
-			return c;
-		if (na != nb)
-			return na < nb ? -1 : 1;
-		if (la == a || lb == b)
-			return (la == a) == (lb == b) ? 0 : la == a ? -1 : 1;
-		ea = la - 1;
-		eb = lb - 1;
-	}
+	reversed_name(a, ra, sizeof(ra));
+	reversed_name(b, rb, sizeof(rb));
+	return strcmp(ra, rb);
 }
 
 static int item_order(const void *x, const void *y)

@@ -73,9 +73,11 @@ class ApiError(Exception):
 
 
 def _order_key(name):
-    """Route 53's listing order: labels reversed ("com.example.www")."""
+    """Route 53's listing order: the labels reversed, with a trailing dot,
+    compared as one string ("com.example.www."), so "web-1" sorts before
+    "web" ('-' < '.')."""
     labels = name.rstrip(".").lower().split(".")
-    return list(reversed(labels))
+    return ".".join(reversed(labels)) + "."
 
 
 def _fqdn(name):
@@ -290,7 +292,7 @@ class FakeRoute53:
         raise ApiError(404, "NoSuchHostedZone", "No hosted zone found with ID: %s" % zone_id)
 
     def list_zones(self, q):
-        start = _order_key(q.get("dnsname", "")) if q.get("dnsname") else []
+        start = _order_key(q.get("dnsname", "")) if q.get("dnsname") else ""
         start_id = q.get("hostedzoneid")
         maxitems = min(int(q.get("maxitems", "100")), 100)
         ordered = sorted(self.zones, key=lambda z: (_order_key(z.name), z.id))

@@ -104,6 +104,19 @@ class Route53Test(harness.IntegrationTestCase):
         finally:
             self.fake.set_txt("example.test", APEX, [])
 
+    def test_foreign_value_survives_where_route53_order_differs(self):
+        """Route 53 lists web-1 before web ('-' < '.' in "com.example.web-1."):
+        the plugin's listing must find both sets, or it would overwrite the
+        foreign value at web-1 and leave its own values behind."""
+        name = "_acme-challenge.web-1.example.test"
+        self.fake.set_txt("example.test", name, ["someone-else"])
+        try:
+            self.issue_route53(["web.example.test", "web-1.example.test"], self.keys())
+            self.assertEqual(self.fake.txt("example.test", name), ["someone-else"])
+            self.assertEqual(self.env.txt(name), ["someone-else"])
+        finally:
+            self.fake.set_txt("example.test", name, [])
+
     def test_throttling_recovers(self):
         self.fake.throttle(3)
         self.issue_route53(["example.test"], self.keys(AWS_MAX_RETRIES="5"))

@@ -555,6 +555,42 @@ static void check_paging(void)
 #undef PAGE
 }
 
+/* Route 53 sorts the reversed names as strings ("com.example.web-1." before
+ * "com.example.web."): the listing starts at web-1, and both sets, read in
+ * that order, are found, so the foreign value at web-1 stays. */
+static void check_listing_order(void)
+{
+	static const struct step script[] = {
+		{"GET", "dnsname=example.com.", 200, ZONES("Z1", "example.com.")},
+		{"GET", "rrset?name=_acme-challenge.web-1.example.com.&type=TXT&maxitems=300", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.web-1.example.com.", "60",
+				  VALUE("foreign") VALUE("v1"))
+			RRSET_TXT("_acme-challenge.web.example.com.", "60", VALUE("v0")))},
+		{"POST", "/hostedzone/Z1/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
+	const struct dnsacme_record recs[] = {
+		{"_acme-challenge.web.example.com", "example.com", "v0", 0},
+		{"_acme-challenge.web-1.example.com", "example.com", "v1", 0},
+	};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *st;
+
+	reset(script, 3, keys_config);
+	st = open_provider();
+	CHECK(p->cleanup(st, recs, 2) == DNSACME_OK);
+	CHECK(t.next == 3);
+	if (t.n_sent == 3 && t.sent[2].body != NULL) {
+		CHECK(strstr(t.sent[2].body, "<Action>UPSERT</Action><ResourceRecordSet><Name>"
+				"_acme-challenge.web-1.example.com.</Name><Type>TXT</Type><TTL>60"
+				"</TTL><ResourceRecords><ResourceRecord><Value>\"foreign\"</Value>"
+				"</ResourceRecord></ResourceRecords>") != NULL);
+		CHECK(strstr(t.sent[2].body, "<Action>DELETE</Action><ResourceRecordSet><Name>"
+				"_acme-challenge.web.example.com.</Name>") != NULL);
+	}
+	p->close(st);
+}
+
 /* Cleanup goes on to the other zones when one fails, and reports the failure. */
 static void check_cleanup_continues(void)
 {
@@ -763,6 +799,7 @@ int main(void)
 	check_zone_choice();
 	check_conflict_reread();
 	check_paging();
+	check_listing_order();
 	check_cleanup_continues();
 	check_expired_token_refresh();
 	check_bad_options();
