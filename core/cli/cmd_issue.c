@@ -148,6 +148,24 @@ static void print_summary(const char *dir, char **names, size_t n, enum da_key_t
 	       da_key_type_name(key_type), dir);
 }
 
+/*
+ * --out, else STATE_DIR/certificates/NAME, in *dir_out (free()). Created
+ * now: a path that cannot be a directory fails before the CA issues a
+ * certificate that would then be lost.
+ */
+static enum da_code make_output_dir(const struct cli_settings *s, const char *first_name,
+				    char **dir_out, struct da_err *err)
+{
+	if (s->out != NULL)
+		*dir_out = strdup(s->out);
+	else if (asprintf(dir_out, "%s/certificates/%s", s->state_dir,
+			  first_name[0] == '*' ? first_name + 2 : first_name) < 0)
+		*dir_out = NULL;
+	if (*dir_out == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	return da_store_mkdirs(*dir_out, 0755, err);
+}
+
 int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 {
 	struct runtime rt;
@@ -167,10 +185,8 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		rc = da_err_set(&err, DA_ERR_USAGE,
 				"--propagation-timeout must be at least 1 second "
 				"(--propagation-skip does not wait at all)");
-	if (rc == DA_OK && s->out == NULL &&
-	    asprintf(&out_dir, "%s/certificates/%s", s->state_dir,
-		     names[0][0] == '*' ? names[0] + 2 : names[0]) < 0)
-		rc = da_err_set(&err, DA_ERR_NOMEM, "out of memory");
+	if (rc == DA_OK)
+		rc = make_output_dir(s, names[0], &out_dir, &err);
 	if (rc == DA_OK)
 		rc = runtime_open_dns(&rt, &err);
 	if (rc == DA_OK)
@@ -189,14 +205,12 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		rc = issue_run(&rt, &params, &result, &err);
 	}
 	if (rc == DA_OK)
-		rc = write_outputs(&rt, s->out ? s->out : out_dir, names, s->domains.n,
-				   params.key_type, &result, &err);
+		rc = write_outputs(&rt, out_dir, names, s->domains.n, params.key_type, &result,
+				   &err);
 	if (rc == DA_OK && !s->quiet)
-		print_summary(s->out ? s->out : out_dir, names, s->domains.n, params.key_type,
-			      result.chain);
+		print_summary(out_dir, names, s->domains.n, params.key_type, result.chain);
 	if (rc == DA_OK && s->deploy_hook != NULL)
-		rc = run_deploy_hook(s->deploy_hook, s->out ? s->out : out_dir, names,
-				     s->domains.n, &err);
+		rc = run_deploy_hook(s->deploy_hook, out_dir, names, s->domains.n, &err);
 
 	int status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&rt.log, &err);
 
