@@ -607,6 +607,13 @@ static enum dnsacme_status resolve_base(struct r53_creds *c, time_t now,
 				       "secret_access_key (AWS_SECRET_ACCESS_KEY) go together");
 			return DNSACME_ERR_CONFIG;
 		}
+		/* Keys come first, as in the SDKs; AWS_PROFILE exported beside
+		 * them is a common mistake, so it is not ignored silently. */
+		if (cfg->profile != NULL)
+			c->host->log(c->host, DNSACME_LOG_WARN,
+				     "profile %s is not used: access keys are set "
+				     "(access_key_id, AWS_ACCESS_KEY_ID) and come first",
+				     cfg->profile);
 		c->source = "access keys from options or environment";
 		return copy_credentials(out, &view) == 0 ? DNSACME_OK : nomem(c->host);
 	}

@@ -40,6 +40,7 @@ static struct {
 	size_t n_sent;
 	const char *const *config; /* key, value, ..., NULL */
 	char error[1024];
+	char warning[512]; /* the last warning logged */
 	unsigned backoffs;
 	long max_min_ms; /* the largest min_ms asked of backoff */
 	char secrets[8][256];
@@ -53,9 +54,14 @@ static void h_error(const struct dnsacme_host *host, const char *fmt, ...) DNSAC
 static void h_log(const struct dnsacme_host *host, enum dnsacme_log_level level,
 		  const char *fmt, ...)
 {
+	va_list ap;
+
 	(void)host;
-	(void)level;
-	(void)fmt;
+	if (level != DNSACME_LOG_WARN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t.warning, sizeof(t.warning), fmt, ap);
+	va_end(ap);
 }
 
 static void h_error(const struct dnsacme_host *host, const char *fmt, ...)
@@ -707,6 +713,23 @@ static void check_credentials(void)
 	CHECK_STR(k->access_key_id, "AKIDOPS");
 	CHECK(k->expires == 0 && t.n_sent == 0);
 	r53_creds_free(&c);
+
+	/* Access keys come before a profile, which is then named in a warning. */
+	reset(NULL, 0, none);
+	cfg.access_key_id = "AKIDKEYS";
+	cfg.secret_access_key = "keysecret";
+	r53_creds_init(&c, &host, &cfg);
+	CHECK(r53_creds_get(&c, 1000, &k) == DNSACME_OK);
+	CHECK_STR(k->access_key_id, "AKIDKEYS");
+	CHECK(strstr(t.warning, "profile ops is not used: access keys are set") != NULL);
+	r53_creds_free(&c);
+	reset(NULL, 0, none);
+	cfg.profile = NULL;
+	r53_creds_init(&c, &host, &cfg);
+	CHECK(r53_creds_get(&c, 1000, &k) == DNSACME_OK && t.warning[0] == '\0');
+	r53_creds_free(&c);
+	cfg = (struct r53_creds_config){.profile = "ops", .shared_credentials_file = cred,
+					.config_file = conf, .imds_disabled = 1};
 
 	/* A config profile with role_arn + source_profile assumes the role. */
 	reset(assume, 1, none);
