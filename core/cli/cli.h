@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -78,8 +79,8 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 			       char **argv, struct da_err *err);
 void cli_settings_free(struct cli_settings *s);
 
-/* Print the help of one command (or of dnsacme) to stdout. */
-void cli_usage(enum cli_command command);
+/* Print the help of one command (or of dnsacme, command 0) to out. */
+void cli_usage(FILE *out, enum cli_command command);
 
 /* The commands; each returns the process exit status. */
 int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop);

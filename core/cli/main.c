@@ -43,9 +43,15 @@ int main(int argc, char **argv)
 	enum cli_command command = 0;
 	int status;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		cli_usage(0);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	/* Help asked for goes to stdout; help as the answer to a mistake, to
+	 * stderr, where scripts look for what went wrong. */
+	if (argc < 2) {
+		cli_usage(stderr, 0);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cli_usage(stdout, 0);
+		return CLI_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("dnsacme %s\n", DNSACME_VERSION);
@@ -64,7 +70,7 @@ int main(int argc, char **argv)
 		return cli_fail(NULL, &err);
 	}
 	if (settings.help) {
-		cli_usage(command);
+		cli_usage(stdout, command);
 		cli_settings_free(&settings);
 		return CLI_EXIT_OK;
 	}

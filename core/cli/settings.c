@@ -606,22 +606,22 @@ static const struct {
 	 "List the DNS plugins, or show one plugin's options and their environment variables."},
 };
 
-void cli_usage(enum cli_command command)
+void cli_usage(FILE *out, enum cli_command command)
 {
 	if (command == 0) {
-		printf("usage: dnsacme COMMAND [options]\n\n"
-		       "An ACME client that proves domain control with DNS-01 only.\n\n"
-		       "commands:\n");
+		fprintf(out, "usage: dnsacme COMMAND [options]\n\n"
+			     "An ACME client that proves domain control with DNS-01 only.\n\n"
+			     "commands:\n");
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			printf("  %-9s %s\n", command_name(commands[i].command),
-			       commands[i].summary);
-		printf("\nRun `dnsacme COMMAND --help` for a command's options.\n");
+			fprintf(out, "  %-9s %s\n", command_name(commands[i].command),
+				commands[i].summary);
+		fprintf(out, "\nRun `dnsacme COMMAND --help` for a command's options.\n");
 		return;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (commands[i].command == command)
-			printf("usage: dnsacme %s\n\n%s\n\noptions:\n", commands[i].synopsis,
-			       commands[i].summary);
+			fprintf(out, "usage: dnsacme %s\n\n%s\n\noptions:\n", commands[i].synopsis,
+				commands[i].summary);
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct opt *o = &options[i];
 		char flag[96], env[64];
@@ -632,14 +632,14 @@ void cli_usage(enum cli_command command)
 		snprintf(flag, sizeof(flag), "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
 			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
 			 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		printf("  %-36s %s\n", flag, o->help);
+		fprintf(out, "  %-36s %s\n", flag, o->help);
 		if (strcmp(o->name, "help") != 0) {
 			env_name(o, env, sizeof(env));
-			printf("  %-36s   env %s\n", "", env);
+			fprintf(out, "  %-36s   env %s\n", "", env);
 		}
 	}
 	if (command & (CMD_ISSUE | CMD_PRESENT | CMD_CLEANUP))
-		printf("\nPlugin options also come from each plugin's environment variables: "
-		       "see `dnsacme plugins NAME`.\n");
-	printf("Precedence: flags > environment > config file > defaults.\n");
+		fprintf(out, "\nPlugin options also come from each plugin's environment "
+			     "variables: see `dnsacme plugins NAME`.\n");
+	fprintf(out, "Precedence: flags > environment > config file > defaults.\n");
 }
