@@ -250,7 +250,8 @@ enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
 
 		if (strcmp(e->plugin, plugin) != 0) {
 			da_logf(&rt->log, DNSACME_LOG_WARN,
-				"the journal holds %s from plugin %s: run with --dns %s to remove it",
+				"the journal holds %s from plugin %s: run with --dns %s to "
+				"remove it",
 				e->fqdn, e->plugin, e->plugin);
 			continue;
 		}

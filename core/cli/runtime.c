@@ -52,7 +52,8 @@ enum da_code runtime_open_plugin(struct runtime *rt, struct da_err *err)
 	enum da_code rc;
 
 	if (s->dns == NULL)
-		return da_err_set(err, DA_ERR_USAGE, "--dns PLUGIN is required (see `dnsacme plugins`)");
+		return da_err_set(err, DA_ERR_USAGE,
+				  "--dns PLUGIN is required (see `dnsacme plugins`)");
 	if (s->plugin_dir == NULL) {
 		rc = da_plugin_default_dir(&dir, err);
 		if (rc != DA_OK)
