@@ -562,6 +562,7 @@ static enum dnsacme_status shared_files(struct r53_creds *c, time_t now,
 		goto out;
 	}
 	if (keys.access_key_id != NULL) {
+		hide(c->host, &keys);
 		*out = keys;
 		*found = 1;
 	} else if (conf.role_arn != NULL && conf.web_identity_token_file != NULL) {
@@ -575,6 +576,7 @@ static enum dnsacme_status shared_files(struct r53_creds *c, time_t now,
 			rc = DNSACME_ERR_CONFIG;
 			goto out;
 		}
+		hide(c->host, &source);
 		rc = assume_role(c, conf.role_arn, conf.external_id, &source, now, out);
 		r53_credentials_clear(&source);
 		*found = rc == DNSACME_OK;

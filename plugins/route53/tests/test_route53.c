@@ -155,6 +155,17 @@ static int h_backoff(const struct dnsacme_host *host, unsigned attempt, long min
 	return 0;
 }
 
+/* Whether value was registered with host->add_secret(). */
+static int is_secret(const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < t.n_secrets; i++)
+		if (strcmp(t.secrets[i], value) == 0)
+			return 1;
+	return 0;
+}
+
 static const struct dnsacme_host host = {
 	DNSACME_PLUGIN_ABI_VERSION, NULL, h_log, h_error, h_config_get, h_add_secret,
 	h_http, h_http_free, h_backoff,
@@ -712,6 +723,7 @@ static void check_credentials(void)
 	CHECK(r53_creds_get(&c, 1000, &k) == DNSACME_OK);
 	CHECK_STR(k->access_key_id, "AKIDOPS");
 	CHECK(k->expires == 0 && t.n_sent == 0);
+	CHECK(is_secret("opssecret")); /* a secret from a file is redacted too */
 	r53_creds_free(&c);
 
 	/* Access keys come before a profile, which is then named in a warning. */
@@ -741,6 +753,7 @@ static void check_credentials(void)
 	CHECK_STR(k->session_token, "temptoken");
 	CHECK(t.n_sent == 1 && t.sent[0].signed_req);
 	CHECK(t.n_sent == 1 && strstr(t.sent[0].body, "Action=AssumeRole&") != NULL);
+	CHECK(is_secret("opssecret") && is_secret("tempsecret") && is_secret("temptoken"));
 	/* Cached: no second call. */
 	CHECK(r53_creds_get(&c, 2000, &k) == DNSACME_OK && t.n_sent == 1);
 	r53_creds_free(&c);
