@@ -153,9 +153,11 @@ static int copy_credentials(struct r53_credentials *dst, const struct r53_creden
 	return 0;
 }
 
-/* Register runtime secrets so that no log line or message carries them. */
+/* Register runtime secrets so that no log line or message carries them. The
+ * key id too: it names the account to anyone who has it. */
 static void hide(const struct dnsacme_host *host, const struct r53_credentials *k)
 {
+	host->add_secret(host, k->access_key_id);
 	host->add_secret(host, k->secret_access_key);
 	if (k->session_token != NULL)
 		host->add_secret(host, k->session_token);

@@ -24,7 +24,7 @@
 #define NAME_ORDER_MAX 512   /* room for any DNS name (255) reversed */
 
 static const struct dnsacme_option options[] = {
-	{"access_key_id", {"AWS_ACCESS_KEY_ID"}, 0, NULL, "access key id"},
+	{"access_key_id", {"AWS_ACCESS_KEY_ID"}, DNSACME_OPT_SECRET, NULL, "access key id"},
 	{"secret_access_key", {"AWS_SECRET_ACCESS_KEY"}, DNSACME_OPT_SECRET, NULL,
 	 "secret access key"},
 	{"session_token", {"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}, DNSACME_OPT_SECRET, NULL,
