@@ -29,6 +29,10 @@ enum da_code runtime_init(struct runtime *rt, const struct cli_settings *s,
 	/* Secrets given on the command line are redacted from then on. */
 	if (da_log_add_secret(&rt->log, s->eab_hmac_key) != 0)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	if (s->server != NULL && s->staging)
+		return da_err_set(err, DA_ERR_USAGE,
+				  "--staging and --server exclude each other (--staging is "
+				  "--server " LETSENCRYPT_STAGING ")");
 	rt->directory_url = s->server ? s->server
 			    : s->staging ? LETSENCRYPT_STAGING
 					 : LETSENCRYPT_PRODUCTION;
@@ -145,12 +149,12 @@ enum da_code runtime_open_account(struct runtime *rt, int create, struct da_err 
 
 	if ((s->eab_kid == NULL) != (s->eab_hmac_key == NULL))
 		return da_err_set(err, DA_ERR_USAGE, "--eab-kid and --eab-hmac-key go together");
-	rc = da_acme_new(&rt->acme, &cfg, err);
-	if (rc != DA_OK)
-		return rc;
+	/* First, as it refuses a URL that is not http(s) before any request. */
 	rc = da_store_account_dir(s->state_dir, rt->directory_url, &dir, err);
+	if (rc == DA_OK)
+		rc = da_acme_new(&rt->acme, &cfg, err);
 	if (rc != DA_OK)
-		return rc;
+		goto out;
 	if (asprintf(&key_path, "%s/account.key", dir) < 0 ||
 	    asprintf(&url_path, "%s/account.json", dir) < 0) {
 		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
