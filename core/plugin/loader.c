@@ -356,8 +356,9 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 			}
 		}
 		if (i < 0) {
-			code = da_err_set(err, DA_ERR_CONFIG, "%s has no option '%s'", p->name,
-					  key);
+			code = da_err_set(err, DA_ERR_CONFIG,
+					  "%s has no option '%s' (see `dnsacme plugins %s`)",
+					  p->name, key, p->name);
 			break;
 		}
 		value = strdup(settings[s].value ? settings[s].value : "");

@@ -211,9 +211,9 @@ static void test_defaults_and_keys(void)
 	da_plugin_free(p);
 
 	CHECK(open_testplug(typo, 2, NULL, &p, &err) == DA_ERR_CONFIG);
-	CHECK_STR(err.msg, "testplug has no option 'nameservr'");
+	CHECK_STR(err.msg, "testplug has no option 'nameservr' (see `dnsacme plugins testplug`)");
 	CHECK(open_testplug(bad_file_key, 1, NULL, &p, &err) == DA_ERR_CONFIG);
-	CHECK_STR(err.msg, "testplug has no option 'bogus_file'");
+	CHECK_STR(err.msg, "testplug has no option 'bogus_file' (see `dnsacme plugins testplug`)");
 	CHECK(open_testplug(both, 3, NULL, &p, &err) == DA_ERR_CONFIG);
 	CHECK_STR(err.msg, "testplug: set token or token_file, not both");
 	clear_env();
