@@ -1,4 +1,5 @@
 /* dnsacme issue: settings -> issuing flow -> files -> deploy hook. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,11 +125,16 @@ static enum da_code run_deploy_hook(const char *hook, const char *dir, char **na
 	free(joined);
 	fflush(NULL);
 	status = system(hook);
+	/* The certificate is in place either way: say so, so nobody issues again. */
 	if (status == -1)
-		return da_err_set(err, DA_ERR_IO, "cannot run the deploy hook");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return da_err_set(err, DA_ERR_IO, "the deploy hook failed (status %d)",
-				  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return da_err_set(err, DA_ERR_IO, "cannot run the deploy hook: %s (the certificate "
+				  "is in %s)", strerror(errno), dir);
+	if (WIFSIGNALED(status))
+		return da_err_set(err, DA_ERR_IO, "the deploy hook was killed by signal %d (the "
+				  "certificate is in %s)", WTERMSIG(status), dir);
+	if (WEXITSTATUS(status) != 0)
+		return da_err_set(err, DA_ERR_IO, "the deploy hook failed with exit status %d (the "
+				  "certificate is in %s)", WEXITSTATUS(status), dir);
 	return DA_OK;
 }
 
