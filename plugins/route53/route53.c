@@ -371,15 +371,50 @@ static enum dnsacme_status find_zone(struct r53 *st, const char *fqdn, const cha
 
 /* --- reading and changing one zone's sets ----------------------------------- */
 
+/*
+ * Where the listing goes on after a truncated page: at the first of our names
+ * it has not passed, straight at that name's TXT set when Route 53 would list
+ * other names first, so an order costs at most one page per name whatever the
+ * zone holds. 1 with *start and *type replaced, 0 when every name is passed,
+ * -1 when out of memory.
+ */
+static int next_start(const struct item *items, size_t n, struct r53_rrset_page *page,
+		      char **start, char **type)
+{
+	char *name, *next_type;
+	size_t j = 0;
+	int jump;
+
+	while (j < n && name_order(items[j].name, page->next_name) < 0)
+		j++;
+	if (j == n)
+		return 0;
+	jump = name_order(items[j].name, page->next_name) > 0;
+	if (asprintf(&name, "%s.", jump ? items[j].name : page->next_name) < 0)
+		return -1;
+	next_type = jump ? strdup("TXT") : page->next_type;
+	if (next_type == NULL) {
+		free(name);
+		return -1;
+	}
+	if (!jump)
+		page->next_type = NULL; /* taken */
+	free(*start);
+	free(*type);
+	*start = name;
+	*type = next_type;
+	return 1;
+}
+
 /* The TXT sets at the names items[0..n) (one zone, sorted): one listing from
- * the first name, paged until it passes the last. sets[i] is empty (no
- * name) when items[i] has none; entries of equal names share the first one. */
+ * the first name, paged (see next_start) until it passes the last. sets[i] is
+ * empty (no name) when items[i] has none; entries of equal names share the
+ * first one. */
 static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, size_t n,
 				     struct r53_rrset *sets)
 {
-	const char *last = items[n - 1].name;
 	char *start = NULL, *start_type = strdup("TXT");
-	int single = strcmp(items[0].name, last) == 0;
+	int single = strcmp(items[0].name, items[n - 1].name) == 0;
 	enum dnsacme_status rc = DNSACME_OK;
 
 	if (start_type == NULL || asprintf(&start, "%s.", items[0].name) < 0) {
@@ -391,6 +426,7 @@ static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, s
 		struct r53_rrset_page page;
 		struct r53_request req;
 		size_t i, j;
+		int more;
 
 		if (r53_req_list_rrsets(&req, items[0].zone_id, start, start_type,
 					single ? "1" : RRSET_PAGE) != 0) {
@@ -427,23 +463,14 @@ static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, s
 				break;
 			}
 		}
-		if (rc == DNSACME_OK && page.truncated && !single &&
-		    name_order(page.next_name, last) <= 0) {
-			free(start);
-			free(start_type);
-			start_type = page.next_type;
-			page.next_type = NULL;
-			if (asprintf(&start, "%s.", page.next_name) < 0) {
-				start = NULL;
-				rc = nomem(st);
-			}
-			r53_rrset_page_free(&page);
-			if (rc != DNSACME_OK)
-				break;
-			continue;
-		}
+		more = rc == DNSACME_OK && page.truncated && !single
+			       ? next_start(items, n, &page, &start, &start_type)
+			       : 0;
 		r53_rrset_page_free(&page);
-		break;
+		if (more < 0)
+			rc = nomem(st);
+		if (more <= 0)
+			break;
 	}
 	free(start);
 	free(start_type);

@@ -531,8 +531,9 @@ static void check_expired_token_refresh(void)
 	p->close(st);
 }
 
-/* A zone with more sets than a page between our names: the listing pages on
- * from NextRecordName until it passes the last of our names. */
+/* A zone with more sets than a page between our names: after a truncated
+ * page the listing goes straight to the next of our names (k), or, when
+ * NextRecordName is one of them (z), on from there. */
 static void check_paging(void)
 {
 #define PAGE(sets, next)                                                              \
@@ -544,28 +545,33 @@ static void check_paging(void)
 		{"GET", "dnsname=example.com.", 200, ZONES("Z1", "example.com.")},
 		{"GET", "rrset?name=_acme-challenge.a.example.com.&type=TXT&maxitems=300", 200,
 		 PAGE(RRSET_TXT("_acme-challenge.a.example.com.", "60", VALUE("old")),
-		      "m.example.com.")},
-		{"GET", "rrset?name=m.example.com.&type=A&maxitems=300", 200,
-		 PAGE(RRSET_TXT("_acme-challenge.z.example.com.", "60", VALUE("zz")),
-		      "zz.example.com.")},
+		      "b.example.com.")},
+		{"GET", "rrset?name=_acme-challenge.k.example.com.&type=TXT&maxitems=300", 200,
+		 PAGE(RRSET_TXT("_acme-challenge.k.example.com.", "60", VALUE("kk")),
+		      "_acme-challenge.z.example.com.")},
+		{"GET", "rrset?name=_acme-challenge.z.example.com.&type=A&maxitems=300", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.z.example.com.", "60", VALUE("zz")))},
 		{"POST", "/hostedzone/Z1/rrset/", 200,
 		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
 	};
 	const struct dnsacme_record recs[] = {
 		{"_acme-challenge.z.example.com", "example.com", "new", 0},
+		{"_acme-challenge.k.example.com", "example.com", "new", 0},
 		{"_acme-challenge.a.example.com", "example.com", "new", 0},
 	};
 	const struct dnsacme_provider *p = dnsacme_plugin();
 	void *st;
 
-	reset(script, 4, keys_config);
+	reset(script, 5, keys_config);
 	st = open_provider();
-	CHECK(p->present(st, recs, 2) == DNSACME_OK);
-	CHECK(t.next == 4);
-	if (t.n_sent == 4) {
-		CHECK(strstr(t.sent[3].body, "<Value>\"old\"</Value></ResourceRecord>"
+	CHECK(p->present(st, recs, 3) == DNSACME_OK);
+	CHECK(t.next == 5);
+	if (t.n_sent == 5) {
+		CHECK(strstr(t.sent[4].body, "<Value>\"old\"</Value></ResourceRecord>"
 				"<ResourceRecord><Value>\"new\"</Value>") != NULL);
-		CHECK(strstr(t.sent[3].body, "<Value>\"zz\"</Value></ResourceRecord>"
+		CHECK(strstr(t.sent[4].body, "<Value>\"kk\"</Value></ResourceRecord>"
+				"<ResourceRecord><Value>\"new\"</Value>") != NULL);
+		CHECK(strstr(t.sent[4].body, "<Value>\"zz\"</Value></ResourceRecord>"
 				"<ResourceRecord><Value>\"new\"</Value>") != NULL);
 	}
 	p->close(st);
