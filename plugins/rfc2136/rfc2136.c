@@ -23,7 +23,7 @@
 
 static const struct dnsacme_option options[] = {
 	{"nameserver", {"RFC2136_NAMESERVER"}, DNSACME_OPT_REQUIRED, NULL,
-	 "Primary server that accepts updates: host, host:port or [IPv6]:port (port 53)"},
+	 "primary server that accepts updates: host, host:port or [IPv6]:port (port 53)"},
 	{"tsig_key", {"RFC2136_TSIG_KEY"}, 0, NULL,
 	 "TSIG key name as in the server's config; unset: send unsigned updates"},
 	{"tsig_secret", {"RFC2136_TSIG_SECRET"}, DNSACME_OPT_SECRET, NULL,
@@ -35,9 +35,9 @@ static const struct dnsacme_option options[] = {
 	 "tsig-keygen key file giving key name, algorithm and secret (instead of tsig_key/secret)"},
 	{"ttl", {"RFC2136_TTL"}, 0, DEFAULT_TTL, "TTL of the TXT records, seconds"},
 	{"zone", {"RFC2136_ZONE"}, 0, NULL,
-	 "Zone to update for every record; unset: the core's hint, else an SOA walk at the server"},
+	 "zone to update for every record; unset: the core's hint, else an SOA walk at the server"},
 	{"timeout", {"RFC2136_DNS_TIMEOUT"}, 0, DEFAULT_TIMEOUT,
-	 "Seconds to wait for each DNS exchange"},
+	 "seconds to wait for each DNS exchange"},
 	{NULL, {NULL}, 0, NULL, NULL}};
 
 struct rfc2136 {
