@@ -261,12 +261,20 @@ enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
 	if (journal->n > 0 && records == NULL)
 		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	if (rc == DA_OK && n > 0) {
+		struct da_err cleanup_err;
+
 		da_logf(&rt->log, DNSACME_LOG_INFO,
 			"removing %zu TXT record%s left behind by an interrupted run", n,
 			n == 1 ? "" : "s");
-		rc = da_plugin_cleanup(rt->plugin, records, n, err);
-		if (rc == DA_OK)
+		/* Stale TXT values do not stop validation; a leftover the plugin
+		 * can no longer remove (a zone gone, new credentials) must not
+		 * stop every issuance from now on. */
+		if (da_plugin_cleanup(rt->plugin, records, n, &cleanup_err) == DA_OK)
 			rc = da_journal_remove(rt->settings->state_dir, plugin, records, n, err);
+		else
+			da_logf(&rt->log, DNSACME_LOG_WARN,
+				"%s; the records stay in the journal for the next run",
+				cleanup_err.msg);
 	}
 	free(records);
 	da_journal_free(journal);

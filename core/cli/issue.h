@@ -37,7 +37,8 @@ void issue_result_free(struct issue_result *r);
  * Take the state dir's run lock (rt->run_lock, held until runtime_free())
  * and, when no other run is in flight, remove the records that a run killed
  * between present and cleanup left behind (the cleanup journal), for the
- * plugin rt has open. Call before issue_run().
+ * plugin rt has open; records the plugin fails to remove are a warning and
+ * stay in the journal. Call before issue_run().
  */
 enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err);
 
