@@ -21,6 +21,8 @@
 #define LOCK_FILE "journal.lock"
 #define RUN_LOCK_FILE "run.lock"
 #define JOURNAL_VERSION 1
+/* A journal that cannot be read stops every run: say how to get going. */
+#define DAMAGED_HINT "; move it aside (its entries are TXT records to remove by hand)"
 
 /* state_dir/name, or NULL when out of memory (free()). */
 static char *state_path(const char *state_dir, const char *name)
@@ -98,14 +100,14 @@ static enum da_code read_journal(const char *path, json_t **root_out, struct da_
 	root = json_loadb(text, len, 0, &jerr);
 	free(text);
 	if (root == NULL)
-		return da_err_set(err, DA_ERR_IO, "%s is corrupt: line %d: %s", path, jerr.line,
-				  jerr.text);
+		return da_err_set(err, DA_ERR_IO, "%s is corrupt: line %d: %s" DAMAGED_HINT, path,
+				  jerr.line, jerr.text);
 	entries = json_object_get(root, "entries");
 	if (json_integer_value(json_object_get(root, "version")) != JOURNAL_VERSION ||
 	    !json_is_array(entries)) {
 		json_decref(root);
-		return da_err_set(err, DA_ERR_IO, "%s is not a version %d journal", path,
-				  JOURNAL_VERSION);
+		return da_err_set(err, DA_ERR_IO, "%s is not a version %d journal" DAMAGED_HINT,
+				  path, JOURNAL_VERSION);
 	}
 	json_array_foreach(entries, i, entry) {
 		if (!json_is_string(json_object_get(entry, "plugin")) ||
@@ -113,7 +115,8 @@ static enum da_code read_journal(const char *path, json_t **root_out, struct da_
 		    !json_is_string(json_object_get(entry, "value")) ||
 		    !is_string_or_null(json_object_get(entry, "zone"))) {
 			json_decref(root);
-			return da_err_set(err, DA_ERR_IO, "%s is corrupt: entry %zu is incomplete",
+			return da_err_set(err, DA_ERR_IO,
+					  "%s is corrupt: entry %zu is incomplete" DAMAGED_HINT,
 					  path, i);
 		}
 	}
