@@ -604,41 +604,57 @@ static void items_free(struct item *items, size_t n)
 	free(items);
 }
 
+/*
+ * The items of records, sorted by zone then name, into *out (items_free(*out,
+ * *n_out)). present needs every record: the first that fails fails the call,
+ * *out NULL. cleanup leaves such a record out and goes on with the others; it
+ * returns the first failure, *out holding what could be made.
+ */
 static enum dnsacme_status make_items(struct r53 *st, const struct dnsacme_record *records,
-				      size_t n, struct item **out)
+				      size_t n, int adding, struct item **out, size_t *n_out)
 {
 	struct item *items = calloc(n, sizeof(*items));
-	enum dnsacme_status rc = DNSACME_OK;
-	size_t i;
+	enum dnsacme_status rc, first = DNSACME_OK;
+	size_t i, m = 0;
 
+	*out = NULL;
 	if (items == NULL)
 		return nomem(st);
-	for (i = 0; i < n && rc == DNSACME_OK; i++) {
+	for (i = 0; i < n; i++) {
 		const struct dnsacme_record *r = &records[i];
+		struct item *it = &items[m];
 
 		/* Quotes and backslashes would need escaping; ACME digests have none. */
 		if (strlen(r->value) > 255 || strpbrk(r->value, "\"\\") != NULL) {
 			st->host->error(st->host, "TXT value for %s is not a plain string "
 					"of at most 255 characters", r->fqdn);
 			rc = DNSACME_ERR_CONFIG;
-			break;
-		}
-		items[i].name = r53_name_normalise(r->fqdn);
-		if (items[i].name == NULL || asprintf(&items[i].value, "\"%s\"", r->value) < 0) {
-			items[i].value = NULL;
+		} else if ((it->name = r53_name_normalise(r->fqdn)) == NULL ||
+			   asprintf(&it->value, "\"%s\"", r->value) < 0) {
+			it->value = NULL;
 			rc = nomem(st);
-			break;
+		} else {
+			it->ttl = r->ttl != 0 ? r->ttl : st->ttl;
+			rc = find_zone(st, it->name, r->zone, &it->zone_id);
 		}
-		items[i].ttl = r->ttl != 0 ? r->ttl : st->ttl;
-		rc = find_zone(st, items[i].name, r->zone, &items[i].zone_id);
+		if (rc == DNSACME_OK) {
+			m++;
+			continue;
+		}
+		free(it->name);
+		free(it->value);
+		memset(it, 0, sizeof(*it));
+		if (first == DNSACME_OK)
+			first = rc;
+		if (adding || rc == DNSACME_ERR_NOMEM) {
+			items_free(items, m);
+			return first;
+		}
 	}
-	if (rc != DNSACME_OK) {
-		items_free(items, n);
-		return rc;
-	}
-	qsort(items, n, sizeof(*items), item_order);
+	qsort(items, m, sizeof(*items), item_order);
 	*out = items;
-	return DNSACME_OK;
+	*n_out = m;
+	return first;
 }
 
 static void changes_clear(struct r53 *st)
@@ -653,29 +669,29 @@ static void changes_clear(struct r53 *st)
 }
 
 /* present (adding) or cleanup every record, one ChangeBatch per zone. present
- * stops at the first zone that fails; cleanup still tries the others and
- * returns the first failure. */
+ * stops at the first record or zone that fails; cleanup still does the others
+ * and returns the first failure. */
 static enum dnsacme_status apply(void *state, const struct dnsacme_record *records, size_t n,
 				 int adding)
 {
 	struct r53 *st = state;
 	struct item *items;
-	enum dnsacme_status rc, first = DNSACME_OK;
-	size_t i, j;
+	enum dnsacme_status rc, first;
+	size_t i, j, n_items = 0;
 
 	if (n == 0)
 		return DNSACME_OK;
-	rc = make_items(st, records, n, &items);
-	if (rc != DNSACME_OK)
-		return rc;
+	first = make_items(st, records, n, adding, &items, &n_items);
+	if (items == NULL)
+		return first;
 	if (adding)
 		changes_clear(st);
-	for (i = 0; i < n && (first == DNSACME_OK || !adding); i = j) {
+	for (i = 0; i < n_items && (first == DNSACME_OK || !adding); i = j) {
 		struct r53_error err;
 		char *id = NULL, **grown;
 		int tries;
 
-		for (j = i; j < n && strcmp(items[j].zone_id, items[i].zone_id) == 0; j++)
+		for (j = i; j < n_items && strcmp(items[j].zone_id, items[i].zone_id) == 0; j++)
 			;
 		/* InvalidChangeBatch after a read usually means the set changed
 		 * under us (another writer): read again once. */
@@ -699,7 +715,7 @@ static enum dnsacme_status apply(void *state, const struct dnsacme_record *recor
 		if (first == DNSACME_OK)
 			first = rc;
 	}
-	items_free(items, n);
+	items_free(items, n_items);
 	return first;
 }
 

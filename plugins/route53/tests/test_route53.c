@@ -628,8 +628,23 @@ static void check_cleanup_continues(void)
 		{"POST", "/hostedzone/ZB/rrset/", 200,
 		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
 	};
+	static const struct step lost_zone[] = {
+		{"GET", "dnsname=gone.test.", 200, ZONES("ZX", "other.test.")},
+		{"GET", "dnsname=_acme-challenge.gone.test.", 200, ZONES("ZX", "other.test.")},
+		{"GET", "dnsname=test.", 200, ZONES("ZX", "other.test.")},
+		{"GET", "dnsname=b.test.", 200, ZONES("ZB", "b.test.")},
+		{"GET", "/hostedzone/ZB/rrset?", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.b.test.", "10", VALUE("v")))},
+		{"POST", "/hostedzone/ZB/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
 	const struct dnsacme_record recs[] = {
 		{"_acme-challenge.a.test", "a.test", "v", 0},
+		{"_acme-challenge.b.test", "b.test", "v", 0},
+	};
+	/* No hosted zone holds gone.test's name: not the hint, nor any suffix. */
+	const struct dnsacme_record lost[] = {
+		{"_acme-challenge.gone.test", "gone.test", "v", 0},
 		{"_acme-challenge.b.test", "b.test", "v", 0},
 	};
 	const struct dnsacme_provider *p = dnsacme_plugin();
@@ -639,6 +654,20 @@ static void check_cleanup_continues(void)
 	st = open_provider();
 	CHECK(p->cleanup(st, recs, 2) == DNSACME_ERR_DENIED);
 	CHECK(t.next == 6);
+	p->close(st);
+
+	/* ...and on to the other records when a record's zone cannot be found;
+	 * present, which needs every record, stops there. */
+	reset(lost_zone, 6, keys_config);
+	st = open_provider();
+	CHECK(p->cleanup(st, lost, 2) == DNSACME_ERR_CONFIG);
+	CHECK(t.next == 6);
+	CHECK(strstr(t.error, "no public hosted zone holds _acme-challenge.gone.test") != NULL);
+	p->close(st);
+	reset(lost_zone, 6, keys_config);
+	st = open_provider();
+	CHECK(p->present(st, lost, 2) == DNSACME_ERR_CONFIG);
+	CHECK(t.next == 3);
 	p->close(st);
 }
 
