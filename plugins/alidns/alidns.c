@@ -331,12 +331,14 @@ static int some_unzoned(const struct alidns *a, const struct dnsacme_record *rec
  * Resolve every record's zone and RR. The domain listing is made when there
  * is none yet or it is older than ZONES_MAX_AGE, or when a name fits none of
  * the listed zones (one added meanwhile); so an order's present and cleanup
- * usually share one listing.
+ * usually share one listing. A name in no zone fails present at once; for
+ * cleanup (all_or_none 0) its zone stays NULL, the others are resolved, and
+ * the first such failure is returned.
  */
 static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_record *records,
-					 size_t n, struct batch *b)
+					 size_t n, int all_or_none, struct batch *b)
 {
-	enum dnsacme_status st;
+	enum dnsacme_status st, first = DNSACME_OK;
 
 	memset(b, 0, sizeof(*b));
 	b->zone = calloc(n ? n : 1, sizeof(*b->zone));
@@ -358,15 +360,20 @@ static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_
 		size_t f = strlen(fqdn), z;
 
 		b->zone[i] = zone_of(a, fqdn, &z);
-		if (b->zone[i] == NULL && a->zone != NULL) {
-			a->host->error(a->host, "%s is not in the configured zone %s", fqdn, a->zone);
-			return DNSACME_ERR_CONFIG;
-		}
 		if (b->zone[i] == NULL) {
-			a->host->error(a->host, "no domain of this account holds %s (%zu domains "
-						"listed; add the zone to Alibaba Cloud DNS or set zone)",
-				       fqdn, a->zones.n);
-			return DNSACME_ERR_CONFIG;
+			if (a->zone != NULL)
+				a->host->error(a->host, "%s is not in the configured zone %s", fqdn,
+					       a->zone);
+			else
+				a->host->error(a->host, "no domain of this account holds %s (%zu "
+							"domains listed; add the zone to Alibaba "
+							"Cloud DNS or set zone)",
+					       fqdn, a->zones.n);
+			if (all_or_none)
+				return DNSACME_ERR_CONFIG;
+			if (first == DNSACME_OK)
+				first = DNSACME_ERR_CONFIG;
+			continue;
 		}
 		b->rr[i] = f == z ? strdup("@") : strndup(fqdn, f - z - 1);
 		if (b->rr[i] == NULL) {
@@ -374,7 +381,7 @@ static enum dnsacme_status batch_resolve(struct alidns *a, const struct dnsacme_
 			return DNSACME_ERR_NOMEM;
 		}
 	}
-	return DNSACME_OK;
+	return first;
 }
 
 static enum dnsacme_status alidns_present(void *state, const struct dnsacme_record *records,
@@ -384,7 +391,7 @@ static enum dnsacme_status alidns_present(void *state, const struct dnsacme_reco
 	enum dnsacme_status st;
 	struct batch b;
 
-	st = batch_resolve(a, records, n, &b);
+	st = batch_resolve(a, records, n, 1, &b);
 	for (size_t i = 0; st == DNSACME_OK && i < n; i++) {
 		char ttl[16];
 		const struct alidns_param params[] = {
@@ -558,25 +565,28 @@ static enum dnsacme_status alidns_cleanup(void *state, const struct dnsacme_reco
 	struct group g = {0};
 	unsigned char *done;
 	struct batch b;
-	int resolved;
+	int usable;
 
-	result = batch_resolve(a, records, n, &b);
+	/* Records whose zone is unknown are left out (zone NULL); the others
+	 * are still removed. */
+	result = batch_resolve(a, records, n, 0, &b);
+	usable = result == DNSACME_OK || result == DNSACME_ERR_CONFIG;
 	done = calloc(n ? n : 1, 1);
 	g.idx = calloc(n ? n : 1, sizeof(*g.idx));
 	g.ids = calloc(n ? n : 1, sizeof(*g.ids));
-	if (result == DNSACME_OK && (done == NULL || g.idx == NULL || g.ids == NULL)) {
+	if (usable && (done == NULL || g.idx == NULL || g.ids == NULL)) {
 		a->host->error(a->host, "out of memory");
 		result = DNSACME_ERR_NOMEM;
+		usable = 0;
 	}
-	resolved = result == DNSACME_OK;
 	/* Zone by zone; a failing zone does not stop the others' cleanup. */
-	for (size_t i = 0; resolved && i < n; i++) {
-		if (done[i])
+	for (size_t i = 0; usable && i < n; i++) {
+		if (done[i] || b.zone[i] == NULL)
 			continue;
 		g.zone = b.zone[i];
 		g.n = 0;
 		for (size_t j = i; j < n; j++) {
-			if (!done[j] && strcmp(b.zone[j], g.zone) == 0) {
+			if (!done[j] && b.zone[j] != NULL && strcmp(b.zone[j], g.zone) == 0) {
 				g.idx[g.n++] = j;
 				done[j] = 1;
 			}

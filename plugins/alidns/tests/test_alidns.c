@@ -359,6 +359,34 @@ static void test_cleanup_one_listing_per_zone(void)
 	CHECK_STR(param(3, "RecordId"), "22");
 }
 
+/* A name in no domain of the account: cleanup still removes the others and
+ * then reports it; present refuses the whole batch before adding anything. */
+static void test_cleanup_goes_on_without_a_zone(void)
+{
+	static const struct canned answers[] = {
+		{200, domains_json},
+		{200, "{\"RequestId\":\"L\",\"TotalCount\":1,\"DomainRecords\":{\"Record\":["
+		      "{\"RecordId\":\"41\",\"RR\":\"_acme-challenge\",\"Type\":\"TXT\","
+		      "\"Value\":\"v\"}]}}"},
+		{200, "{\"RequestId\":\"D\",\"RecordId\":\"41\"}"},
+	};
+	const struct dnsacme_record r[] = {
+		{"_acme-challenge.example.org", NULL, "w", 0},
+		{"_acme-challenge.example.com", NULL, "v", 0},
+	};
+
+	fake_reset(static_keys, answers, 3);
+	CHECK(run(1, r, 2) == DNSACME_ERR_CONFIG);
+	CHECK(fake.n_req == 3);
+	CHECK_STR(param(1, "SubDomain"), "_acme-challenge.example.com");
+	CHECK_STR(param(2, "RecordId"), "41");
+	CHECK(strstr(fake.error, "no domain of this account holds _acme-challenge.example.org"));
+
+	fake_reset(static_keys, answers, 3);
+	CHECK(run(0, r, 2) == DNSACME_ERR_CONFIG);
+	CHECK(fake.n_req == 1);
+}
+
 /* One state: present and cleanup share one domain listing; a name outside
  * the listed zones lists them again before it is refused. */
 static void test_zone_listing_reused(void)
@@ -587,6 +615,7 @@ int main(void)
 	test_bad_signature();
 	test_cleanup_exact_values();
 	test_cleanup_one_listing_per_zone();
+	test_cleanup_goes_on_without_a_zone();
 	test_zone_listing_reused();
 	test_domains_paged();
 	test_error_hints();
