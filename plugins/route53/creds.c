@@ -225,6 +225,9 @@ static enum dnsacme_status sts_call(struct r53_creds *c, const struct r53_reques
 	for (attempt = 0;; attempt++) {
 		int retry;
 
+		/* A retry after a backoff is signed at its own time. */
+		if (attempt > 0)
+			signer.now = time(NULL);
 		rc = r53_send_once(host, &ep, req, signing != NULL ? &signer : NULL, NULL, 0, 0,
 				   &resp);
 		if (rc != DNSACME_OK && rc != DNSACME_ERR_NETWORK && rc != DNSACME_ERR_TIMEOUT)

@@ -31,6 +31,7 @@ struct sent {
 	char *body;
 	int signed_req;
 	char auth_token[64]; /* Authorization value sent unsigned (container) */
+	char amz_date[17];   /* X-Amz-Date, when signed */
 };
 
 static struct {
@@ -113,6 +114,8 @@ static enum dnsacme_status h_http(const struct dnsacme_host *host,
 	snprintf(s->url, sizeof(s->url), "%s", req->url);
 	s->body = req->body != NULL ? strndup(req->body, req->body_len) : NULL;
 	for (i = 0; i < req->n_headers; i++) {
+		if (strcmp(req->headers[i].name, "X-Amz-Date") == 0)
+			snprintf(s->amz_date, sizeof(s->amz_date), "%s", req->headers[i].value);
 		if (strcmp(req->headers[i].name, "Authorization") != 0)
 			continue;
 		if (strncmp(req->headers[i].value, "AWS4-HMAC-SHA256 ", 17) == 0)
@@ -718,6 +721,7 @@ static void check_credentials(void)
 		 STS_OK("AssumeRoleWithWebIdentityResponse", "AssumeRoleWithWebIdentityResult")},
 	};
 	static const struct step assume[] = {
+		{"POST", "http://127.0.0.1:9/", 500, "<busy/>"},
 		{"POST", "http://127.0.0.1:9/", 200,
 		 STS_OK("AssumeRoleResponse", "AssumeRoleResult")},
 	};
@@ -778,20 +782,24 @@ static void check_credentials(void)
 	cfg = (struct r53_creds_config){.profile = "ops", .shared_credentials_file = cred,
 					.config_file = conf, .imds_disabled = 1};
 
-	/* A config profile with role_arn + source_profile assumes the role. */
-	reset(assume, 1, none);
+	/* A config profile with role_arn + source_profile assumes the role;
+	 * the retry after a 500 is signed at its own time, not the first's. */
+	reset(assume, 2, none);
 	cfg.profile = "cross";
 	cfg.sts_endpoint = "http://127.0.0.1:9";
+	cfg.max_retries = 1;
 	r53_creds_init(&c, &host, &cfg);
 	CHECK(r53_creds_get(&c, 1000, &k) == DNSACME_OK);
 	CHECK_STR(k->access_key_id, "ASIATEMP");
 	CHECK_STR(k->session_token, "temptoken");
-	CHECK(t.n_sent == 1 && t.sent[0].signed_req);
-	CHECK(t.n_sent == 1 && strstr(t.sent[0].body, "Action=AssumeRole&") != NULL);
+	CHECK(t.n_sent == 2 && t.sent[0].signed_req && t.sent[1].signed_req);
+	CHECK(t.n_sent == 2 && strstr(t.sent[1].body, "Action=AssumeRole&") != NULL);
+	CHECK_STR(t.sent[0].amz_date, "19700101T001640Z");
+	CHECK(strcmp(t.sent[1].amz_date, "2020") > 0);
 	CHECK(is_secret("opssecret") && is_secret("ASIATEMP") && is_secret("tempsecret") &&
 	      is_secret("temptoken"));
-	/* Cached: no second call. */
-	CHECK(r53_creds_get(&c, 2000, &k) == DNSACME_OK && t.n_sent == 1);
+	/* Cached: no other call. */
+	CHECK(r53_creds_get(&c, 2000, &k) == DNSACME_OK && t.n_sent == 2);
 	r53_creds_free(&c);
 
 	/* An explicit profile that does not exist is an error, not a fallback. */
