@@ -136,8 +136,11 @@ struct dnsacme_host {
 	/*
 	 * One HTTP exchange through the core's client (CA bundle, proxy,
 	 * timeouts, logging). Returns DNSACME_OK when a response arrived, of any
-	 * status; DNSACME_ERR_NETWORK or DNSACME_ERR_TIMEOUT otherwise. It does
-	 * not retry: signed requests need a fresh signature per attempt.
+	 * status; DNSACME_ERR_NETWORK or DNSACME_ERR_TIMEOUT when no usable one
+	 * did (unreachable, too slow, over 16 MiB), DNSACME_ERR_NOMEM, or DNSACME_ERR_INTERNAL for a request the client
+	 * refuses (a method not in upper case, a header holding a line break).
+	 * On failure host->error() already holds the reason. It does not retry:
+	 * signed requests need a fresh signature per attempt.
 	 */
 	enum dnsacme_status (*http)(const struct dnsacme_host *host,
 				    const struct dnsacme_http_request *req,
@@ -167,7 +170,9 @@ struct dnsacme_provider {
 	enum dnsacme_status (*present)(void *state, const struct dnsacme_record *records,
 				       size_t n);
 
-	/* Remove exactly these values; other values at the same name stay. */
+	/* Remove exactly these values; other values at the same name stay. A
+	 * value already gone is success: the core also cleans up after a
+	 * present() that failed part way, and retries leftovers of killed runs. */
 	enum dnsacme_status (*cleanup)(void *state, const struct dnsacme_record *records,
 				       size_t n);
 
