@@ -137,10 +137,11 @@ struct dnsacme_host {
 	 * One HTTP exchange through the core's client (CA bundle, proxy,
 	 * timeouts, logging). Returns DNSACME_OK when a response arrived, of any
 	 * status; DNSACME_ERR_NETWORK or DNSACME_ERR_TIMEOUT when no usable one
-	 * did (unreachable, too slow, over 16 MiB), DNSACME_ERR_NOMEM, or DNSACME_ERR_INTERNAL for a request the client
-	 * refuses (a method not in upper case, a header holding a line break).
-	 * On failure host->error() already holds the reason. It does not retry:
-	 * signed requests need a fresh signature per attempt.
+	 * did (unreachable, too slow, over 16 MiB); DNSACME_ERR_NOMEM; or
+	 * DNSACME_ERR_INTERNAL for a request the client refuses (a method not
+	 * in upper case, a header holding a line break). On failure
+	 * host->error() already holds the reason. It does not retry: signed
+	 * requests need a fresh signature per attempt.
 	 */
 	enum dnsacme_status (*http)(const struct dnsacme_host *host,
 				    const struct dnsacme_http_request *req,
