@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,14 +67,20 @@ void da_vlogf(const struct da_log *log, enum dnsacme_log_level level, const char
 	      va_list ap)
 {
 	static const char *const prefix[] = {"error", "warning", "info", "debug"};
-	char line[4096];
+	char *line = NULL;
 
 	if (log == NULL || log->out == NULL || level > log->level)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	da_log_redact(log, line, sizeof(line));
+	/* Whole, then redacted: a line cut to a fixed buffer first could end in
+	 * the start of a secret, which redaction would no longer recognise. */
+	if (vasprintf(&line, fmt, ap) < 0) {
+		fprintf(log->out, "dnsacme: %s: (out of memory for a log line)\n", prefix[level]);
+		return;
+	}
+	da_log_redact(log, line, strlen(line) + 1);
 	fprintf(log->out, "dnsacme: %s: %s\n", prefix[level], line);
 	fflush(log->out);
+	free(line);
 }
 
 void da_logf(const struct da_log *log, enum dnsacme_log_level level, const char *fmt, ...)

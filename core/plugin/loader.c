@@ -488,27 +488,42 @@ static void host_log(const struct dnsacme_host *host, enum dnsacme_log_level lev
 		     ...)
 {
 	struct da_plugin *p = plugin_of(host);
-	char line[2048];
+	char *line = NULL;
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	len = vasprintf(&line, fmt, ap);
 	va_end(ap);
+	if (len < 0)
+		return;
 	/* da_logf redacts the whole line, prefix included. */
 	da_logf(p->log, level, "%s: %s", p->name, line);
-	explicit_bzero(line, sizeof(line));
+	explicit_bzero(line, (size_t)len);
+	free(line);
 }
 
 static void host_error(const struct dnsacme_host *host, const char *fmt, ...)
 {
 	struct da_plugin *p = plugin_of(host);
+	char *message = NULL;
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	vsnprintf(p->error, sizeof(p->error), fmt, ap);
+	len = vasprintf(&message, fmt, ap);
 	va_end(ap);
+	if (len < 0) {
+		snprintf(p->error, sizeof(p->error), "out of memory");
+		return;
+	}
+	/* Redacted before it is cut to size: cut first, the end of the
+	 * message could hold the start of a secret that no longer matches. */
 	if (p->log != NULL)
-		da_log_redact(p->log, p->error, sizeof(p->error));
+		da_log_redact(p->log, message, (size_t)len + 1);
+	snprintf(p->error, sizeof(p->error), "%s", message);
+	explicit_bzero(message, (size_t)len);
+	free(message);
 }
 
 static const char *host_config_get(const struct dnsacme_host *host, const char *key)

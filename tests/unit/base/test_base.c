@@ -68,6 +68,28 @@ static void test_redact(void)
 	da_log_free(&log);
 }
 
+/* A line too long for any fixed buffer is redacted whole: no secret is cut
+ * in two, its start printed and its end dropped. */
+static void test_redact_long_line(void)
+{
+	struct da_log log;
+	char *out = NULL, padding[8192];
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	memset(padding, 'x', sizeof(padding) - 1);
+	padding[sizeof(padding) - 1] = '\0';
+	da_log_init(&log, DNSACME_LOG_INFO, mem);
+	CHECK(da_log_add_secret(&log, "SECRETVALUE") == 0);
+	for (size_t cut = 4070; cut < 4100; cut++)
+		da_logf(&log, DNSACME_LOG_INFO, "%.*s SECRETVALUE", (int)cut, padding);
+	da_log_free(&log);
+	fclose(mem);
+	CHECK(out != NULL && strstr(out, "SECRE") == NULL);
+	CHECK(out != NULL && strstr(out, " ***\n") != NULL);
+	free(out);
+}
+
 static void test_buf(void)
 {
 	struct da_buf b = {0};
@@ -120,6 +142,7 @@ int main(void)
 	test_b64url();
 	test_err();
 	test_redact();
+	test_redact_long_line();
 	test_buf();
 	return check_report();
 }
