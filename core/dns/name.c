@@ -56,6 +56,9 @@ enum da_code da_dns_name_check(const char *name, struct da_err *err)
 			return da_err_set(err, DA_ERR_USAGE, "domain name '%s' has a label longer "
 					  "than 63 characters", name);
 	}
+	/* Only one trailing dot (the root) was set aside: "a.com.." ends here. */
+	if (label == 0)
+		return da_err_set(err, DA_ERR_USAGE, "domain name '%s' has an empty label", name);
 	if (p[-1] == '-')
 		return da_err_set(err, DA_ERR_USAGE, "domain name '%s' has a label ending "
 				  "with '-'", name);

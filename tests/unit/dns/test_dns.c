@@ -21,6 +21,8 @@ static void test_name_check(void)
 		{"*.", "has no labels"},
 		{"a..b", "empty label"},
 		{".a.b", "empty label"},
+		{"a.com..", "empty label"},
+		{"*.a..", "empty label"},
 		{"-a.com", "starting with '-'"},
 		{"a-.com", "ending with '-'"},
 		{"a.com-", "ending with '-'"},
