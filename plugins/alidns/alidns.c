@@ -442,6 +442,7 @@ struct group {
 	size_t *idx; /* indices into the batch; owned */
 	size_t n;
 	char **ids;  /* RecordIds to delete; owned */
+	size_t *of;  /* per RecordId: its record's index into the batch; owned */
 	size_t n_ids;
 };
 
@@ -461,8 +462,10 @@ static void collect(struct group *g, const struct dnsacme_record *records,
 		if (strcasecmp(rr, b->rr[i]) == 0 && strcmp(value, records[i].value) == 0) {
 			char *id = record_id(rec);
 
-			if (id != NULL)
+			if (id != NULL) {
+				g->of[g->n_ids] = i;
 				g->ids[g->n_ids++] = id;
+			}
 			return;
 		}
 	}
@@ -540,16 +543,17 @@ static enum dnsacme_status delete_group(struct alidns *a, const struct dnsacme_r
 
 	for (size_t k = 0; k < g->n_ids; k++) {
 		const struct alidns_param params[] = {{"RecordId", g->ids[k]}};
+		const char *fqdn = records[g->of[k]].fqdn;
 		const struct alidns_call call = {a->endpoint, ALIDNS_VERSION, "DeleteDomainRecord",
-						 params, 1, records[g->idx[0]].fqdn};
+						 params, 1, fqdn};
 		enum dnsacme_status st;
 		json_t *json;
 
 		st = alidns_rpc_call(&a->rpc, &a->creds, &call, &json);
 		if (st == DNSACME_OK) {
 			json_decref(json);
-			a->host->log(a->host, DNSACME_LOG_INFO, "deleted record %s in %s",
-				     g->ids[k], g->zone);
+			a->host->log(a->host, DNSACME_LOG_INFO, "deleted TXT %s in %s (record %s)",
+				     fqdn, g->zone, g->ids[k]);
 		} else if (!alidns_rpc_failed_with(&a->rpc, "DomainRecordNotBelongToUser")) {
 			result = st; /* go on: remove as much as possible */
 		}
@@ -574,7 +578,8 @@ static enum dnsacme_status alidns_cleanup(void *state, const struct dnsacme_reco
 	done = calloc(n ? n : 1, 1);
 	g.idx = calloc(n ? n : 1, sizeof(*g.idx));
 	g.ids = calloc(n ? n : 1, sizeof(*g.ids));
-	if (usable && (done == NULL || g.idx == NULL || g.ids == NULL)) {
+	g.of = calloc(n ? n : 1, sizeof(*g.of));
+	if (usable && (done == NULL || g.idx == NULL || g.ids == NULL || g.of == NULL)) {
 		a->host->error(a->host, "out of memory");
 		result = DNSACME_ERR_NOMEM;
 		usable = 0;
@@ -607,6 +612,7 @@ static enum dnsacme_status alidns_cleanup(void *state, const struct dnsacme_reco
 	free(done);
 	free(g.idx);
 	free(g.ids);
+	free(g.of);
 	batch_free(&b);
 	return result;
 }

@@ -330,7 +330,8 @@ static void test_cleanup_exact_values(void)
 	CHECK_STR(param(2, "RecordId"), "13");
 }
 
-/* Several names of one zone: one listing of its _acme-challenge TXT records. */
+/* Several names of one zone: one listing of its _acme-challenge TXT records.
+ * Each delete is logged, and fails, under its own name. */
 static void test_cleanup_one_listing_per_zone(void)
 {
 	static const struct canned answers[] = {
@@ -340,7 +341,8 @@ static void test_cleanup_one_listing_per_zone(void)
 		      "{\"RecordId\":\"22\",\"RR\":\"_acme-challenge.b\",\"Type\":\"TXT\",\"Value\":\"y\"}"
 		      "]}}"},
 		{200, "{\"RequestId\":\"D1\",\"RecordId\":\"21\"}"},
-		{200, "{\"RequestId\":\"D2\",\"RecordId\":\"22\"}"},
+		{403, "{\"RequestId\":\"D2\",\"Code\":\"Forbidden.RAM\","
+		      "\"Message\":\"User not authorized to operate on the specified resource.\"}"},
 	};
 	const struct dnsacme_record r[] = {
 		{"_acme-challenge.a.example.com", NULL, "x", 0},
@@ -349,7 +351,7 @@ static void test_cleanup_one_listing_per_zone(void)
 	};
 
 	fake_reset(static_keys, answers, 4);
-	CHECK(run(1, r, 3) == DNSACME_OK);
+	CHECK(run(1, r, 3) == DNSACME_ERR_DENIED);
 	CHECK(fake.n_req == 4);
 	CHECK_STR(param(1, "Action"), "DescribeDomainRecords");
 	CHECK_STR(param(1, "DomainName"), "example.com");
@@ -357,6 +359,10 @@ static void test_cleanup_one_listing_per_zone(void)
 	CHECK_STR(param(1, "TypeKeyWord"), "TXT");
 	CHECK_STR(param(2, "RecordId"), "21");
 	CHECK_STR(param(3, "RecordId"), "22");
+	CHECK(strstr(fake.log, "deleted TXT _acme-challenge.a.example.com in example.com "
+			       "(record 21)"));
+	CHECK(strstr(fake.error, "DeleteDomainRecord _acme-challenge.b.example.com: "
+				 "Forbidden.RAM: "));
 }
 
 /* A name in no domain of the account: cleanup still removes the others and
