@@ -68,7 +68,7 @@ static const struct opt options[] = {
 	 "pick the chain whose top certificate is issued by ISSUER_CN"},
 	{"out", 0, OPT_STRING, FIELD(out), CMD_ISSUE, "DIR",
 	 "where to write the certificate (default: STATE_DIR/certificates/NAME)"},
-	{"state-dir", 0, OPT_STRING, FIELD(state_dir), ACME | ALL_DNS, "DIR",
+	{"state-dir", 0, OPT_STRING, FIELD(state_dir), ACME, "DIR",
 	 "account keys and the cleanup journal (default: /var/lib/dnsacme as root, "
 	 "else ~/.local/share/dnsacme)"},
 	{"ca-bundle", 0, OPT_STRING, FIELD(ca_bundle), ACME | ALL_DNS, "FILE",
@@ -568,7 +568,8 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	for (size_t i = 0; rc == DA_OK && i < n_flags; i++)
 		rc = apply(s, &set_by[flags[i].opt - options], flags[i].opt, flags[i].text,
 			   SRC_FLAG, flags[i].where, err);
-	if (rc == DA_OK && command != CMD_PLUGINS)
+	/* present and cleanup keep no state: they need no home directory. */
+	if (rc == DA_OK && (command & ACME))
 		rc = default_state_dir(s, err);
 out:
 	free(flags);
