@@ -338,10 +338,21 @@ static enum da_code config_value(struct cli_settings *s, enum opt_source *set_by
 		s->n_dns_options = 0;
 		*set_by = SRC_FILE;
 		json_object_foreach(value, key, item) {
-			if (!json_is_string(item))
-				return da_err_set(err, DA_ERR_CONFIG, "%s: '%s' must be a string",
-						  where, key);
-			rc = dns_option_push(s, key, json_string_value(item), err);
+			const char *text = json_string_value(item);
+
+			/* "ttl": 60 is as natural as "ttl": "60". */
+			if (json_is_integer(item)) {
+				snprintf(number, sizeof(number), "%lld",
+					 (long long)json_integer_value(item));
+				text = keep_string(s, strdup(number));
+				if (text == NULL)
+					return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+			}
+			if (text == NULL)
+				return da_err_set(err, DA_ERR_CONFIG,
+						  "%s: '%s' must be a string or a number", where,
+						  key);
+			rc = dns_option_push(s, key, text, err);
 			if (rc != DA_OK)
 				return rc;
 		}
@@ -353,7 +364,7 @@ static enum da_code config_value(struct cli_settings *s, enum opt_source *set_by
 			  o->kind == OPT_LIST	     ? "an array of strings"
 			  : o->kind == OPT_BOOL	     ? "true or false"
 			  : o->kind == OPT_NUMBER    ? "a number"
-			  : o->kind == OPT_DNS_OPTION ? "an object of strings"
+			  : o->kind == OPT_DNS_OPTION ? "an object of strings or numbers"
 						     : "a string");
 }
 

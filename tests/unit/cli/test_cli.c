@@ -22,6 +22,8 @@ static void test_file_only(void)
 	CHECK(s.domains.n == 2);
 	CHECK_STR(s.domains.n == 2 ? s.domains.items[1] : NULL, "*.file.example");
 	CHECK(s.n_dns_options == 2);
+	CHECK_STR(s.n_dns_options == 2 ? s.dns_options[1].key : NULL, "ttl");
+	CHECK_STR(s.n_dns_options == 2 ? s.dns_options[1].value : NULL, "60"); /* a number */
 	CHECK(s.propagation_timeout == 42);
 	CHECK(s.agree_tos == 1);
 	cli_settings_free(&s);
