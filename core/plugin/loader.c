@@ -280,7 +280,7 @@ static long option_index(const struct da_plugin *p, const char *key)
 	return -1;
 }
 
-/* A value file's content less one trailing newline, as an allocation. */
+/* A value file's content less one line end ("\n" or "\r\n"), as an allocation. */
 static enum da_code read_value_file(const struct da_plugin *p, const char *what, const char *path,
 				    char **out, struct da_err *err)
 {
@@ -310,8 +310,13 @@ static enum da_code read_value_file(const struct da_plugin *p, const char *what,
 				  "%s: %s: cannot read %s (error or over %d bytes)", p->name, what,
 				  path, MAX_VALUE_FILE);
 	}
-	if (content.len > 0 && content.data[content.len - 1] == '\n')
+	/* The line end an editor adds, Windows' included; "\r" left in a
+	 * secret would make it fail as a wrong one. */
+	if (content.len > 0 && content.data[content.len - 1] == '\n') {
 		content.data[--content.len] = '\0';
+		if (content.len > 0 && content.data[content.len - 1] == '\r')
+			content.data[--content.len] = '\0';
+	}
 	*out = da_buf_take(&content);
 	return *out ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 }

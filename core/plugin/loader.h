@@ -58,7 +58,7 @@ const struct dnsacme_provider *da_plugin_provider(const struct da_plugin *p);
  * Resolve every option and open the provider. For each option, in order:
  * the explicit setting (KEY or KEY_file; later settings override earlier
  * ones), each environment variable of the option, each variable's _FILE
- * variant (the file's content less one trailing newline), the default.
+ * variant (the file's content less one line end, "\n" or "\r\n"), the default.
  * An unknown key, both KEY and KEY_file, or a required option left unset is
  * DA_ERR_CONFIG. Secret values are registered with log before anything is
  * logged. http (NULL: host->http fails with DNSACME_ERR_NETWORK), log (NULL:

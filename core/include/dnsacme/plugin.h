@@ -68,7 +68,7 @@ enum dnsacme_log_level {
  *
  * Lookup order for a key: command line / config file value, then each
  * environment variable in env[] in order, then NAME_FILE for each of them
- * (the file's content, trailing newline removed), then default_value.
+ * (the file's content, one trailing "\n" or "\r\n" removed), then default_value.
  * A config key KEY_file (e.g. "tsig_secret_file") likewise names a file.
  */
 struct dnsacme_option {

@@ -153,6 +153,7 @@ static void test_lookup_order(void)
 	const struct da_plugin_setting from_file[] = {{"endpoint_file", "plugin/endpoint.txt"}};
 	const struct da_plugin_setting twice[] = {{"endpoint", "first"}, {"endpoint", "second"}};
 	const struct da_plugin_setting two_lines[] = {{"endpoint_file", "plugin/twolines.txt"}};
+	const struct da_plugin_setting crlf[] = {{"endpoint_file", "plugin/crlf.txt"}};
 
 	clear_env();
 	setenv("TESTPLUG_ENDPOINT", "env-one", 1);
@@ -162,6 +163,7 @@ static void test_lookup_order(void)
 	CHECK_STR(endpoint_with(from_file, 1), "from-file");
 	CHECK_STR(endpoint_with(twice, 2), "second");
 	CHECK_STR(endpoint_with(two_lines, 1), "two-newlines\n"); /* one newline only */
+	CHECK_STR(endpoint_with(crlf, 1), "windows");		  /* saved on Windows */
 	CHECK_STR(endpoint_with(NULL, 0), "env-one");
 	/* Empty is unset; every variable comes before any _FILE. */
 	setenv("TESTPLUG_ENDPOINT", "", 1);
