@@ -104,6 +104,14 @@ static enum da_code lookup_all(struct da_dns *dns, struct lookup *l, size_t n,
 	return DA_OK;
 }
 
+/* Did the resolvers fail (rather than the name)? Then the error names them:
+ * a wrong --dns-resolvers or resolv.conf is the usual cause. */
+static bool resolver_fault(int status)
+{
+	return status == ARES_ECONNREFUSED || status == ARES_ETIMEOUT ||
+	       status == ARES_EREFUSED || status == ARES_ESERVFAIL;
+}
+
 /* One lookup whose failure is an error; on DA_OK *msg reads its answer. */
 static enum da_code lookup_one(struct da_dns *dns, struct lookup *l, struct da_dns_msg *msg,
 			       struct da_err *err)
@@ -112,10 +120,16 @@ static enum da_code lookup_one(struct da_dns *dns, struct lookup *l, struct da_d
 
 	if (rc != DA_OK)
 		return rc;
-	if (l->status != ARES_SUCCESS)
+	if (l->status != ARES_SUCCESS) {
+		const char *who = dns->resolvers ? dns->resolvers : "the resolv.conf resolvers";
+		char asked[128] = "";
+
+		if (resolver_fault(l->status))
+			snprintf(asked, sizeof(asked), " (asked %.100s)", who);
 		return da_err_set(err, l->status == ARES_ENOMEM ? DA_ERR_NOMEM : DA_ERR_DNS,
-				  "%s lookup of %s failed: %s", type_name(l->type), l->name,
-				  ares_strerror(l->status));
+				  "%s lookup of %s failed: %s%s", type_name(l->type), l->name,
+				  ares_strerror(l->status), asked);
+	}
 	if (da_dns_msg_open(msg, l->answer, l->len) != 0)
 		return da_err_set(err, DA_ERR_DNS, "%s lookup of %s: malformed answer",
 				  type_name(l->type), l->name);
@@ -148,7 +162,10 @@ enum da_code da_dns_new(struct da_dns **out, const struct da_dns_config *cfg,
 	}
 	if (cfg->resolvers != NULL) {
 		rc = da_dns_parse_servers(cfg->resolvers, &resolvers, &n_resolvers, err);
+		if (rc == DA_OK && (dns->resolvers = strdup(cfg->resolvers)) == NULL)
+			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 		if (rc != DA_OK) {
+			da_dns_servers_free(resolvers, n_resolvers);
 			da_dns_servers_free(dns->overrides, dns->n_overrides);
 			free(dns);
 			return da_err_wrap(err, "resolvers");
@@ -161,6 +178,7 @@ enum da_code da_dns_new(struct da_dns **out, const struct da_dns_config *cfg,
 	da_dns_servers_free(resolvers, n_resolvers);
 	if (rc != DA_OK) {
 		da_dns_servers_free(dns->overrides, dns->n_overrides);
+		free(dns->resolvers);
 		free(dns);
 		ares_library_cleanup();
 		return rc;
@@ -182,6 +200,7 @@ void da_dns_free(struct da_dns *dns)
 		return;
 	ares_destroy(dns->resolver);
 	ares_library_cleanup();
+	free(dns->resolvers);
 	da_dns_servers_free(dns->overrides, dns->n_overrides);
 	for (size_t i = 0; i < dns->n_zones; i++)
 		zone_free(dns->zones[i]);

@@ -25,6 +25,7 @@ struct da_dns {
 	const volatile sig_atomic_t *stop;
 	long timeout_ms;
 	ares_channel resolver; /* recursion desired; cfg.resolvers or the system's */
+	char *resolvers;       /* cfg.resolvers, to name in errors; NULL: the system's */
 	struct da_dns_server *overrides; /* cfg.propagation_nameservers, or NULL */
 	size_t n_overrides;
 	struct da_dns_zone **zones;

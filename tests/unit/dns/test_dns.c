@@ -169,6 +169,25 @@ static void test_new_bad_config(void)
 	CHECK(strncmp(err.msg, "resolvers: ", 11) == 0);
 }
 
+/* A resolver that cannot be reached is named in the error: nothing listens
+ * on loopback port 1, so the query is refused (or times out) at once. */
+static void test_unreachable_resolver(void)
+{
+	struct da_dns_config cfg = {.resolvers = "127.0.0.1:1", .query_timeout_ms = 300};
+	struct da_dns *dns = NULL;
+	struct da_err err;
+	char *target = NULL;
+
+	CHECK(da_dns_new(&dns, &cfg, NULL, NULL, &err) == DA_OK);
+	if (dns == NULL)
+		return;
+	CHECK(da_dns_follow_cname(dns, "_acme-challenge.example.com", &target, &err) ==
+	      DA_ERR_DNS);
+	CHECK(target == NULL);
+	CHECK(strstr(err.msg, "(asked 127.0.0.1:1)") != NULL);
+	da_dns_free(dns);
+}
+
 /* --- Hand-built answers ------------------------------------------------- */
 
 struct pkt {
@@ -410,6 +429,7 @@ int main(void)
 	test_normalize_and_challenge();
 	test_parse_servers();
 	test_new_bad_config();
+	test_unreachable_resolver();
 	test_txt_verdict();
 	test_txt_malformed();
 	test_reader();
