@@ -3,8 +3,9 @@
  *
  * Each present/cleanup call sends one ChangeBatch per hosted zone. A TXT
  * RRset holds every value at a name, so values are added and removed by
- * read-modify-write: read the current sets, UPSERT the merged values, DELETE
- * a set only when its last value goes. Values someone else put there stay.
+ * read-modify-write: read the current sets, then DELETE each as read and
+ * CREATE it with the merged values (no CREATE when its last value goes).
+ * Values someone else put there stay.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -497,18 +498,24 @@ static int is_ours(const char *value, const struct item *items, size_t n)
 	return 0;
 }
 
-/* One zone's ChangeBatch. Returns the change id (allocated) in *change_id, or
- * NULL when nothing needed changing. The value arrays point into sets. */
+/*
+ * One zone's ChangeBatch. A set is rewritten as DELETE of exactly what was
+ * read, then CREATE of the new values: if another writer changed the set in
+ * between, AWS refuses the batch (InvalidChangeBatch) and the caller reads
+ * again, where an UPSERT would silently drop the other writer's value. Returns
+ * the change id (allocated) in *change_id, or NULL when nothing needed
+ * changing. The value arrays point into sets.
+ */
 static enum dnsacme_status change_zone(struct r53 *st, const struct item *items, size_t n,
 				       int adding, char **change_id, struct r53_error *err)
 {
 	struct r53_rrset *sets = calloc(n, sizeof(*sets));
-	struct r53_change *changes = calloc(n, sizeof(*changes));
+	struct r53_change *changes = calloc(2 * n, sizeof(*changes)); /* DELETE, CREATE */
 	const char **values = NULL;
 	struct dnsacme_http_response resp;
 	struct r53_request req;
 	enum dnsacme_status rc;
-	size_t i, j, k, n_changes = 0, n_values = 0;
+	size_t i, j, k, n_sets = 0, n_changes = 0, n_values = 0;
 	char *status = NULL;
 
 	*change_id = NULL;
@@ -545,23 +552,24 @@ static enum dnsacme_status change_zone(struct r53 *st, const struct item *items,
 					next[n_next++] = items[k].value;
 			if (n_next == cur->n_values)
 				continue; /* all there already */
-			changes[n_changes++] = (struct r53_change){"UPSERT", items[i].name,
-								   items[i].ttl, next, n_next};
 		} else {
-			/* Everything there now but ours, at the set's own TTL. */
+			/* Everything there now but ours. */
 			for (k = 0; k < cur->n_values; k++)
 				if (!is_ours(now[k], items + i, j - i))
 					next[n_next++] = now[k];
 			if (n_next == cur->n_values)
 				continue; /* none of ours there */
-			/* A DELETE must match the set exactly as it is. */
-			if (n_next == 0)
-				changes[n_changes++] = (struct r53_change){
-					"DELETE", items[i].name, cur->ttl, now, cur->n_values};
-			else
-				changes[n_changes++] = (struct r53_change){
-					"UPSERT", items[i].name, cur->ttl, next, n_next};
 		}
+		/* A DELETE must match the set exactly as it is. */
+		if (cur->n_values > 0)
+			changes[n_changes++] = (struct r53_change){"DELETE", items[i].name,
+								   cur->ttl, now, cur->n_values};
+		/* present writes its TTL; cleanup keeps the set's. */
+		if (n_next > 0)
+			changes[n_changes++] = (struct r53_change){
+				"CREATE", items[i].name, adding ? items[i].ttl : cur->ttl, next,
+				n_next};
+		n_sets++;
 		n_values += n_next;
 	}
 	if (n_changes == 0)
@@ -581,7 +589,7 @@ static enum dnsacme_status change_zone(struct r53 *st, const struct item *items,
 	}
 	st->host->http_free(st->host, &resp);
 	st->host->log(st->host, DNSACME_LOG_DEBUG, "zone %s: %zu set(s) changed, change %s %s",
-		      items[0].zone_id, n_changes, *change_id ? *change_id : "?",
+		      items[0].zone_id, n_sets, *change_id ? *change_id : "?",
 		      status ? status : "?");
 	free(status);
 out:

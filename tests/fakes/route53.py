@@ -349,7 +349,7 @@ class FakeRoute53:
         changes = root.findall("%sChangeBatch/%sChanges/%sChange" % (n, n, n))
         if not changes:
             raise ApiError(400, "InvalidInput", "ChangeBatch has no Changes")
-        work, errors, seen = dict(zone.rrsets), [], set()
+        work, errors, seen = dict(zone.rrsets), [], {}
         touched = {}
         for c in changes:
             action = c.findtext(n + "Action")
@@ -367,10 +367,14 @@ class FakeRoute53:
                 errors.append("RRSet with DNS name %s is not permitted in zone %s"
                               % (name, zone.name))
                 continue
-            if key in seen:
+            # A set may be deleted and created again in one batch (an update
+            # that fails if the set changed since it was read); nothing else
+            # may name it twice.
+            previous = seen.get(key)
+            if previous is not None and (previous, action) != ("DELETE", "CREATE"):
                 errors.append("Duplicate Resource Record: %s" % label)
                 continue
-            seen.add(key)
+            seen[key] = action
             if rtype == "TXT" and any(not (v.startswith('"') and v.endswith('"')
                                            and len(v) >= 2) for v in values):
                 # Syntax problems come in AWS's InvalidChangeBatch document.

@@ -301,5 +301,28 @@ class FakeRoute53Test(unittest.TestCase):
         self.assertEqual(c.get_change(Id=change["Id"])["ChangeInfo"]["Status"], "PENDING")
 
 
+    def test_delete_and_create_in_one_batch(self):
+        """An update as the plugin sends it: DELETE the set as read, CREATE the
+        new one. A stale read fails the whole batch; nothing else may name a
+        set twice."""
+        c = self.client()
+        zone = c.list_hosted_zones_by_name(DNSName="example.test.")["HostedZones"][0]["Id"]
+        old = {"Name": "_acme-challenge.y.example.test.", "Type": "TXT", "TTL": 60,
+               "ResourceRecords": [{"Value": '"a"'}]}
+        new = dict(old, ResourceRecords=[{"Value": '"a"'}, {"Value": '"b"'}])
+
+        def batch(*changes):
+            return lambda: c.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={
+                "Changes": [{"Action": a, "ResourceRecordSet": r} for a, r in changes]})
+
+        batch(("CREATE", old))()
+        batch(("DELETE", old), ("CREATE", new))()
+        self.assertEqual(self.fake.txt("example.test", old["Name"]), ["a", "b"])
+        self.assertEqual(self.error_code(batch(("DELETE", old), ("CREATE", new))),
+                         "InvalidChangeBatch")
+        self.assertEqual(self.error_code(batch(("UPSERT", new), ("UPSERT", new))),
+                         "InvalidChangeBatch")
+        batch(("DELETE", new))()
+
 if __name__ == "__main__":
     unittest.main()

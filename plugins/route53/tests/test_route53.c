@@ -220,8 +220,16 @@ static void *open_provider(void)
 	"<ErrorResponse " NS "><Error><Type>Sender</Type><Code>" code "</Code><Message>" \
 	msg "</Message></Error><RequestId>req-1</RequestId></ErrorResponse>"
 
+/* One change of a ChangeBatch as the plugin sends it (values quoted). */
+#define SENT(action, name, ttl, values)                                               \
+	"<Change><Action>" action "</Action><ResourceRecordSet><Name>" name "</Name>"  \
+	"<Type>TXT</Type><TTL>" ttl "</TTL><ResourceRecords>" values                   \
+	"</ResourceRecords></ResourceRecordSet></Change>"
+#define SENT_VALUE(v) "<ResourceRecord><Value>\"" v "\"</Value></ResourceRecord>"
+
 /* Apex + wildcard share a name that already holds a foreign value: present
- * keeps it, adds both; wait polls until INSYNC; the Throttling is retried. */
+ * keeps it, adds both (DELETE of the set as read, CREATE of the new one);
+ * wait polls until INSYNC; the Throttling is retried. */
 static void check_present_and_wait(void)
 {
 	static const struct step script[] = {
@@ -250,12 +258,12 @@ static void check_present_and_wait(void)
 	CHECK(t.backoffs == 1);
 	CHECK(t.n_sent == 4 && t.sent[3].body != NULL);
 	if (t.n_sent == 4 && t.sent[3].body != NULL) {
-		CHECK(strstr(t.sent[3].body, "<Action>UPSERT</Action>") != NULL);
-		CHECK(strstr(t.sent[3].body, "<TTL>10</TTL><ResourceRecords><ResourceRecord><Value>"
-				"\"foreign\"</Value></ResourceRecord><ResourceRecord><Value>"
-				"\"apex\""
-				"</Value></ResourceRecord><ResourceRecord><Value>\"wild\"</Value>"
-				"</ResourceRecord></ResourceRecords>") != NULL);
+		CHECK(strstr(t.sent[3].body,
+			     SENT("DELETE", "_acme-challenge.example.com.", "300",
+				  SENT_VALUE("foreign"))
+			     SENT("CREATE", "_acme-challenge.example.com.", "10",
+				  SENT_VALUE("foreign") SENT_VALUE("apex") SENT_VALUE("wild")))
+		      != NULL);
 		CHECK(t.sent[3].signed_req);
 	}
 	CHECK(p->wait(st) == DNSACME_OK);
@@ -263,8 +271,8 @@ static void check_present_and_wait(void)
 	p->close(st);
 }
 
-/* Cleanup: a foreign value stays (UPSERT of the rest with the set's TTL);
- * a set holding only our value is DELETEd exactly as it is. */
+/* Cleanup: a foreign value stays (the set DELETEd as read and CREATEd with
+ * the rest at its TTL); a set holding only our value is just DELETEd. */
 static void check_cleanup(void)
 {
 	/* b has no zone hint: the walk asks for its own name and its parent
@@ -301,14 +309,12 @@ static void check_cleanup(void)
 		const char *b_part = strstr(b, "_acme-challenge.b.example.org.");
 
 		CHECK(a_part != NULL && b_part != NULL && a_part < b_part);
-		CHECK(strstr(b, "<Action>UPSERT</Action><ResourceRecordSet><Name>_acme-challenge.a."
-				"example.org.</Name><Type>TXT</Type><TTL>300</TTL><ResourceRecords>"
-				"<ResourceRecord><Value>\"foreign\"</Value></ResourceRecord>"
-				"</ResourceRecords>") != NULL);
-		CHECK(strstr(b, "<Action>DELETE</Action><ResourceRecordSet><Name>_acme-challenge.b."
-				"example.org.</Name><Type>TXT</Type><TTL>60</TTL><ResourceRecords>"
-				"<ResourceRecord><Value>\"v2\"</Value></ResourceRecord>"
-				"</ResourceRecords>") != NULL);
+		CHECK(strstr(b, SENT("DELETE", "_acme-challenge.a.example.org.", "300",
+				     SENT_VALUE("foreign") SENT_VALUE("v1"))
+				SENT("CREATE", "_acme-challenge.a.example.org.", "300",
+				     SENT_VALUE("foreign"))
+				SENT("DELETE", "_acme-challenge.b.example.org.", "60",
+				     SENT_VALUE("v2")) "</Changes>") != NULL);
 	}
 	p->close(st);
 }
@@ -466,7 +472,7 @@ static void check_zone_choice(void)
 	p->close(st);
 }
 
-/* The set changed between our read and our DELETE (another writer added a
+/* The set changed between our read and our write (another writer added a
  * value): AWS refuses the DELETE; the plugin reads again and keeps the new
  * value. */
 static void check_conflict_reread(void)
@@ -485,6 +491,20 @@ static void check_conflict_reread(void)
 		{"POST", "/hostedzone/Z1/rrset/", 200,
 		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
 	};
+	static const struct step added_meanwhile[] = {
+		{"GET", "dnsname=example.com.", 200, ZONES("Z1", "example.com.")},
+		{"GET", "/hostedzone/Z1/rrset?", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.example.com.", "60", VALUE("first")))},
+		{"POST", "/hostedzone/Z1/rrset/", 400,
+		 ERROR("InvalidChangeBatch", "[Tried to delete resource record set "
+		       "[name='_acme-challenge.example.com.', type='TXT'] but the values provided "
+		       "do not match the current values]")},
+		{"GET", "/hostedzone/Z1/rrset?", 200,
+		 RRSETS(RRSET_TXT("_acme-challenge.example.com.", "60", VALUE("first")
+				  VALUE("theirs")))},
+		{"POST", "/hostedzone/Z1/rrset/", 200,
+		 CHANGE("ChangeResourceRecordSetsResponse", "PENDING")},
+	};
 	const struct dnsacme_record rec = {"_acme-challenge.example.com", "example.com", "mine", 0};
 	const struct dnsacme_provider *p = dnsacme_plugin();
 	void *st;
@@ -495,10 +515,26 @@ static void check_conflict_reread(void)
 	CHECK(t.next == 5);
 	if (t.n_sent == 5) {
 		CHECK(strstr(t.sent[2].body, "<Action>DELETE</Action>") != NULL);
-		CHECK(strstr(t.sent[4].body, "<Action>UPSERT</Action>") != NULL);
-		CHECK(strstr(t.sent[4].body, "\"theirs\"") != NULL);
-		CHECK(strstr(t.sent[4].body, "\"mine\"") == NULL);
+		CHECK(strstr(t.sent[4].body,
+			     SENT("DELETE", "_acme-challenge.example.com.", "60",
+				  SENT_VALUE("mine") SENT_VALUE("theirs"))
+			     SENT("CREATE", "_acme-challenge.example.com.", "60",
+				  SENT_VALUE("theirs")) "</Changes>") != NULL);
 	}
+	p->close(st);
+
+	/* present likewise: the value added meanwhile is kept, not overwritten. */
+	reset(added_meanwhile, 5, keys_config);
+	st = open_provider();
+	CHECK(p->present(st, &rec, 1) == DNSACME_OK);
+	CHECK(t.next == 5);
+	if (t.n_sent == 5)
+		CHECK(strstr(t.sent[4].body,
+			     SENT("DELETE", "_acme-challenge.example.com.", "60",
+				  SENT_VALUE("first") SENT_VALUE("theirs"))
+			     SENT("CREATE", "_acme-challenge.example.com.", "10",
+				  SENT_VALUE("first") SENT_VALUE("theirs") SENT_VALUE("mine"))
+			     "</Changes>") != NULL);
 	p->close(st);
 }
 
@@ -607,12 +643,11 @@ static void check_listing_order(void)
 	CHECK(p->cleanup(st, recs, 2) == DNSACME_OK);
 	CHECK(t.next == 3);
 	if (t.n_sent == 3 && t.sent[2].body != NULL) {
-		CHECK(strstr(t.sent[2].body, "<Action>UPSERT</Action><ResourceRecordSet><Name>"
-				"_acme-challenge.web-1.example.com.</Name><Type>TXT</Type><TTL>60"
-				"</TTL><ResourceRecords><ResourceRecord><Value>\"foreign\"</Value>"
-				"</ResourceRecord></ResourceRecords>") != NULL);
-		CHECK(strstr(t.sent[2].body, "<Action>DELETE</Action><ResourceRecordSet><Name>"
-				"_acme-challenge.web.example.com.</Name>") != NULL);
+		CHECK(strstr(t.sent[2].body,
+			     SENT("CREATE", "_acme-challenge.web-1.example.com.", "60",
+				  SENT_VALUE("foreign"))
+			     SENT("DELETE", "_acme-challenge.web.example.com.", "60",
+				  SENT_VALUE("v0")) "</Changes>") != NULL);
 	}
 	p->close(st);
 }
