@@ -55,6 +55,7 @@ struct cli_settings {
 	const char *propagation_nameservers;
 	long propagation_timeout;
 	int propagation_skip;
+	long renew_before; /* days; -1: always issue */
 	const char *plugin_dir;
 	const char *config;
 	const char *cert;

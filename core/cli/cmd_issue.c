@@ -172,14 +172,73 @@ static enum da_code make_output_dir(const struct cli_settings *s, const char *fi
 	return da_store_mkdirs(*dir_out, 0755, err);
 }
 
+/* Does the metadata.json text list exactly names, this CA and key type? */
+static int same_request(const char *meta_text, const char *ca, char **names, size_t n,
+			enum da_key_type key_type)
+{
+	json_t *meta = json_loads(meta_text, 0, NULL), *listed = json_object_get(meta, "names");
+	const char *meta_ca = json_string_value(json_object_get(meta, "ca"));
+	const char *meta_key = json_string_value(json_object_get(meta, "key_type"));
+	int same = json_array_size(listed) == n && meta_ca != NULL && strcmp(meta_ca, ca) == 0 &&
+		   meta_key != NULL && strcmp(meta_key, da_key_type_name(key_type)) == 0;
+
+	/* Names are unique (normalize_names), so equal counts and each one
+	 * found make the same set. */
+	for (size_t i = 0; same && i < n; i++) {
+		same = 0;
+		for (size_t j = 0; !same && j < n; j++) {
+			const char *name = json_string_value(json_array_get(listed, j));
+
+			same = name != NULL && strcmp(name, names[i]) == 0;
+		}
+	}
+	json_decref(meta);
+	return same;
+}
+
+/*
+ * With --renew-before DAYS: is the certificate in dir the one asked for
+ * (same_request) with more than DAYS days left? *not_after gets its end.
+ * Whatever cannot be read counts as no, so it is issued anew.
+ */
+static int not_due(const struct runtime *rt, const char *dir, char **names, size_t n,
+		   enum da_key_type key_type, time_t *not_after)
+{
+	char *cert_path = NULL, *meta_path = NULL, *pem = NULL, *meta = NULL;
+	struct da_chain *chain = NULL;
+	size_t len;
+	int good = 0;
+
+	if (asprintf(&cert_path, "%s/cert.pem", dir) < 0)
+		cert_path = NULL;
+	if (asprintf(&meta_path, "%s/metadata.json", dir) < 0)
+		meta_path = NULL;
+	if (cert_path != NULL && meta_path != NULL &&
+	    da_store_read_file(cert_path, &pem, &len, NULL) == DA_OK &&
+	    da_store_read_file(meta_path, &meta, &len, NULL) == DA_OK &&
+	    da_chain_parse(pem, &chain, NULL) == DA_OK) {
+		*not_after = chain->certs[0].not_after;
+		good = same_request(meta, rt->directory_url, names, n, key_type) &&
+		       *not_after - time(NULL) > (time_t)rt->settings->renew_before * 86400;
+	}
+	da_chain_free(chain);
+	free(meta);
+	free(pem);
+	free(meta_path);
+	free(cert_path);
+	return good;
+}
+
 int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 {
 	struct runtime rt;
 	struct issue_result result = {0};
 	struct issue_params params = {0};
 	struct da_err err = {0};
-	char **names = NULL, *out_dir = NULL;
+	char **names = NULL, *out_dir = NULL, until[32];
+	time_t not_after;
 	enum da_code rc;
+	int status;
 
 	rc = runtime_init(&rt, s, stop, &err);
 	if (rc == DA_OK)
@@ -193,6 +252,15 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 				"(--propagation-skip does not wait at all)");
 	if (rc == DA_OK)
 		rc = make_output_dir(s, names[0], &out_dir, &err);
+	if (rc == DA_OK && s->renew_before >= 0 &&
+	    not_due(&rt, out_dir, names, s->domains.n, params.key_type, &not_after)) {
+		format_time(not_after, until, sizeof(until));
+		if (!s->quiet)
+			printf("certificate in %s is not due: valid until %s, more than %ld days "
+			       "away\n",
+			       out_dir, until, s->renew_before);
+		goto out;
+	}
 	if (rc == DA_OK)
 		rc = runtime_open_dns(&rt, &err);
 	if (rc == DA_OK)
@@ -218,8 +286,8 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK && s->deploy_hook != NULL)
 		rc = run_deploy_hook(s->deploy_hook, out_dir, names, s->domains.n, &err);
 
-	int status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&rt.log, &err);
-
+out:
+	status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&rt.log, &err);
 	issue_result_free(&result);
 	free_names(names, s->domains.n);
 	free(out_dir);

@@ -83,6 +83,9 @@ static const struct opt options[] = {
 	 "SECONDS", "give up waiting for DNS after this long (default 300)"},
 	{"propagation-skip", 0, OPT_BOOL, FIELD(propagation_skip), CMD_ISSUE, NULL,
 	 "do not check the nameservers before asking the CA to validate"},
+	{"renew-before", 0, OPT_NUMBER, FIELD(renew_before), CMD_ISSUE, "DAYS",
+	 "do nothing while the certificate in --out, from the same CA, key type and names, has "
+	 "more than DAYS days left (default: always issue)"},
 	{"plugin-dir", 0, OPT_STRING, FIELD(plugin_dir), ALL_DNS | CMD_PLUGINS, "DIR",
 	 "where dnsacme-NAME.so plugins live"},
 	{"cert", 0, OPT_STRING, FIELD(cert), CMD_REVOKE, "FILE",
@@ -554,6 +557,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	memset(s, 0, sizeof(*s));
 	s->command = command;
 	s->propagation_timeout = 300;
+	s->renew_before = -1;
 	flags = calloc((size_t)argc + 1, sizeof(*flags));
 	if (flags == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");

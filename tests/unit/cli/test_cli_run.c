@@ -68,35 +68,50 @@ static void run(struct run *r, const char *const *args)
 struct expect {
 	const char *args[16];
 	int status;
-	const char *error; /* the whole message, or its start when it ends in "..." */
+	const char *error;  /* the whole message, or its start when it ends in "...";
+			       NULL: stderr is empty */
+	const char *output; /* NULL, or what stdout starts with */
 };
 
 static const struct expect expected[] = {
-	{{"revoke", "--state-dir", "/nonexistent"}, 2, "--cert FILE is required"},
-	{{"revoke", "--cert", "cli/none.pem", "--state-dir", "/nonexistent"},
-	 1,
-	 "cannot read cli/none.pem: No such file or directory"},
-	{{"revoke", "--cert", "cli/good.json", "--state-dir", "/nonexistent"},
-	 1,
-	 "cli/good.json: ..."},
-	{{"revoke", "--cert", "crypto/chain.pem", "--server", "acme.example/dir", "--state-dir",
-	  "/nonexistent"},
-	 1,
-	 "ACME directory URL acme.example/dir is not http(s)"},
-	{{"revoke", "--cert", "crypto/chain.pem", "--server", "https://acme.example/dir",
-	  "--staging"},
-	 2,
-	 "--staging and --server exclude each other (--staging is --server "
-	 "https://acme-staging-v02.api.letsencrypt.org/directory)"},
-	{{"issue", "-d", "a.example", "--dns", "rfc2136", "--out", "cli/good.json/out",
-	  "--state-dir", "/nonexistent"},
-	 1,
-	 "cannot create directory cli/good.json/out: Not a directory"},
-	{{"issue", "-d", "a.example", "--dns", "rfc2136", "--propagation-timeout", "0",
-	  "--state-dir", "/nonexistent"},
-	 2,
-	 "--propagation-timeout must be at least 1 second (--propagation-skip does not wait "
-	 "at all)"},
+	{.args = {"revoke", "--state-dir", "/nonexistent"},
+	 .status = 2,
+	 .error = "--cert FILE is required"},
+	{.args = {"revoke", "--cert", "cli/none.pem", "--state-dir", "/nonexistent"},
+	 .status = 1,
+	 .error = "cannot read cli/none.pem: No such file or directory"},
+	{.args = {"revoke", "--cert", "cli/good.json", "--state-dir", "/nonexistent"},
+	 .status = 1,
+	 .error = "cli/good.json: ..."},
+	{.args = {"revoke", "--cert", "crypto/chain.pem", "--server", "acme.example/dir",
+		  "--state-dir", "/nonexistent"},
+	 .status = 1,
+	 .error = "ACME directory URL acme.example/dir is not http(s)"},
+	{.args = {"revoke", "--cert", "crypto/chain.pem", "--server", "https://acme.example/dir",
+		  "--staging"},
+	 .status = 2,
+	 .error = "--staging and --server exclude each other (--staging is --server "
+		  "https://acme-staging-v02.api.letsencrypt.org/directory)"},
+	{.args = {"issue", "-d", "a.example", "--dns", "rfc2136", "--out", "cli/good.json/out",
+		  "--state-dir", "/nonexistent"},
+	 .status = 1,
+	 .error = "cannot create directory cli/good.json/out: Not a directory"},
+	/* --renew-before: a certificate from the same CA for the same names and
+	 * key type, with a century left, is not due; from another CA it is. */
+	{.args = {"issue", "-d", "a.example", "-d", "*.a.example", "--dns", "rfc2136", "--out",
+		  "cli/current", "--server", "https://acme.example/dir", "--renew-before", "30"},
+	 .status = 0,
+	 .output = "certificate in cli/current is not due: valid until 21"},
+	{.args = {"issue", "-d", "a.example", "-d", "*.a.example", "--dns", "rfc2136", "--out",
+		  "cli/current", "--server", "https://other.example/dir", "--renew-before", "30"},
+	 .status = 1,
+	 .error = "rfc2136: option nameserver is required (set RFC2136_NAMESERVER or "
+		  "--dns-option nameserver=...)"},
+	{.args = {"issue", "-d", "a.example", "--dns", "rfc2136", "--propagation-timeout", "0",
+		  "--state-dir", "/nonexistent"},
+	 .status = 2,
+	 .error = "--propagation-timeout must be at least 1 second (--propagation-skip does "
+		  "not wait at all)"},
 };
 
 /* stderr is the one line "dnsacme: error: <want>" (want may end in "..."). */
@@ -122,16 +137,22 @@ static void check_run(const struct expect *e)
 	int ok;
 
 	run(&r, e->args);
-	ok = r.status == e->status && error_line_matches(r.stderr_text, e->error);
+	ok = r.status == e->status &&
+	     (e->error ? error_line_matches(r.stderr_text, e->error) : r.stderr_text[0] == '\0') &&
+	     (e->output == NULL || strncmp(r.stdout_text, e->output, strlen(e->output)) == 0);
 	CHECK(ok);
 	if (!ok)
-		fprintf(stderr, "  dnsacme %s ...: status %d (want %d)\n  stderr: %s  want:   %s\n",
-			e->args[0], r.status, e->status, r.stderr_text, e->error);
+		fprintf(stderr, "  dnsacme %s ...: status %d (want %d)\n  stderr: %s  want:   %s\n"
+			"  stdout: %s  want:   %s\n",
+			e->args[0], r.status, e->status, r.stderr_text,
+			e->error ? e->error : "(nothing)", r.stdout_text,
+			e->output ? e->output : "(anything)");
 }
 
 int main(void)
 {
 	unsetenv("DNSACME_CONFIG");
+	unsetenv("RFC2136_NAMESERVER");
 	setenv("DNSACME_PLUGIN_DIR", DNSACME_PLUGIN_DIR, 1);
 	/* No leak report from a sanitizer build may add lines to stderr. */
 	setenv("ASAN_OPTIONS", "detect_leaks=1:exitcode=99", 1);
