@@ -217,9 +217,12 @@ static int not_due(const struct runtime *rt, const char *dir, char **names, size
 	    da_store_read_file(cert_path, &pem, &len, NULL) == DA_OK &&
 	    da_store_read_file(meta_path, &meta, &len, NULL) == DA_OK &&
 	    da_chain_parse(pem, &chain, NULL) == DA_OK) {
+		time_t left = chain->certs[0].not_after - time(NULL);
+
 		*not_after = chain->certs[0].not_after;
-		good = same_request(meta, rt->directory_url, names, n, key_type) &&
-		       *not_after - time(NULL) > (time_t)rt->settings->renew_before * 86400;
+		/* left > DAYS * 86400, written so no DAYS can overflow it. */
+		good = same_request(meta, rt->directory_url, names, n, key_type) && left > 0 &&
+		       (left - 1) / 86400 >= rt->settings->renew_before;
 	}
 	da_chain_free(chain);
 	free(meta);

@@ -103,6 +103,12 @@ static const struct expect expected[] = {
 	 .status = 0,
 	 .output = "certificate in cli/current is not due: valid until 21"},
 	{.args = {"issue", "-d", "a.example", "-d", "*.a.example", "--dns", "rfc2136", "--out",
+		  "cli/current", "--server", "https://acme.example/dir", "--renew-before",
+		  "9223372036854775807"},
+	 .status = 1,
+	 .error = "rfc2136: option nameserver is required (set RFC2136_NAMESERVER or "
+		  "--dns-option nameserver=...)"},
+	{.args = {"issue", "-d", "a.example", "-d", "*.a.example", "--dns", "rfc2136", "--out",
 		  "cli/current", "--server", "https://other.example/dir", "--renew-before", "30"},
 	 .status = 1,
 	 .error = "rfc2136: option nameserver is required (set RFC2136_NAMESERVER or "
