@@ -11,6 +11,10 @@
 #include "issue.h"
 #include "store/store.h"
 
+/* A week: longer than any provider takes, and short of overflowing the
+ * deadline arithmetic. */
+#define MAX_PROPAGATION_TIMEOUT (7 * 24 * 3600)
+
 /* Names as the CA and the CSR will see them: checked, lower case, no dot. */
 static enum da_code normalize_names(const struct cli_list *domains, char ***out,
 				    struct da_err *err)
@@ -249,10 +253,12 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK)
 		rc = da_key_type_parse(s->key_type ? s->key_type : "ec256", &params.key_type, &err);
 	/* Refused now, not after the records are published. */
-	if (rc == DA_OK && s->propagation_timeout == 0 && !s->propagation_skip)
+	if (rc == DA_OK && !s->propagation_skip &&
+	    (s->propagation_timeout < 1 || s->propagation_timeout > MAX_PROPAGATION_TIMEOUT))
 		rc = da_err_set(&err, DA_ERR_USAGE,
-				"--propagation-timeout must be at least 1 second "
-				"(--propagation-skip does not wait at all)");
+				"--propagation-timeout must be 1 to %d seconds "
+				"(--propagation-skip does not wait at all)",
+				MAX_PROPAGATION_TIMEOUT);
 	if (rc == DA_OK)
 		rc = make_output_dir(s, names[0], &out_dir, &err);
 	if (rc == DA_OK && s->renew_before >= 0 &&

@@ -116,8 +116,13 @@ static const struct expect expected[] = {
 	{.args = {"issue", "-d", "a.example", "--dns", "rfc2136", "--propagation-timeout", "0",
 		  "--state-dir", "/nonexistent"},
 	 .status = 2,
-	 .error = "--propagation-timeout must be at least 1 second (--propagation-skip does "
-		  "not wait at all)"},
+	 .error = "--propagation-timeout must be 1 to 604800 seconds (--propagation-skip "
+		  "does not wait at all)"},
+	{.args = {"issue", "-d", "a.example", "--dns", "rfc2136", "--propagation-timeout",
+		  "9223372036854775807", "--state-dir", "/nonexistent"},
+	 .status = 2,
+	 .error = "--propagation-timeout must be 1 to 604800 seconds (--propagation-skip "
+		  "does not wait at all)"},
 };
 
 /* stderr is the one line "dnsacme: error: <want>" (want may end in "..."). */
