@@ -35,51 +35,66 @@ static void flow_free(struct flow *f)
 	da_acme_order_free(f->order);
 }
 
-/* Fill one record per pending authorization: its name, zone and value. */
+/*
+ * Fill one record per pending authorization: its name, zone and value. The
+ * names are located in one batch, so a large order costs the round trips
+ * of one name, not of each.
+ */
 static enum da_code flow_plan(struct flow *f, struct da_err *err)
 {
 	struct da_acme_order *order = f->order;
-	enum da_code rc;
+	struct da_dns_location *where;
+	char **challenge_names;
+	size_t n = 0, failed;
+	enum da_code rc = DA_OK;
 
 	f->authz_index = calloc(order->n_authz, sizeof(*f->authz_index));
 	f->fqdns = calloc(order->n_authz, sizeof(*f->fqdns));
 	f->records = calloc(order->n_authz, sizeof(*f->records));
 	f->checks = calloc(order->n_authz, sizeof(*f->checks));
+	challenge_names = calloc(order->n_authz, sizeof(*challenge_names));
+	where = calloc(order->n_authz, sizeof(*where));
 	if (order->n_authz > 0 && (f->authz_index == NULL || f->fqdns == NULL ||
-				   f->records == NULL || f->checks == NULL))
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+				   f->records == NULL || f->checks == NULL ||
+				   challenge_names == NULL || where == NULL))
+		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 
-	for (size_t a = 0; a < order->n_authz; a++) {
+	for (size_t a = 0; rc == DA_OK && a < order->n_authz; a++) {
 		const struct da_acme_authz *authz = &order->authz[a];
-		const struct da_dns_zone *zone;
-		char *challenge_name = NULL;
-		size_t i = f->n;
 
 		if (authz->status == DA_ACME_VALID)
 			continue;
-		rc = da_dns_challenge_name(authz->identifier, &challenge_name, err);
-		if (rc == DA_OK)
-			rc = da_dns_follow_cname(f->rt->dns, challenge_name, &f->fqdns[i], err);
-		if (rc == DA_OK && strcmp(challenge_name, f->fqdns[i]) != 0)
-			da_logf(&f->rt->log, DNSACME_LOG_INFO, "%s is a CNAME to %s",
-				challenge_name, f->fqdns[i]);
-		free(challenge_name);
-		if (rc == DA_OK)
-			rc = da_dns_find_zone(f->rt->dns, f->fqdns[i], &zone, err);
-		if (rc != DA_OK) {
-			/* Not counted in f->n yet, so flow_free() would miss it. */
-			free(f->fqdns[i]);
-			f->fqdns[i] = NULL;
-			return da_err_wrap(err, "%s", authz->identifier);
-		}
-		f->authz_index[i] = a;
-		f->records[i] = (struct dnsacme_record){
-			.fqdn = f->fqdns[i], .zone = zone->name, .value = authz->txt_value};
-		f->checks[i] = (struct da_dns_check){
-			.fqdn = f->fqdns[i], .value = authz->txt_value, .zone = zone};
-		f->n++;
+		rc = da_dns_challenge_name(authz->identifier, &challenge_names[n], err);
+		if (rc != DA_OK)
+			da_err_wrap(err, "%s", authz->identifier);
+		else
+			f->authz_index[n++] = a;
 	}
-	return DA_OK;
+	if (rc == DA_OK) {
+		rc = da_dns_locate(f->rt->dns, (const char *const *)challenge_names, n, where,
+				   &failed, err);
+		if (rc != DA_OK && failed < n)
+			da_err_wrap(err, "%s", order->authz[f->authz_index[failed]].identifier);
+	}
+	for (size_t i = 0; rc == DA_OK && i < n; i++) {
+		const struct da_acme_authz *authz = &order->authz[f->authz_index[i]];
+
+		if (strcmp(challenge_names[i], where[i].fqdn) != 0)
+			da_logf(&f->rt->log, DNSACME_LOG_INFO, "%s is a CNAME to %s",
+				challenge_names[i], where[i].fqdn);
+		f->fqdns[i] = where[i].fqdn;
+		f->records[i] = (struct dnsacme_record){
+			.fqdn = where[i].fqdn, .zone = where[i].zone->name, .value = authz->txt_value};
+		f->checks[i] = (struct da_dns_check){
+			.fqdn = where[i].fqdn, .value = authz->txt_value, .zone = where[i].zone};
+	}
+	if (rc == DA_OK)
+		f->n = n;
+	for (size_t i = 0; i < n; i++)
+		free(challenge_names[i]);
+	free(challenge_names);
+	free(where);
+	return rc;
 }
 
 static void answer_challenge(struct flow *f, size_t i)

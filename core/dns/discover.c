@@ -20,8 +20,8 @@
 struct lookup {
 	const char *name; /* not owned */
 	int type;
+	bool sent, done;
 	int status; /* ARES_SUCCESS or why not */
-	bool done;
 	unsigned char *answer; /* owned copy */
 	size_t len;
 };
@@ -44,12 +44,17 @@ static void lookup_done(void *arg, int status, int timeouts, unsigned char *abuf
 	l->len = (size_t)alen;
 }
 
-static void lookups_free(struct lookup *l, size_t n)
+/* Is l's query out, its answer not yet in? */
+static bool lookup_pending(const struct lookup *l)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(l[i].answer);
-		l[i].answer = NULL;
-	}
+	return l->sent && !l->done;
+}
+
+/* Forget l's answer; l may be sent again. */
+static void lookup_reset(struct lookup *l)
+{
+	free(l->answer);
+	*l = (struct lookup){0};
 }
 
 static const char *type_name(int type)
@@ -65,43 +70,22 @@ static const char *type_name(int type)
 }
 
 /*
- * Run every lookup at once through the resolvers. DA_OK once all have an
- * outcome (each one's status says whether it got an answer).
+ * Send l's query through the resolvers; its outcome arrives in the loop. A
+ * query that cannot be built (the only failure of da_dns_send) is done at
+ * once with the status c-ares gives that: the answer's reader reports it.
  */
-static enum da_code lookup_all(struct da_dns *dns, struct lookup *l, size_t n,
-			       struct da_err *err)
+static void lookup_send(struct da_dns *dns, struct lookup *l, const char *name, int type)
 {
-	size_t pending = n;
+	struct da_err unused;
+	enum da_code rc;
 
-	for (size_t i = 0; i < n; i++) {
-		enum da_code rc;
-
-		da_logf(dns->log, DNSACME_LOG_DEBUG, "dns: %s %s?", type_name(l[i].type),
-			l[i].name);
-		rc = da_dns_send(dns->resolver, l[i].name, l[i].type, true, lookup_done, &l[i],
-				 err);
-		if (rc != DA_OK) {
-			ares_cancel(dns->resolver); /* completes those already sent */
-			return rc;
-		}
+	*l = (struct lookup){.name = name, .type = type, .sent = true};
+	da_logf(dns->log, DNSACME_LOG_DEBUG, "dns: %s %s?", type_name(type), name);
+	rc = da_dns_send(dns->resolver, name, type, true, lookup_done, l, &unused);
+	if (rc != DA_OK) {
+		l->done = true;
+		l->status = rc == DA_ERR_NOMEM ? ARES_ENOMEM : ARES_EBADNAME;
 	}
-	while (pending > 0) {
-		enum da_code rc;
-
-		if (dns->stop != NULL && *dns->stop) {
-			ares_cancel(dns->resolver);
-			return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted");
-		}
-		rc = da_dns_loop_step(&dns->resolver, 1, STOP_POLL_MS, err);
-		if (rc != DA_OK) {
-			ares_cancel(dns->resolver);
-			return rc;
-		}
-		pending = 0;
-		for (size_t i = 0; i < n; i++)
-			pending += !l[i].done;
-	}
-	return DA_OK;
 }
 
 /* Did the resolvers fail (rather than the name)? Then the error names them:
@@ -112,14 +96,10 @@ static bool resolver_fault(int status)
 	       status == ARES_EREFUSED || status == ARES_ESERVFAIL;
 }
 
-/* One lookup whose failure is an error; on DA_OK *msg reads its answer. */
-static enum da_code lookup_one(struct da_dns *dns, struct lookup *l, struct da_dns_msg *msg,
-			       struct da_err *err)
+/* A done lookup whose failure is an error; on DA_OK *msg reads its answer. */
+static enum da_code lookup_answer(const struct da_dns *dns, const struct lookup *l,
+				  struct da_dns_msg *msg, struct da_err *err)
 {
-	enum da_code rc = lookup_all(dns, l, 1, err);
-
-	if (rc != DA_OK)
-		return rc;
 	if (l->status != ARES_SUCCESS) {
 		const char *who = dns->resolvers ? dns->resolvers : "the resolv.conf resolvers";
 		char asked[128] = "";
@@ -229,62 +209,6 @@ static int find_answer(struct da_dns_msg *msg, const char *name, unsigned type,
 	return more;
 }
 
-enum da_code da_dns_follow_cname(struct da_dns *dns, const char *fqdn, char **target_out,
-				 struct da_err *err)
-{
-	char *chain[CNAME_DEPTH_MAX + 1];
-	size_t depth = 0;
-	enum da_code rc;
-
-	*target_out = NULL;
-	rc = da_dns_name_normalize(fqdn, &chain[0], err);
-	if (rc != DA_OK)
-		return rc;
-	for (;;) {
-		struct lookup l = {.name = chain[depth], .type = DA_DNS_TYPE_CNAME};
-		char target[DA_DNS_TEXT_NAME_SIZE];
-		struct da_dns_msg msg;
-		struct da_dns_rr rr;
-		int found;
-
-		rc = lookup_one(dns, &l, &msg, err);
-		found = rc == DA_OK ? find_answer(&msg, chain[depth], DA_DNS_TYPE_CNAME, &rr) : 0;
-		if (found == 1 && da_dns_rr_name(&msg, &rr, target, sizeof(target)) != 0)
-			found = -1;
-		lookups_free(&l, 1);
-		if (rc != DA_OK)
-			break;
-		if (found < 0) {
-			rc = da_err_set(err, DA_ERR_DNS, "CNAME lookup of %s: malformed answer",
-					chain[depth]);
-			break;
-		}
-		if (found == 0) {
-			*target_out = chain[depth];
-			if (depth > 0)
-				da_logf(dns->log, DNSACME_LOG_DEBUG, "dns: %s is a CNAME for %s",
-					chain[0], chain[depth]);
-			chain[depth] = NULL;
-			break;
-		}
-		for (size_t i = 0; i <= depth && rc == DA_OK; i++)
-			if (da_dns_name_equal(chain[i], target))
-				rc = da_err_set(err, DA_ERR_DNS, "CNAME loop: %s leads back to %s",
-						chain[0], target);
-		if (rc == DA_OK && depth == CNAME_DEPTH_MAX)
-			rc = da_err_set(err, DA_ERR_DNS, "CNAME chain from %s is longer than %d",
-					chain[0], CNAME_DEPTH_MAX);
-		if (rc == DA_OK)
-			rc = da_dns_name_normalize(target, &chain[depth + 1], err);
-		if (rc != DA_OK)
-			break;
-		depth++;
-	}
-	for (size_t i = 0; i <= depth; i++)
-		free(chain[i]);
-	return rc;
-}
-
 /* Is name equal to zone or below it? */
 static bool in_zone(const char *name, const char *zone)
 {
@@ -297,102 +221,166 @@ static bool in_zone(const char *name, const char *zone)
 	return ln == lz || name[ln - lz - 1] == '.';
 }
 
-/*
- * The SOA walk: the zone's name in zone (DA_DNS_TEXT_NAME_SIZE bytes). An
- * SOA owned by the name asked for makes it the apex; otherwise the SOA of an
- * NXDOMAIN or NODATA answer's authority section names the zone directly.
- * Without either (a resolver that drops the authority section) the walk
- * goes up one label.
- */
-static enum da_code soa_walk(struct da_dns *dns, const char *name, char *zone,
-			     struct da_err *err)
-{
-	const char *cur = name;
-
-	while (*cur != '\0') {
-		struct lookup l = {.name = cur, .type = DA_DNS_TYPE_SOA};
-		struct da_dns_msg msg;
-		struct da_dns_rr rr;
-		bool cname = false;
-		int more;
-		enum da_code rc = lookup_one(dns, &l, &msg, err);
-
-		zone[0] = '\0';
-		while (rc == DA_OK && (more = da_dns_msg_next(&msg, &rr)) == 1) {
-			bool owned = da_dns_name_equal(rr.owner, cur);
-
-			if (rr.section == DA_DNS_ANSWER && rr.type == DA_DNS_TYPE_CNAME && owned)
-				cname = true; /* the authority SOA is the target's zone */
-			if (rr.type != DA_DNS_TYPE_SOA || !in_zone(cur, rr.owner))
-				continue;
-			if ((rr.section == DA_DNS_ANSWER && owned) ||
-			    (rr.section == DA_DNS_AUTHORITY && !cname))
-				snprintf(zone, DA_DNS_TEXT_NAME_SIZE, "%s", rr.owner);
-		}
-		if (rc == DA_OK && more < 0)
-			rc = da_err_set(err, DA_ERR_DNS, "SOA lookup of %s: malformed answer",
-					cur);
-		lookups_free(&l, 1);
-		if (rc != DA_OK)
-			return rc;
-		if (zone[0] != '\0' && !cname)
-			return DA_OK;
-		cur = strchr(cur, '.');
-		cur = cur != NULL ? cur + 1 : "";
-	}
-	return da_err_set(err, DA_ERR_DNS, "no zone found for %s: no SOA record at or above it",
-			  name);
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The zone's NS host names, sorted, in *hosts_out (free each and the array). */
-static enum da_code zone_ns(struct da_dns *dns, const char *zone, char ***hosts_out,
-			    size_t *n_out, struct da_err *err)
+/*
+ * Discovery of many names at once. Each name is a job that goes through
+ * its steps (CNAME chain, SOA walk, zone) one answer at a time; a zone not
+ * yet known is built once for every job that finds it (NS, then the
+ * addresses of NS hosts not yet known, shared between zones). Every query
+ * of every job is in flight together on the one resolver channel, so a
+ * batch costs the round trips of its longest chain, not their sum. Answers
+ * are only recorded by the c-ares callback; the steps run between loop
+ * iterations, never inside c-ares.
+ */
+enum job_step { STEP_CNAME, STEP_SOA, STEP_ZONE, STEP_DONE };
+
+struct zone_work;
+
+struct job {
+	bool want_zone;		/* find the zone of the target, not only the target */
+	enum job_step step;
+	char *chain[CNAME_DEPTH_MAX + 1]; /* normalized; chain[depth] is the name now */
+	size_t depth;
+	const char *soa_at;	/* the SOA walk's name: a suffix of chain[depth] */
+	struct lookup l;
+	struct zone_work *zone_work; /* the zone being built, at STEP_ZONE */
+	const struct da_dns_zone *zone; /* the outcome: owned by dns */
+	enum da_code rc;
+	struct da_err err;
+};
+
+/* A zone being built: its NS host names, then their addresses. */
+struct zone_work {
+	struct da_dns_zone *zone; /* in dns->zones once done with DA_OK, else owned */
+	struct lookup ns;
+	char **hosts;		/* sorted NS names (owned) */
+	size_t n_hosts;
+	bool done;
+	enum da_code rc; /* once done */
+	struct da_err err;
+};
+
+/* The A and AAAA lookups of one NS host not yet in dns->hosts. */
+struct host_work {
+	char *host;
+	struct lookup a, aaaa;
+	bool done; /* its entry, host included, is in dns->hosts */
+};
+
+/* One call's work. c-ares holds pointers to the lookups inside, so jobs is
+ * allocated once and zones and hosts one by one: none of them moves. */
+struct batch {
+	struct da_dns *dns;
+	struct job *jobs;
+	size_t n_jobs;
+	struct zone_work **zones;
+	size_t n_zones;
+	struct host_work **hosts;
+	size_t n_hosts;
+};
+
+static void job_fail(struct job *j, enum da_code rc)
 {
-	struct lookup l = {.name = zone, .type = DA_DNS_TYPE_NS};
-	char **hosts = NULL;
-	size_t n = 0;
+	j->rc = rc;
+	/* Only the CNAME step's errors stand alone; the rest concern the zone. */
+	if (j->step != STEP_CNAME)
+		da_err_wrap(&j->err, "zone of %s", j->chain[j->depth]);
+	j->step = STEP_DONE;
+}
+
+/* The zone of a name found before, or NULL. */
+static const struct da_dns_zone *names_find(const struct da_dns *dns, const char *name)
+{
+	for (size_t i = 0; i < dns->n_names; i++)
+		if (strcmp(dns->names[i].name, name) == 0)
+			return dns->names[i].zone;
+	return NULL;
+}
+
+/* The job is done: its target is in zone, which later calls remember. */
+static void job_found(struct da_dns *dns, struct job *j, const struct da_dns_zone *zone)
+{
+	const char *name = j->chain[j->depth];
+	struct da_dns_name_zone *grown;
+	char *copy;
+
+	j->zone = zone;
+	/* Jobs with one target (CNAMEs to one name) remember it once. */
+	if (names_find(dns, name) == NULL) {
+		grown = realloc(dns->names, (dns->n_names + 1) * sizeof(*grown));
+		if (grown != NULL)
+			dns->names = grown;
+		copy = grown != NULL ? strdup(name) : NULL;
+		if (copy == NULL) {
+			job_fail(j, da_err_set(&j->err, DA_ERR_NOMEM, "out of memory"));
+			return;
+		}
+		dns->names[dns->n_names++] = (struct da_dns_name_zone){copy, zone};
+	}
+	j->step = STEP_DONE;
+}
+
+/* The job's target is known: done, or on to its zone. */
+static void job_target(struct da_dns *dns, struct job *j)
+{
+	const char *name = j->chain[j->depth];
+
+	if (!j->want_zone) {
+		j->step = STEP_DONE;
+		return;
+	}
+	j->zone = names_find(dns, name);
+	if (j->zone != NULL) {
+		j->step = STEP_DONE;
+		return;
+	}
+	j->step = STEP_SOA;
+	j->soa_at = name;
+	lookup_send(dns, &j->l, j->soa_at, DA_DNS_TYPE_SOA);
+}
+
+/* The CNAME answer: the chain ends here, or goes on at its target. */
+static void job_cname(struct da_dns *dns, struct job *j)
+{
+	const char *name = j->chain[j->depth];
+	char target[DA_DNS_TEXT_NAME_SIZE];
 	struct da_dns_msg msg;
 	struct da_dns_rr rr;
-	int more = 0;
-	enum da_code rc = lookup_one(dns, &l, &msg, err);
+	int found;
+	enum da_code rc = lookup_answer(dns, &j->l, &msg, &j->err);
 
-	while (rc == DA_OK && (more = find_answer(&msg, zone, DA_DNS_TYPE_NS, &rr)) == 1) {
-		char host[DA_DNS_TEXT_NAME_SIZE];
-		char **grown = realloc(hosts, (n + 1) * sizeof(*hosts));
-
-		if (grown == NULL) {
-			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-			break;
-		}
-		hosts = grown;
-		if (da_dns_rr_name(&msg, &rr, host, sizeof(host)) != 0) {
-			more = -1;
-			break;
-		}
-		hosts[n] = strdup(host);
-		if (hosts[n++] == NULL)
-			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	found = rc == DA_OK ? find_answer(&msg, name, DA_DNS_TYPE_CNAME, &rr) : 0;
+	if (found == 1 && da_dns_rr_name(&msg, &rr, target, sizeof(target)) != 0)
+		found = -1;
+	lookup_reset(&j->l);
+	if (rc == DA_OK && found < 0)
+		rc = da_err_set(&j->err, DA_ERR_DNS, "CNAME lookup of %s: malformed answer", name);
+	if (rc == DA_OK && found == 0) {
+		if (j->depth > 0)
+			da_logf(dns->log, DNSACME_LOG_DEBUG, "dns: %s is a CNAME for %s",
+				j->chain[0], name);
+		job_target(dns, j);
+		return;
 	}
-	if (rc == DA_OK && more < 0)
-		rc = da_err_set(err, DA_ERR_DNS, "NS lookup of %s: malformed answer", zone);
-	if (rc == DA_OK && n == 0)
-		rc = da_err_set(err, DA_ERR_DNS, "zone %s has no NS records", zone);
-	lookups_free(&l, 1);
+	for (size_t i = 0; i <= j->depth && rc == DA_OK; i++)
+		if (da_dns_name_equal(j->chain[i], target))
+			rc = da_err_set(&j->err, DA_ERR_DNS, "CNAME loop: %s leads back to %s",
+					j->chain[0], target);
+	if (rc == DA_OK && j->depth == CNAME_DEPTH_MAX)
+		rc = da_err_set(&j->err, DA_ERR_DNS, "CNAME chain from %s is longer than %d",
+				j->chain[0], CNAME_DEPTH_MAX);
+	if (rc == DA_OK)
+		rc = da_dns_name_normalize(target, &j->chain[j->depth + 1], &j->err);
 	if (rc != DA_OK) {
-		for (size_t i = 0; i < n; i++)
-			free(hosts[i]);
-		free(hosts);
-		return rc;
+		job_fail(j, rc);
+		return;
 	}
-	qsort(hosts, n, sizeof(*hosts), cmp_str);
-	*hosts_out = hosts;
-	*n_out = n;
-	return DA_OK;
+	j->depth++;
+	lookup_send(dns, &j->l, j->chain[j->depth], DA_DNS_TYPE_CNAME);
 }
 
 static struct da_dns_host *host_find(struct da_dns *dns, const char *host)
@@ -401,6 +389,180 @@ static struct da_dns_host *host_find(struct da_dns *dns, const char *host)
 		if (strcmp(dns->hosts[i].host, host) == 0)
 			return &dns->hosts[i];
 	return NULL;
+}
+
+/* Look up the addresses of every NS host of zw that is neither known nor asked. */
+static enum da_code hosts_ask(struct batch *b, const struct zone_work *zw, struct da_err *err)
+{
+	for (size_t i = 0; i < zw->n_hosts; i++) {
+		const char *name = zw->hosts[i];
+		struct host_work **grown, *h;
+		bool asked = host_find(b->dns, name) != NULL;
+
+		for (size_t k = 0; k < b->n_hosts && !asked; k++)
+			asked = strcmp(b->hosts[k]->host, name) == 0;
+		if (asked)
+			continue;
+		grown = realloc(b->hosts, (b->n_hosts + 1) * sizeof(*grown));
+		if (grown != NULL)
+			b->hosts = grown;
+		h = grown != NULL ? calloc(1, sizeof(*h)) : NULL;
+		if (h != NULL && (h->host = strdup(name)) == NULL) {
+			free(h);
+			h = NULL;
+		}
+		if (h == NULL)
+			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+		b->hosts[b->n_hosts++] = h;
+		lookup_send(b->dns, &h->a, h->host, DA_DNS_TYPE_A);
+		lookup_send(b->dns, &h->aaaa, h->host, DA_DNS_TYPE_AAAA);
+	}
+	return DA_OK;
+}
+
+/* The NS answer: the zone's host names, sorted, then their addresses asked. */
+static enum da_code zone_read_ns(struct batch *b, struct zone_work *zw)
+{
+	const char *zone = zw->zone->name;
+	struct da_dns_msg msg;
+	struct da_dns_rr rr;
+	int more = 0;
+	enum da_code rc = lookup_answer(b->dns, &zw->ns, &msg, &zw->err);
+
+	while (rc == DA_OK && (more = find_answer(&msg, zone, DA_DNS_TYPE_NS, &rr)) == 1) {
+		char host[DA_DNS_TEXT_NAME_SIZE];
+		char **grown = realloc(zw->hosts, (zw->n_hosts + 1) * sizeof(*grown));
+
+		if (grown == NULL) {
+			rc = da_err_set(&zw->err, DA_ERR_NOMEM, "out of memory");
+			break;
+		}
+		zw->hosts = grown;
+		if (da_dns_rr_name(&msg, &rr, host, sizeof(host)) != 0) {
+			more = -1;
+			break;
+		}
+		zw->hosts[zw->n_hosts] = strdup(host);
+		if (zw->hosts[zw->n_hosts] == NULL)
+			rc = da_err_set(&zw->err, DA_ERR_NOMEM, "out of memory");
+		else
+			zw->n_hosts++;
+	}
+	lookup_reset(&zw->ns);
+	if (rc == DA_OK && more < 0)
+		rc = da_err_set(&zw->err, DA_ERR_DNS, "NS lookup of %s: malformed answer", zone);
+	if (rc == DA_OK && zw->n_hosts == 0)
+		rc = da_err_set(&zw->err, DA_ERR_DNS, "zone %s has no NS records", zone);
+	if (rc != DA_OK)
+		return rc;
+	qsort(zw->hosts, zw->n_hosts, sizeof(*zw->hosts), cmp_str);
+	return hosts_ask(b, zw, &zw->err);
+}
+
+/* Append copies of n servers to zone. */
+static enum da_code zone_add(struct da_dns_zone *zone, const struct da_dns_server *src, size_t n,
+			     struct da_err *err)
+{
+	struct da_dns_server *grown;
+
+	if (n == 0)
+		return DA_OK;
+	grown = realloc(zone->servers, (zone->n_servers + n) * sizeof(*grown));
+	if (grown == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	zone->servers = grown;
+	for (size_t i = 0; i < n; i++) {
+		if (da_dns_server_copy(&zone->servers[zone->n_servers], &src[i]) != 0)
+			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+		zone->n_servers++;
+	}
+	return DA_OK;
+}
+
+static void zone_done(struct zone_work *zw, enum da_code rc)
+{
+	zw->done = true;
+	zw->rc = rc;
+}
+
+/*
+ * Every NS host of zw has its addresses (or the overrides are in): the zone
+ * takes them, in NS name order, and joins dns->zones.
+ */
+static void zone_finish(struct da_dns *dns, struct zone_work *zw)
+{
+	struct da_dns_zone *zone = zw->zone, **grown;
+	enum da_code rc = DA_OK;
+
+	for (size_t i = 0; rc == DA_OK && i < zw->n_hosts; i++) {
+		const struct da_dns_host *h = host_find(dns, zw->hosts[i]);
+
+		if (h->n_addrs == 0)
+			da_logf(dns->log, DNSACME_LOG_WARN, "dns: nameserver %s of %s has no "
+				"reachable address; not checking it", h->host, zone->name);
+		rc = zone_add(zone, h->addrs, h->n_addrs, &zw->err);
+	}
+	if (rc == DA_OK && zone->n_servers == 0)
+		rc = da_err_set(&zw->err, DA_ERR_DNS, "no nameserver of zone %s has a reachable "
+				"address", zone->name);
+	grown = rc == DA_OK ? realloc(dns->zones, (dns->n_zones + 1) * sizeof(*grown)) : NULL;
+	if (rc == DA_OK && grown == NULL)
+		rc = da_err_set(&zw->err, DA_ERR_NOMEM, "out of memory");
+	zone_done(zw, rc);
+	if (rc != DA_OK)
+		return;
+	dns->zones = grown;
+	dns->zones[dns->n_zones++] = zone;
+	for (size_t i = 0; i < zone->n_servers; i++)
+		da_logf(dns->log, DNSACME_LOG_DEBUG, "dns: zone %s: %s", zone->name,
+			zone->servers[i].label);
+}
+
+/* The zone work for name: this batch's, or a new one (overrides need no lookups). */
+static struct zone_work *zone_work_get(struct batch *b, const char *name, struct da_err *err)
+{
+	struct zone_work **grown, *zw;
+
+	for (size_t i = 0; i < b->n_zones; i++)
+		if (strcmp(b->zones[i]->zone->name, name) == 0)
+			return b->zones[i];
+	grown = realloc(b->zones, (b->n_zones + 1) * sizeof(*grown));
+	if (grown != NULL)
+		b->zones = grown;
+	zw = grown != NULL ? calloc(1, sizeof(*zw)) : NULL;
+	if (zw != NULL && (zw->zone = calloc(1, sizeof(*zw->zone))) != NULL &&
+	    (zw->zone->name = strdup(name)) == NULL) {
+		free(zw->zone);
+		zw->zone = NULL;
+	}
+	if (zw == NULL || zw->zone == NULL) {
+		free(zw);
+		da_err_set(err, DA_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	b->zones[b->n_zones++] = zw;
+	if (b->dns->overrides == NULL)
+		lookup_send(b->dns, &zw->ns, zw->zone->name, DA_DNS_TYPE_NS);
+	else if (zone_add(zw->zone, b->dns->overrides, b->dns->n_overrides, &zw->err) == DA_OK)
+		zone_finish(b->dns, zw);
+	else
+		zone_done(zw, DA_ERR_NOMEM);
+	return zw;
+}
+/* The job's zone is called name: known already, or built with this batch. */
+static void job_zone(struct batch *b, struct job *j, const char *name)
+{
+	for (size_t i = 0; i < b->dns->n_zones; i++)
+		if (strcmp(b->dns->zones[i]->name, name) == 0) {
+			job_found(b->dns, j, b->dns->zones[i]);
+			return;
+		}
+	j->zone_work = zone_work_get(b, name, &j->err);
+	if (j->zone_work == NULL) {
+		job_fail(j, DA_ERR_NOMEM);
+		return;
+	}
+	j->step = STEP_ZONE;
 }
 
 /*
@@ -476,164 +638,308 @@ static enum da_code host_add_addrs(struct da_dns *dns, struct da_dns_host *h,
 	return DA_OK;
 }
 
-/* Look up the addresses of every host not yet in the cache, all at once. */
-static enum da_code hosts_resolve(struct da_dns *dns, char **hosts, size_t n,
-				  struct da_err *err)
-{
-	struct lookup *l;
-	struct da_dns_host *grown;
-	size_t first = dns->n_hosts, nl = 0;
-	enum da_code rc;
 
-	grown = realloc(dns->hosts, (dns->n_hosts + n) * sizeof(*grown));
-	l = calloc(2 * n, sizeof(*l));
-	if (grown != NULL)
-		dns->hosts = grown;
-	if (grown == NULL || l == NULL) {
-		free(l);
+/* Both lookups of h are in: h joins dns->hosts with its routable addresses. */
+static enum da_code host_finish(struct da_dns *dns, struct host_work *h, struct da_err *err)
+{
+	const struct lookup *l[] = {&h->a, &h->aaaa};
+	struct da_dns_host *grown, *entry;
+	enum da_code rc = DA_OK;
+
+	grown = realloc(dns->hosts, (dns->n_hosts + 1) * sizeof(*grown));
+	if (grown == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (host_find(dns, hosts[i]) != NULL)
-			continue;
-		memset(&dns->hosts[dns->n_hosts], 0, sizeof(dns->hosts[0]));
-		dns->hosts[dns->n_hosts].host = strdup(hosts[i]);
-		if (dns->hosts[dns->n_hosts].host == NULL) {
-			free(l);
-			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		}
-		dns->n_hosts++;
-		l[nl++] = (struct lookup){.name = hosts[i], .type = DA_DNS_TYPE_A};
-		l[nl++] = (struct lookup){.name = hosts[i], .type = DA_DNS_TYPE_AAAA};
-	}
-	rc = lookup_all(dns, l, nl, err);
-	for (size_t i = 0; rc == DA_OK && i < nl; i++) {
-		if (l[i].status != ARES_SUCCESS)
+	dns->hosts = grown;
+	entry = &dns->hosts[dns->n_hosts++];
+	*entry = (struct da_dns_host){.host = h->host};
+	h->done = true;
+	for (size_t i = 0; rc == DA_OK && i < 2; i++) {
+		if (l[i]->status != ARES_SUCCESS)
 			da_logf(dns->log, DNSACME_LOG_WARN, "dns: %s lookup of nameserver %s "
-				"failed: %s", type_name(l[i].type), l[i].name,
-				ares_strerror(l[i].status));
-		rc = host_add_addrs(dns, &dns->hosts[first + i / 2], &l[i], err);
+				"failed: %s", type_name(l[i]->type), h->host,
+				ares_strerror(l[i]->status));
+		rc = host_add_addrs(dns, entry, l[i], err);
 	}
-	lookups_free(l, nl);
-	free(l);
 	return rc;
 }
 
-/* Append copies of n servers to zone. */
-static enum da_code zone_add(struct da_dns_zone *zone, const struct da_dns_server *src, size_t n,
-			     struct da_err *err)
+/* The job's SOA answer: its zone, or on up one label. */
+static void job_soa(struct batch *b, struct job *j)
 {
-	struct da_dns_server *grown;
+	const char *cur = j->soa_at;
+	char zone[DA_DNS_TEXT_NAME_SIZE] = "";
+	struct da_dns_msg msg;
+	struct da_dns_rr rr;
+	bool cname = false;
+	int more = 0;
+	enum da_code rc = lookup_answer(b->dns, &j->l, &msg, &j->err);
 
-	if (n == 0)
-		return DA_OK;
-	grown = realloc(zone->servers, (zone->n_servers + n) * sizeof(*grown));
-	if (grown == NULL)
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	zone->servers = grown;
-	for (size_t i = 0; i < n; i++) {
-		if (da_dns_server_copy(&zone->servers[zone->n_servers], &src[i]) != 0)
-			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		zone->n_servers++;
+	/* An SOA owned by the name asked for makes it the apex; otherwise the
+	 * SOA of an NXDOMAIN or NODATA answer's authority section names the
+	 * zone. Without either (a resolver that drops the authority section)
+	 * the walk goes up one label. */
+	while (rc == DA_OK && (more = da_dns_msg_next(&msg, &rr)) == 1) {
+		bool owned = da_dns_name_equal(rr.owner, cur);
+
+		if (rr.section == DA_DNS_ANSWER && rr.type == DA_DNS_TYPE_CNAME && owned)
+			cname = true; /* the authority SOA is the target's zone */
+		if (rr.type != DA_DNS_TYPE_SOA || !in_zone(cur, rr.owner))
+			continue;
+		if ((rr.section == DA_DNS_ANSWER && owned) ||
+		    (rr.section == DA_DNS_AUTHORITY && !cname))
+			snprintf(zone, sizeof(zone), "%s", rr.owner);
 	}
+	if (rc == DA_OK && more < 0)
+		rc = da_err_set(&j->err, DA_ERR_DNS, "SOA lookup of %s: malformed answer", cur);
+	lookup_reset(&j->l);
+	if (rc != DA_OK) {
+		job_fail(j, rc);
+		return;
+	}
+	if (zone[0] != '\0' && !cname) {
+		job_zone(b, j, zone);
+		return;
+	}
+	cur = strchr(cur, '.');
+	if (cur == NULL || cur[1] == '\0') {
+		job_fail(j, da_err_set(&j->err, DA_ERR_DNS, "no zone found for %s: no SOA record "
+				       "at or above it", j->chain[j->depth]));
+		return;
+	}
+	j->soa_at = cur + 1;
+	lookup_send(b->dns, &j->l, j->soa_at, DA_DNS_TYPE_SOA);
+}
+
+/*
+ * Take every answer that is in and send what it leads to, until nothing
+ * more can move without the network. *busy: are queries still in flight?
+ * Fails only for the batch as a whole (out of memory for a shared host).
+ */
+static enum da_code batch_advance(struct batch *b, bool *busy, struct da_err *err)
+{
+	bool moved;
+
+	do {
+		moved = false;
+		for (size_t i = 0; i < b->n_hosts; i++) {
+			struct host_work *h = b->hosts[i];
+
+			if (h->done || !h->a.done || !h->aaaa.done)
+				continue;
+			if (host_finish(b->dns, h, err) != DA_OK)
+				return err->code;
+			moved = true;
+		}
+		for (size_t i = 0; i < b->n_zones; i++) {
+			struct zone_work *zw = b->zones[i];
+			bool ready = true;
+
+			if (zw->done || lookup_pending(&zw->ns))
+				continue;
+			if (zw->ns.done) {
+				enum da_code rc = zone_read_ns(b, zw);
+
+				moved = true;
+				if (rc != DA_OK) {
+					zone_done(zw, rc);
+					continue;
+				}
+			}
+			for (size_t k = 0; k < zw->n_hosts && ready; k++)
+				ready = host_find(b->dns, zw->hosts[k]) != NULL;
+			if (ready) {
+				zone_finish(b->dns, zw);
+				moved = true;
+			}
+		}
+		for (size_t i = 0; i < b->n_jobs; i++) {
+			struct job *j = &b->jobs[i];
+
+			if (j->step == STEP_ZONE && j->zone_work->done) {
+				if (j->zone_work->rc == DA_OK) {
+					job_found(b->dns, j, j->zone_work->zone);
+				} else {
+					j->err = j->zone_work->err;
+					job_fail(j, j->zone_work->rc);
+				}
+			} else if (j->step == STEP_CNAME && j->l.done) {
+				job_cname(b->dns, j);
+			} else if (j->step == STEP_SOA && j->l.done) {
+				job_soa(b, j);
+			} else {
+				continue;
+			}
+			moved = true;
+		}
+	} while (moved);
+
+	*busy = false;
+	for (size_t i = 0; i < b->n_jobs && !*busy; i++)
+		*busy = lookup_pending(&b->jobs[i].l);
+	for (size_t i = 0; i < b->n_zones && !*busy; i++)
+		*busy = lookup_pending(&b->zones[i]->ns);
+	for (size_t i = 0; i < b->n_hosts && !*busy; i++)
+		*busy = lookup_pending(&b->hosts[i]->a) || lookup_pending(&b->hosts[i]->aaaa);
 	return DA_OK;
 }
 
-/* Build the zone's server list: the overrides, or every address of every NS. */
-static enum da_code zone_build(struct da_dns *dns, const char *name, struct da_dns_zone **out,
-			       struct da_err *err)
+/* Drive the batch until no query is in flight. */
+static enum da_code batch_run(struct batch *b, struct da_err *err)
 {
-	struct da_dns_zone *zone = calloc(1, sizeof(*zone));
-	char **hosts = NULL;
-	size_t n_hosts = 0;
+	struct da_dns *dns = b->dns;
 	enum da_code rc;
 
-	if (zone == NULL || (zone->name = strdup(name)) == NULL) {
-		free(zone);
+	for (;;) {
+		bool busy = false;
+
+		rc = batch_advance(b, &busy, err);
+		if (rc != DA_OK || !busy)
+			break;
+		if (dns->stop != NULL && *dns->stop) {
+			rc = da_err_set(err, DA_ERR_INTERRUPTED, "interrupted");
+			break;
+		}
+		rc = da_dns_loop_step(&dns->resolver, 1, STOP_POLL_MS, err);
+		if (rc != DA_OK)
+			break;
+	}
+	if (rc != DA_OK)
+		ares_cancel(dns->resolver); /* completes the lookups still in flight */
+	return rc;
+}
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n_jobs; i++) {
+		lookup_reset(&b->jobs[i].l);
+		for (size_t k = 0; k <= CNAME_DEPTH_MAX; k++)
+			free(b->jobs[i].chain[k]);
+	}
+	free(b->jobs);
+	for (size_t i = 0; i < b->n_zones; i++) {
+		struct zone_work *zw = b->zones[i];
+
+		lookup_reset(&zw->ns);
+		for (size_t k = 0; k < zw->n_hosts; k++)
+			free(zw->hosts[k]);
+		free(zw->hosts);
+		if (!zw->done || zw->rc != DA_OK)
+			zone_free(zw->zone);
+		free(zw);
+	}
+	free(b->zones);
+	for (size_t i = 0; i < b->n_hosts; i++) {
+		lookup_reset(&b->hosts[i]->a);
+		lookup_reset(&b->hosts[i]->aaaa);
+		if (!b->hosts[i]->done)
+			free(b->hosts[i]->host);
+		free(b->hosts[i]);
+	}
+	free(b->hosts);
+}
+
+/*
+ * The one code path of discovery: a job per distinct name (an apex and its
+ * wildcard share one challenge name), all run together. follow: follow
+ * CNAMEs first; want_zone: find the target's zone. See da_dns_locate().
+ */
+static enum da_code discover(struct da_dns *dns, const char *const *names, size_t n,
+			     bool follow, bool want_zone, struct da_dns_location *out,
+			     size_t *failed, struct da_err *err)
+{
+	struct batch b = {.dns = dns};
+	size_t *job_of, dummy;
+	enum da_code rc;
+
+	failed = failed != NULL ? failed : &dummy;
+	*failed = n;
+	memset(out, 0, n * sizeof(*out));
+	if (n == 0)
+		return DA_OK;
+	b.jobs = calloc(n, sizeof(*b.jobs));
+	job_of = calloc(n, sizeof(*job_of));
+	if (b.jobs == NULL || job_of == NULL) {
+		free(b.jobs);
+		free(job_of);
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
-	if (dns->overrides != NULL) {
-		rc = zone_add(zone, dns->overrides, dns->n_overrides, err);
-	} else {
-		rc = zone_ns(dns, name, &hosts, &n_hosts, err);
-		if (rc == DA_OK)
-			rc = hosts_resolve(dns, hosts, n_hosts, err);
-	}
-	for (size_t i = 0; rc == DA_OK && i < n_hosts; i++) {
-		const struct da_dns_host *h = host_find(dns, hosts[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = &b.jobs[b.n_jobs];
+		char *name;
 
-		if (h->n_addrs == 0)
-			da_logf(dns->log, DNSACME_LOG_WARN, "dns: nameserver %s of %s has no "
-				"reachable address; not checking it", hosts[i], name);
-		rc = zone_add(zone, h->addrs, h->n_addrs, err);
+		j->rc = da_dns_name_normalize(names[i], &name, &j->err);
+		if (j->rc != DA_OK) {
+			j->step = STEP_DONE;
+			job_of[i] = b.n_jobs++;
+			continue;
+		}
+		job_of[i] = b.n_jobs;
+		for (size_t k = 0; k < b.n_jobs && job_of[i] == b.n_jobs; k++)
+			if (b.jobs[k].chain[0] != NULL && strcmp(b.jobs[k].chain[0], name) == 0)
+				job_of[i] = k;
+		if (job_of[i] != b.n_jobs) {
+			free(name);
+			continue;
+		}
+		b.n_jobs++;
+		j->chain[0] = name;
+		j->want_zone = want_zone;
+		if (follow)
+			lookup_send(dns, &j->l, name, DA_DNS_TYPE_CNAME);
+		else
+			job_target(dns, j);
 	}
-	for (size_t i = 0; i < n_hosts; i++)
-		free(hosts[i]);
-	free(hosts);
-	if (rc == DA_OK && zone->n_servers == 0)
-		rc = da_err_set(err, DA_ERR_DNS, "no nameserver of zone %s has a reachable address",
-				name);
+	rc = batch_run(&b, err);
+	for (size_t i = 0; rc == DA_OK && i < n; i++) {
+		const struct job *j = &b.jobs[job_of[i]];
+
+		if (j->rc != DA_OK) {
+			*err = j->err;
+			*failed = i;
+			rc = j->rc;
+		}
+	}
+	for (size_t i = 0; rc == DA_OK && i < n; i++) {
+		const struct job *j = &b.jobs[job_of[i]];
+
+		out[i].zone = j->zone;
+		out[i].fqdn = strdup(j->chain[j->depth]);
+		if (out[i].fqdn == NULL)
+			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
 	if (rc != DA_OK) {
-		zone_free(zone);
-		return rc;
+		for (size_t i = 0; i < n; i++)
+			free(out[i].fqdn);
+		memset(out, 0, n * sizeof(*out));
 	}
-	*out = zone;
-	return DA_OK;
+	batch_free(&b);
+	free(job_of);
+	return rc;
+}
+
+enum da_code da_dns_locate(struct da_dns *dns, const char *const *challenge_names, size_t n,
+			   struct da_dns_location *out, size_t *failed, struct da_err *err)
+{
+	return discover(dns, challenge_names, n, true, true, out, failed, err);
+}
+
+enum da_code da_dns_follow_cname(struct da_dns *dns, const char *fqdn, char **target_out,
+				 struct da_err *err)
+{
+	struct da_dns_location where;
+	enum da_code rc = discover(dns, &fqdn, 1, true, false, &where, NULL, err);
+
+	*target_out = where.fqdn;
+	return rc;
 }
 
 enum da_code da_dns_find_zone(struct da_dns *dns, const char *fqdn,
 			      const struct da_dns_zone **zone_out, struct da_err *err)
 {
-	char zone_name[DA_DNS_TEXT_NAME_SIZE];
-	struct da_dns_zone *zone = NULL, **grown_zones;
-	struct da_dns_name_zone *grown_names;
-	char *name;
-	enum da_code rc;
+	struct da_dns_location where;
+	enum da_code rc = discover(dns, &fqdn, 1, false, true, &where, NULL, err);
 
-	*zone_out = NULL;
-	rc = da_dns_name_normalize(fqdn, &name, err);
-	if (rc != DA_OK)
-		return rc;
-	for (size_t i = 0; i < dns->n_names; i++) {
-		if (strcmp(dns->names[i].name, name) == 0) {
-			*zone_out = dns->names[i].zone;
-			free(name);
-			return DA_OK;
-		}
-	}
-	rc = soa_walk(dns, name, zone_name, err);
-	for (size_t i = 0; rc == DA_OK && i < dns->n_zones && zone == NULL; i++)
-		if (strcmp(dns->zones[i]->name, zone_name) == 0)
-			zone = dns->zones[i];
-	if (rc == DA_OK && zone == NULL) {
-		rc = zone_build(dns, zone_name, &zone, err);
-		grown_zones = rc == DA_OK ? realloc(dns->zones, (dns->n_zones + 1) *
-							     sizeof(*grown_zones))
-					  : NULL;
-		if (rc == DA_OK && grown_zones == NULL) {
-			zone_free(zone);
-			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		} else if (rc == DA_OK) {
-			dns->zones = grown_zones;
-			dns->zones[dns->n_zones++] = zone;
-			for (size_t i = 0; i < zone->n_servers; i++)
-				da_logf(dns->log, DNSACME_LOG_DEBUG, "dns: zone %s: %s", zone->name,
-					zone->servers[i].label);
-		}
-	}
-	if (rc == DA_OK) {
-		grown_names = realloc(dns->names, (dns->n_names + 1) * sizeof(*grown_names));
-		if (grown_names == NULL) {
-			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		} else {
-			dns->names = grown_names;
-			dns->names[dns->n_names++] = (struct da_dns_name_zone){name, zone};
-			name = NULL;
-			*zone_out = zone;
-		}
-	}
-	free(name);
-	if (rc != DA_OK)
-		return da_err_wrap(err, "zone of %s", fqdn);
-	return DA_OK;
+	free(where.fqdn);
+	*zone_out = where.zone;
+	return rc;
 }

@@ -119,6 +119,26 @@ struct da_dns_zone {
 enum da_code da_dns_find_zone(struct da_dns *dns, const char *fqdn,
 			      const struct da_dns_zone **zone_out, struct da_err *err);
 
+/* Where one challenge name's TXT record lives. */
+struct da_dns_location {
+	char *fqdn;			/* CNAMEs followed, normalized; free() */
+	const struct da_dns_zone *zone; /* owned and cached by dns, as da_dns_find_zone() */
+};
+
+/*
+ * da_dns_follow_cname() and then da_dns_find_zone() on each of n names,
+ * all at once: every name's CNAME and SOA queries are in flight together on
+ * one event loop, names that share a zone share its NS and address lookups,
+ * and a name given twice is looked up once. So n names cost the round trips
+ * of the longest chain, not their sum. On DA_OK out[i] is names[i]'s target
+ * and zone (free each fqdn). On failure out[] is zeroed, err holds the error
+ * of the first failed name as the two functions would word it, and *failed
+ * (may be NULL) is its index, or n when the batch as a whole failed
+ * (DA_ERR_INTERRUPTED, DA_ERR_NOMEM).
+ */
+enum da_code da_dns_locate(struct da_dns *dns, const char *const *challenge_names, size_t n,
+			   struct da_dns_location *out, size_t *failed, struct da_err *err);
+
 /* --- Propagation -------------------------------------------------------- */
 
 /* One TXT value that must become visible at one name on every server of zone. */

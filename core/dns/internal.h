@@ -10,7 +10,7 @@
 /* A name whose zone is known (names may share one zone). */
 struct da_dns_name_zone {
 	char *name;
-	struct da_dns_zone *zone; /* points into da_dns.zones */
+	const struct da_dns_zone *zone; /* one of da_dns.zones */
 };
 
 /* The addresses of one nameserver host, labelled "host (address)". */

@@ -111,6 +111,135 @@ static void test_discovery(const struct test_named *n, struct da_log *log)
 	da_dns_free(dns);
 }
 
+/* The line number of the first (or last) query named logged for name and
+ * type with recursion desired, -1 if none. */
+static int query_line(const struct test_named *n, const char *name, const char *type, int last)
+{
+	char path[128], needle[300], line[1024];
+	int at = -1, no = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/named.log", n->dir);
+	snprintf(needle, sizeof(needle), "query: %s IN %s +", name, type);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL && (last || at < 0)) {
+		if (strstr(line, needle) != NULL)
+			at = no;
+		no++;
+	}
+	fclose(f);
+	return at;
+}
+
+#define BATCH_HOSTS 40 /* in example.test */
+#define BATCH_SUBS 20  /* in sub.example.test */
+#define BATCH_N (BATCH_HOSTS + BATCH_SUBS + 2)
+
+/*
+ * Many names in two zones, a CNAME into the second and a name given twice
+ * (an apex and its wildcard), located in one call: every name's first
+ * query is out before any answer is acted on, each zone's NS and each NS
+ * host's addresses are asked once, and a name given twice once.
+ */
+static void test_locate(const struct test_named *n, struct da_log *log)
+{
+	char resolvers[64], names[BATCH_N][64];
+	const char *list[BATCH_N];
+	struct da_dns_config cfg = {.resolvers = resolvers, .query_timeout_ms = 1000};
+	struct da_dns_location where[BATCH_N];
+	int ns_before, sub_ns_before, host_before, dup_before, first_soa = -1, last_cname = -1;
+	size_t failed = 0;
+	struct da_dns *dns;
+	struct da_err err;
+
+	snprintf(resolvers, sizeof(resolvers), "127.0.0.1:%d", n->port);
+	for (int i = 0; i < BATCH_HOSTS; i++)
+		snprintf(names[i], sizeof(names[i]), "_acme-challenge.batch%02d.example.test", i);
+	for (int i = 0; i < BATCH_SUBS; i++)
+		snprintf(names[BATCH_HOSTS + i], sizeof(names[0]),
+			 "_acme-challenge.batch%02d.sub.example.test", i);
+	snprintf(names[BATCH_N - 2], sizeof(names[0]), "_acme-challenge.alias.example.test");
+	snprintf(names[BATCH_N - 1], sizeof(names[0]), "_acme-challenge.BATCH00.example.test.");
+	for (int i = 0; i < BATCH_N; i++)
+		list[i] = names[i];
+	ns_before = test_named_log_count(n, "query: example.test IN NS +");
+	sub_ns_before = test_named_log_count(n, "query: sub.example.test IN NS +");
+	host_before = test_named_log_count(n, "query: ns1.example.test IN A +");
+	dup_before = test_named_log_count(n, "query: _acme-challenge.batch00.example.test IN "
+					     "CNAME +");
+
+	CHECK(da_dns_new(&dns, &cfg, log, NULL, &err) == DA_OK);
+	CHECK(da_dns_locate(dns, list, BATCH_N, where, &failed, &err) == DA_OK);
+	for (int i = 0; i < BATCH_N; i++) {
+		const char *zone = i < BATCH_HOSTS || i == BATCH_N - 1 ? "example.test"
+								       : "sub.example.test";
+
+		CHECK(where[i].zone != NULL && strcmp(where[i].zone->name, zone) == 0);
+		CHECK(where[i].zone == where[i < BATCH_HOSTS ? 0 : BATCH_HOSTS].zone ||
+		      i >= BATCH_N - 2);
+		if (i < BATCH_N - 2)
+			CHECK_STR(where[i].fqdn, names[i]);
+	}
+	CHECK_STR(where[BATCH_N - 2].fqdn, "_acme-challenge.x.sub.example.test");
+	CHECK(where[BATCH_N - 2].zone == where[BATCH_HOSTS].zone);
+	CHECK_STR(where[BATCH_N - 1].fqdn, "_acme-challenge.batch00.example.test");
+	CHECK(where[0].zone->n_servers == 3 && where[BATCH_HOSTS].zone->n_servers == 2);
+
+	/* Overlap, from the order named saw the queries in (it runs one worker):
+	 * every name's CNAME query came before the first SOA query. One name
+	 * after the other would put name 2's CNAME after name 1's SOA. */
+	for (int i = 0; i < BATCH_N - 1; i++) {
+		int cname = query_line(n, names[i], "CNAME", 1);
+		/* The alias's target was asked by an earlier test. */
+		int soa = i < BATCH_N - 2 ? query_line(n, names[i], "SOA", 0) : INT_MAX;
+
+		CHECK(cname >= 0 && soa >= 0);
+		last_cname = cname > last_cname ? cname : last_cname;
+		first_soa = first_soa < 0 || soa < first_soa ? soa : first_soa;
+	}
+	CHECK(first_soa > last_cname);
+	CHECK(test_named_log_count(n, "query: _acme-challenge.batch00.example.test IN CNAME +") ==
+	      dup_before + 1);
+	CHECK(test_named_log_count(n, "query: example.test IN NS +") == ns_before + 1);
+	CHECK(test_named_log_count(n, "query: sub.example.test IN NS +") == sub_ns_before + 1);
+	/* ns1 serves both zones: its addresses are asked once for the two. */
+	CHECK(test_named_log_count(n, "query: ns1.example.test IN A +") == host_before + 1);
+	for (int i = 0; i < BATCH_N; i++)
+		free(where[i].fqdn);
+
+	/* A failed name: the error the single-name calls give, and its index. */
+	const char *bad_cname[] = {"_acme-challenge.batch01.example.test", "loop1.example.test"};
+	struct da_err single;
+	char *target;
+
+	CHECK(da_dns_follow_cname(dns, "loop1.example.test", &target, &single) == DA_ERR_DNS);
+	CHECK(da_dns_locate(dns, bad_cname, 2, where, &failed, &err) == DA_ERR_DNS);
+	CHECK(failed == 1 && where[0].fqdn == NULL);
+	CHECK_STR(err.msg, single.msg);
+	da_dns_free(dns);
+}
+
+/* A stop request ends a batch with every query still in flight. */
+static void test_locate_interrupted(const struct test_named *n, struct da_log *log)
+{
+	char resolvers[64];
+	struct da_dns_config cfg = {.resolvers = resolvers};
+	const char *list[] = {"_acme-challenge.alias.example.test", "_acme-challenge.example.test"};
+	struct da_dns_location where[2];
+	volatile sig_atomic_t stop = 1;
+	size_t failed = 0;
+	struct da_dns *dns;
+	struct da_err err;
+
+	snprintf(resolvers, sizeof(resolvers), "127.0.0.1:%d", n->port);
+	CHECK(da_dns_new(&dns, &cfg, log, &stop, &err) == DA_OK);
+	CHECK(da_dns_locate(dns, list, 2, where, &failed, &err) == DA_ERR_INTERRUPTED);
+	CHECK(failed == 2 && where[0].fqdn == NULL && where[1].fqdn == NULL);
+	da_dns_free(dns);
+}
+
 struct ready_log {
 	int count[8];
 	long long at[8];
@@ -225,6 +354,8 @@ int main(void)
 		return 1; /* it said why */
 	da_log_init(&log, DNSACME_LOG_INFO, stderr);
 	test_discovery(&n, &log);
+	test_locate(&n, &log);
+	test_locate_interrupted(&n, &log);
 	test_propagation(&n, &log);
 	da_log_free(&log);
 	test_named_stop(&n);
