@@ -185,6 +185,19 @@ static void test_unreachable_resolver(void)
 	      DA_ERR_DNS);
 	CHECK(target == NULL);
 	CHECK(strstr(err.msg, "(asked 127.0.0.1:1)") != NULL);
+
+	/* A batch reports its first name's failure, though the empty second
+	 * name fails before any answer could come. */
+	const char *names[] = {"_acme-challenge.example.com", ""};
+	struct da_dns_location where[2];
+	size_t failed = 9;
+
+	CHECK(da_dns_locate(dns, names, 0, where, &failed, &err) == DA_OK);
+	CHECK(da_dns_locate(dns, names, 2, where, &failed, &err) == DA_ERR_DNS);
+	CHECK(failed == 0 && where[0].fqdn == NULL && where[1].fqdn == NULL);
+	CHECK(strncmp(err.msg, "CNAME lookup of _acme-challenge.example.com failed: ", 52) == 0);
+	CHECK(da_dns_locate(dns, names + 1, 1, where, &failed, &err) == DA_ERR_USAGE);
+	CHECK(failed == 0);
 	da_dns_free(dns);
 }
 
