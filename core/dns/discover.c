@@ -549,6 +549,7 @@ static struct zone_work *zone_work_get(struct batch *b, const char *name, struct
 		zone_done(zw, DA_ERR_NOMEM);
 	return zw;
 }
+
 /* The job's zone is called name: known already, or built with this batch. */
 static void job_zone(struct batch *b, struct job *j, const char *name)
 {
@@ -723,11 +724,13 @@ static enum da_code batch_advance(struct batch *b, bool *busy, struct da_err *er
 		moved = false;
 		for (size_t i = 0; i < b->n_hosts; i++) {
 			struct host_work *h = b->hosts[i];
+			enum da_code rc;
 
 			if (h->done || !h->a.done || !h->aaaa.done)
 				continue;
-			if (host_finish(b->dns, h, err) != DA_OK)
-				return err->code;
+			rc = host_finish(b->dns, h, err);
+			if (rc != DA_OK)
+				return rc;
 			moved = true;
 		}
 		for (size_t i = 0; i < b->n_zones; i++) {
