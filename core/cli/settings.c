@@ -427,6 +427,34 @@ static enum da_code load_config_file(struct cli_settings *s, enum opt_source *se
 
 /* --- environment ---------------------------------------------------------- */
 
+/*
+ * DNSACME_X_FILE names a file that holds X's value: Kubernetes mounts secrets
+ * as files, and a key on the command line shows in ps. *text is NULL when the
+ * variable is unset. One trailing newline (LF or CRLF) is not part of it.
+ */
+static enum da_code env_file_value(struct cli_settings *s, const char *name, const char **text,
+				   struct da_err *err)
+{
+	char file_var[80];
+	const char *path;
+	char *data = NULL;
+	size_t len = 0;
+
+	snprintf(file_var, sizeof(file_var), "%s_FILE", name);
+	path = getenv(file_var);
+	*text = NULL;
+	if (path == NULL || *path == '\0')
+		return DA_OK;
+	if (da_store_read_file(path, &data, &len, err) != DA_OK)
+		return da_err_wrap(err, "%s", file_var);
+	if (len > 0 && data[len - 1] == '\n')
+		data[--len] = '\0';
+	if (len > 0 && data[len - 1] == '\r')
+		data[--len] = '\0';
+	*text = keep_string(s, data);
+	return *text != NULL ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
+}
+
 static enum da_code load_environment(struct cli_settings *s, enum opt_source *set_by,
 				     struct da_err *err)
 {
@@ -440,6 +468,12 @@ static enum da_code load_environment(struct cli_settings *s, enum opt_source *se
 			continue;
 		env_name(o, name, sizeof(name));
 		text = getenv(name);
+		if ((text == NULL || *text == '\0') &&
+		    (o->kind == OPT_STRING || o->kind == OPT_NUMBER)) {
+			rc = env_file_value(s, name, &text, err);
+			if (rc != DA_OK)
+				return rc;
+		}
 		if (text == NULL || *text == '\0')
 			continue;
 		if (o->kind != OPT_LIST && o->kind != OPT_DNS_OPTION) {
@@ -657,5 +691,6 @@ void cli_usage(FILE *out, enum cli_command command)
 	if (command & (CMD_ISSUE | CMD_PRESENT | CMD_CLEANUP))
 		fprintf(out, "\nPlugin options also come from each plugin's environment "
 			     "variables: see `dnsacme plugins NAME`.\n");
-	fprintf(out, "Precedence: flags > environment > config file > defaults.\n");
+	fprintf(out, "An option with one value may also come from a file: DNSACME_<OPTION>_FILE=PATH.\n"
+		     "Precedence: flags > environment > config file > defaults.\n");
 }

@@ -1,6 +1,7 @@
 /* The option table: flags > environment > config file > defaults. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cli/cli.h"
@@ -116,6 +117,36 @@ static void test_help_first(void)
 	unsetenv("DNSACME_PROPAGATION_TIMEOUT");
 }
 
+/* DNSACME_X_FILE: the value from a file, less one trailing newline. */
+static void test_env_file(void)
+{
+	char *argv[] = {"--state-dir", "/tmp/x"};
+	char path[] = "/tmp/dnsacme-test-cli-XXXXXX";
+	struct cli_settings s;
+	struct da_err err;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0 && write(fd, "c2VjcmV0LWhtYWMta2V5\r\n", 22) == 22);
+	close(fd);
+	setenv("DNSACME_EAB_HMAC_KEY_FILE", path, 1);
+	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_OK);
+	CHECK_STR(s.eab_hmac_key, "c2VjcmV0LWhtYWMta2V5");
+	cli_settings_free(&s);
+
+	/* The variable itself wins over its _FILE form. */
+	setenv("DNSACME_EAB_HMAC_KEY", "from-the-variable", 1);
+	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_OK);
+	CHECK_STR(s.eab_hmac_key, "from-the-variable");
+	cli_settings_free(&s);
+	unsetenv("DNSACME_EAB_HMAC_KEY");
+
+	unlink(path);
+	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_ERR_IO);
+	CHECK(strncmp(err.msg, "DNSACME_EAB_HMAC_KEY_FILE: ", 27) == 0);
+	cli_settings_free(&s);
+	unsetenv("DNSACME_EAB_HMAC_KEY_FILE");
+}
+
 static void test_plugins_argument(void)
 {
 	char *argv[] = {"rfc2136"};
@@ -134,6 +165,7 @@ int main(void)
 	test_precedence();
 	test_errors();
 	test_help_first();
+	test_env_file();
 	test_plugins_argument();
 	return check_report();
 }
