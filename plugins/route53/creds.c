@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "send.h"
@@ -335,33 +337,43 @@ int r53_parse_json_credentials(const char *json, size_t len, struct r53_credenti
 	return rc;
 }
 
-int r53_container_url_allowed(const char *url)
+/* Is host (as libcurl's URL parser returns it) one of the local agents? */
+static int local_agent(const char *host)
 {
 	static const char *const agents[] = {
 		"localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
 	};
 	struct in_addr addr;
-	const char *host = url + 7, *end;
-	char name[64];
-	size_t i, len;
 
-	if (strncmp(url, "https://", 8) == 0)
-		return 1;
-	if (strncmp(url, "http://", 7) != 0)
-		return 0;
-	end = host[0] == '[' ? strchr(host, ']') : host + strcspn(host, ":/?#@");
-	if (end == NULL)
-		return 0;
-	len = (size_t)(end - host) + (host[0] == '[');
-	if (len == 0 || len >= sizeof(name) || strchr(":/?#", host[len]) == NULL)
-		return 0;
-	memcpy(name, host, len);
-	name[len] = '\0';
-	for (i = 0; i < sizeof(agents) / sizeof(agents[0]); i++)
-		if (strcmp(name, agents[i]) == 0)
+	for (size_t i = 0; i < sizeof(agents) / sizeof(agents[0]); i++)
+		if (strcasecmp(host, agents[i]) == 0)
 			return 1;
 	/* Any loopback IPv4 address, written as one. */
-	return inet_pton(AF_INET, name, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET, host, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+}
+
+int r53_container_url_allowed(const char *url)
+{
+	CURLU *parsed = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
+	int allowed = 0;
+
+	/* The URL is read by the parser libcurl connects with, so the host
+	 * checked is the host reached; userinfo ("http://127.0.0.1:x@evil/")
+	 * has no place in a credentials URL and is refused outright. */
+	if (parsed != NULL && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(parsed, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
+	    curl_url_get(parsed, CURLUPART_PASSWORD, &password, 0) == CURLUE_NO_PASSWORD)
+		allowed = strcmp(scheme, "https") == 0 ||
+			  (strcmp(scheme, "http") == 0 && local_agent(host));
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_free(password);
+	curl_url_cleanup(parsed);
+	return allowed;
 }
 
 /* One plain exchange with a metadata agent; DNSACME_OK only for HTTP 200. */

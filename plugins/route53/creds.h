@@ -85,7 +85,7 @@ void r53_profile_clear(struct r53_profile *p);
 int r53_parse_json_credentials(const char *json, size_t len, struct r53_credentials *out);
 
 /* Whether a container credentials URL may be trusted with a token: HTTPS, or
- * HTTP to loopback or the ECS / EKS link-local agents. */
+ * HTTP to loopback or the ECS / EKS link-local agents; never with userinfo. */
 int r53_container_url_allowed(const char *url);
 
 #endif

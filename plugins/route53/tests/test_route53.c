@@ -863,6 +863,18 @@ static void check_credentials(void)
 	CHECK(!r53_container_url_allowed("http://169.254.170.2.evil.example/"));
 	CHECK(!r53_container_url_allowed("http://localhost@evil.example/"));
 	CHECK(!r53_container_url_allowed("ftp://127.0.0.1/"));
+	/* Userinfo that looks like an allowed host: libcurl connects to what
+	 * follows the '@', so any userinfo is refused. */
+	CHECK(!r53_container_url_allowed("http://127.0.0.1:x@evil.example/"));
+	CHECK(!r53_container_url_allowed("http://169.254.170.2:1@evil.example/"));
+	CHECK(!r53_container_url_allowed("http://u:p@127.0.0.1/creds"));
+	CHECK(!r53_container_url_allowed("https://u@creds.example.com/v1"));
+	CHECK(!r53_container_url_allowed("http://127.0.0.1\\@evil.example/"));
+	CHECK(!r53_container_url_allowed("http://[::ffff:203.0.113.5]/creds"));
+	CHECK(!r53_container_url_allowed("not a url"));
+	CHECK(r53_container_url_allowed("http://127.1.2.3/creds"));
+	CHECK(r53_container_url_allowed("http://[::1]:8080/creds"));
+	CHECK(r53_container_url_allowed("http://LOCALHOST/creds"));
 	CHECK(r53_container_url_allowed("http://127.0.0.1:8080/creds"));
 	CHECK(r53_container_url_allowed("http://169.254.170.23/v1/credentials"));
 	CHECK(r53_container_url_allowed("http://[fd00:ec2::23]/v1/credentials"));
