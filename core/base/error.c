@@ -59,6 +59,7 @@ const char *da_code_str(enum da_code code)
 	case DA_ERR_NOMEM: return "out of memory";
 	case DA_ERR_IO: return "I/O error";
 	case DA_ERR_NETWORK: return "network error";
+	case DA_ERR_TLS: return "TLS verification failed";
 	case DA_ERR_PROTOCOL: return "protocol error";
 	case DA_ERR_CA: return "CA error";
 	case DA_ERR_DNS: return "DNS error";

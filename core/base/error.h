@@ -11,6 +11,7 @@ enum da_code {
 	DA_ERR_NOMEM,
 	DA_ERR_IO,	    /* local file system */
 	DA_ERR_NETWORK,	    /* could not reach a server */
+	DA_ERR_TLS,	    /* a server's TLS certificate did not verify */
 	DA_ERR_PROTOCOL,    /* a server's answer made no sense */
 	DA_ERR_CA,	    /* the CA refused (problem document) */
 	DA_ERR_DNS,	    /* DNS lookup or propagation failure */

@@ -14,8 +14,9 @@
 enum da_code runtime_init(struct runtime *rt, const struct cli_settings *s,
 			  const volatile sig_atomic_t *stop, struct da_err *err)
 {
-	struct da_http_config http_cfg = {.ca_bundle = s->ca_bundle};
+	struct da_http_config ca_http_cfg = {.ca_bundle = s->ca_bundle};
 	enum dnsacme_log_level level = DNSACME_LOG_INFO;
+	enum da_code rc;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->settings = s;
@@ -36,7 +37,10 @@ enum da_code runtime_init(struct runtime *rt, const struct cli_settings *s,
 	rt->directory_url = s->server ? s->server
 			    : s->staging ? LETSENCRYPT_STAGING
 					 : LETSENCRYPT_PRODUCTION;
-	return da_http_new(&rt->http, &http_cfg, &rt->log, err);
+	rc = da_http_new(&rt->http, &ca_http_cfg, &rt->log, err);
+	if (rc == DA_OK)
+		rc = da_http_new(&rt->provider_http, NULL, &rt->log, err);
+	return rc;
 }
 
 enum da_code runtime_open_dns(struct runtime *rt, struct da_err *err)
@@ -67,8 +71,8 @@ enum da_code runtime_open_plugin(struct runtime *rt, struct da_err *err)
 	free(dir);
 	if (rc != DA_OK)
 		return rc;
-	return da_plugin_open(rt->plugin, s->dns_options, s->n_dns_options, rt->http, &rt->log,
-			      rt->stop, err);
+	return da_plugin_open(rt->plugin, s->dns_options, s->n_dns_options, rt->provider_http,
+			      &rt->log, rt->stop, err);
 }
 
 /* The account key: read it, or with create make and save a new one. */
@@ -190,6 +194,7 @@ void runtime_free(struct runtime *rt)
 	da_acme_free(rt->acme);
 	da_dns_free(rt->dns);
 	da_http_free(rt->http);
+	da_http_free(rt->provider_http);
 	EVP_PKEY_free(rt->account_key);
 	free(rt->account_url);
 	if (rt->run_lock >= 0)

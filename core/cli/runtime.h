@@ -21,7 +21,8 @@ struct runtime {
 	const struct cli_settings *settings;
 	const volatile sig_atomic_t *stop;
 	struct da_log log;
-	struct da_http *http;
+	struct da_http *http;	       /* to the CA: --ca-bundle, when given, is all it trusts */
+	struct da_http *provider_http; /* the plugins' provider APIs: the system's CA store */
 	struct da_dns *dns;
 	struct da_plugin *plugin;
 	struct da_acme *acme;
@@ -31,7 +32,7 @@ struct runtime {
 	int run_lock; /* the journal's run lock (issue), or -1 */
 };
 
-/* Log and HTTP client. Always first; runtime_free() even on failure. */
+/* Log and HTTP clients. Always first; runtime_free() even on failure. */
 enum da_code runtime_init(struct runtime *rt, const struct cli_settings *s,
 			  const volatile sig_atomic_t *stop, struct da_err *err);
 

@@ -71,8 +71,9 @@ static const struct opt options[] = {
 	{"state-dir", 0, OPT_STRING, FIELD(state_dir), ACME, "DIR",
 	 "account keys and the cleanup journal (default: /var/lib/dnsacme as root, "
 	 "else ~/.local/share/dnsacme)"},
-	{"ca-bundle", 0, OPT_STRING, FIELD(ca_bundle), ACME | ALL_DNS, "FILE",
-	 "trust these CA certificates (PEM) for HTTPS instead of the system's"},
+	{"ca-bundle", 0, OPT_STRING, FIELD(ca_bundle), ACME, "FILE",
+	 "trust only these CA certificates (PEM) for the ACME server's HTTPS (DNS providers' "
+	 "APIs keep the system's)"},
 	{"deploy-hook", 0, OPT_STRING, FIELD(deploy_hook), CMD_ISSUE, "CMD",
 	 "run CMD with /bin/sh after the certificate is written"},
 	{"dns-resolvers", 0, OPT_STRING, FIELD(dns_resolvers), ALL_DNS, "HOST[:PORT],...",

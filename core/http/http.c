@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -120,6 +121,49 @@ static void url_for_log(const char *url, char *out, size_t size)
 	path_len = strcspn(rest, "?#");
 	snprintf(out, size, "%.*s%.*s%.*s%s", (int)scheme_len, url, (int)host_len, host,
 		 (int)path_len, rest, rest[path_len] == '?' ? "?..." : "");
+}
+
+/* Is this IP literal or name one that never needs a proxy: loopback,
+ * link-local (IMDS 169.254.169.254, ECS 169.254.170.2) or the EKS Pod
+ * Identity agent's fd00:ec2::23? host is as curl_url() returns it. */
+static int local_host(const char *host)
+{
+	static const unsigned char loopback[16] = {[15] = 1};
+	static const unsigned char eks_agent[16] = {0xfd, 0x00, 0x0e, 0xc2, [15] = 0x23};
+	unsigned char a[16];
+	char bare[INET6_ADDRSTRLEN];
+	size_t len = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127 || (a[0] == 169 && a[1] == 254);
+	if (len < 3 || host[0] != '[' || host[len - 1] != ']' || len - 2 >= sizeof(bare))
+		return 0;
+	memcpy(bare, host + 1, len - 2);
+	bare[len - 2] = '\0';
+	if (inet_pton(AF_INET6, bare, a) != 1)
+		return 0;
+	return memcmp(a, loopback, 16) == 0 || memcmp(a, eks_agent, 16) == 0 ||
+	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+}
+
+/* Must this request bypass every proxy (DNSACME_HTTP_DIRECT, or a local host)? */
+static int direct(const struct dnsacme_http_request *req)
+{
+	CURLU *url;
+	char *host = NULL;
+	int local = 0;
+
+	if (req->flags & DNSACME_HTTP_DIRECT)
+		return 1;
+	url = curl_url();
+	if (url != NULL && curl_url_set(url, CURLUPART_URL, req->url, 0) == CURLUE_OK &&
+	    curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		local = local_host(host);
+	curl_free(host);
+	curl_url_cleanup(url);
+	return local;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
@@ -289,9 +333,16 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 	SET(CURLOPT_WRITEDATA, ex);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, ex);
-	if (http->ca_bundle != NULL)
+	/* The bundle replaces the system store: Debian's libcurl would
+	 * otherwise go on trusting its default CA path beside it. */
+	if (http->ca_bundle != NULL) {
 		SET(CURLOPT_CAINFO, http->ca_bundle);
-	if (http->proxy != NULL)
+		SET(CURLOPT_CAPATH, NULL);
+	}
+	/* "" turns off the proxy, the environment's too. */
+	if (direct(req))
+		SET(CURLOPT_PROXY, "");
+	else if (http->proxy != NULL)
 		SET(CURLOPT_PROXY, http->proxy);
 
 	if (strcmp(req->method, "GET") == 0) {
@@ -308,6 +359,23 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 	}
 #undef SET
 	return rc;
+}
+
+/* What a failed transfer means to the caller: is another attempt worth it? */
+static enum da_code failure_code(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return DA_ERR_TIMEOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ISSUER_ERROR:
+		return DA_ERR_TLS;
+	default:
+		return DA_ERR_NETWORK;
+	}
 }
 
 static int valid_method(const char *method)
@@ -369,9 +437,7 @@ enum da_code da_http_do(struct da_http *http, const struct dnsacme_http_request 
 	} else {
 		const char *why = http->curl_error[0] ? http->curl_error : curl_easy_strerror(rc);
 
-		code = da_err_set(err,
-				  rc == CURLE_OPERATION_TIMEDOUT ? DA_ERR_TIMEOUT : DA_ERR_NETWORK,
-				  "%s %s: %s", req->method, shown, why);
+		code = da_err_set(err, failure_code(rc), "%s %s: %s", req->method, shown, why);
 		da_logf(http->log, DNSACME_LOG_DEBUG, "%s %s -> %s (%ld ms)", req->method, shown,
 			why, (long)(elapsed_us / 1000));
 	}

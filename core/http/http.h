@@ -15,7 +15,10 @@
 #include "dnsacme/plugin.h" /* struct dnsacme_http_request / _response */
 
 struct da_http_config {
-	const char *ca_bundle;	 /* PEM file of trusted CAs; NULL: system store */
+	/* PEM file of the only CAs trusted; NULL: the system store. The ACME
+	 * client and the providers' client are separate so that --ca-bundle
+	 * replaces the trust of the CA connection and of nothing else. */
+	const char *ca_bundle;
 	const char *proxy;	 /* NULL: libcurl's environment (HTTPS_PROXY, ...) */
 	long timeout_ms;	 /* whole exchange; 0: 30 s */
 	long connect_timeout_ms; /* 0: 10 s */
@@ -34,9 +37,13 @@ void da_http_free(struct da_http *http);
  * One exchange. On DA_OK *resp holds the answer, of any HTTP status; free it
  * with da_http_response_free(). Otherwise *resp is left empty and the code is
  * DA_ERR_NETWORK or DA_ERR_TIMEOUT (the server could not be reached or did not
- * answer in time), DA_ERR_PROTOCOL (answer over 16 MiB or 256 headers),
+ * answer in time), DA_ERR_TLS (its certificate did not verify: not worth
+ * retrying), DA_ERR_PROTOCOL (answer over 16 MiB or 256 headers),
  * DA_ERR_USAGE (a method that is not upper-case letters, a header holding a
- * line break) or DA_ERR_NOMEM. Redirects are not followed. A debug line
+ * line break) or DA_ERR_NOMEM. Redirects are not followed. No proxy is used
+ * for req->flags & DNSACME_HTTP_DIRECT, nor for a host that is "localhost" or
+ * a loopback or link-local address (metadata and credential agents: their
+ * tokens must not cross a proxy). A debug line
  * "POST https://host/path -> 201 (12 ms)" is logged per exchange; bodies never
  * are, and URLs are shown without userinfo or query.
  */

@@ -571,6 +571,7 @@ static enum dnsacme_status host_http(const struct dnsacme_host *host,
 	host_error(host, "%s", err.msg);
 	switch (code) {
 	case DA_ERR_TIMEOUT: return DNSACME_ERR_TIMEOUT;
+	case DA_ERR_TLS: return DNSACME_ERR_PROTOCOL;
 	case DA_ERR_NOMEM: return DNSACME_ERR_NOMEM;
 	case DA_ERR_USAGE: return DNSACME_ERR_INTERNAL;
 	default: return DNSACME_ERR_NETWORK;

@@ -333,7 +333,7 @@ enum dnsacme_status alidns_rpc_call(struct alidns_rpc *rpc, struct alidns_creds 
 		enum dnsacme_status st;
 		json_t *json = NULL;
 		const char *code;
-		int retry = 1;
+		int retry;
 
 		rpc->code[0] = '\0';
 		if (creds != NULL) {
@@ -358,6 +358,9 @@ enum dnsacme_status alidns_rpc_call(struct alidns_rpc *rpc, struct alidns_creds 
 		req.timeout_ms = rpc->timeout_ms;
 		attempt++;
 		st = host->http(host, &req, &resp);
+		/* No answer is worth another attempt; a certificate that does not
+		 * verify is not (host->error() already says why). */
+		retry = st == DNSACME_ERR_NETWORK || st == DNSACME_ERR_TIMEOUT;
 		if (st == DNSACME_OK) {
 			json = json_loadb(resp.body, resp.body_len, 0, NULL);
 			code = json_string_value(json_object_get(json, "Code"));
@@ -382,10 +385,10 @@ enum dnsacme_status alidns_rpc_call(struct alidns_rpc *rpc, struct alidns_creds 
 			continue;
 		}
 		if (!retry || attempt >= ALIDNS_MAX_ATTEMPTS) {
-			if (st != DNSACME_OK)
+			if (retry && st != DNSACME_OK)
 				host->error(host, "%s: cannot reach %s (gave up after %u attempts)",
 					    call->action, call->endpoint, attempt);
-			else
+			else if (st == DNSACME_OK)
 				st = report_response(rpc, call, resp.status, json, attempt);
 			host->http_free(host, &resp);
 			json_decref(json);

@@ -382,7 +382,15 @@ static enum dnsacme_status agent_call(const struct dnsacme_host *host, const cha
 				      size_t n_headers, long timeout_ms,
 				      struct dnsacme_http_response *resp)
 {
-	struct dnsacme_http_request req = {method, url, headers, n_headers, NULL, 0, timeout_ms};
+	/* Direct: the agent's token or keys must never cross a proxy. */
+	struct dnsacme_http_request req = {
+		.method = method,
+		.url = url,
+		.headers = headers,
+		.n_headers = n_headers,
+		.timeout_ms = timeout_ms,
+		.flags = DNSACME_HTTP_DIRECT,
+	};
 	enum dnsacme_status rc = host->http(host, &req, resp);
 	long status;
 

@@ -23,8 +23,9 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change of the structures below. */
-#define DNSACME_PLUGIN_ABI_VERSION 1
+/* Bumped on any incompatible change of the structures below.
+ * 2: struct dnsacme_http_request gained flags. */
+#define DNSACME_PLUGIN_ABI_VERSION 2
 
 /* The one symbol a plugin exports. */
 #define DNSACME_PLUGIN_SYMBOL "dnsacme_plugin"
@@ -92,6 +93,9 @@ struct dnsacme_http_header {
 	const char *value;
 };
 
+/* Request flags. */
+#define DNSACME_HTTP_DIRECT 0x1u /* never through a proxy: metadata and credential agents */
+
 struct dnsacme_http_request {
 	const char *method; /* "GET", "POST", "PUT", "DELETE" */
 	const char *url;    /* absolute; http:// allowed (tests, IMDS) */
@@ -100,6 +104,7 @@ struct dnsacme_http_request {
 	const char *body; /* may be NULL */
 	size_t body_len;
 	long timeout_ms; /* 0: the core's default */
+	unsigned flags;	 /* DNSACME_HTTP_* */
 };
 
 /* Filled by host->http(); release with host->http_free(). */
@@ -134,14 +139,18 @@ struct dnsacme_host {
 	void (*add_secret)(const struct dnsacme_host *host, const char *value);
 
 	/*
-	 * One HTTP exchange through the core's client (CA bundle, proxy,
-	 * timeouts, logging). Returns DNSACME_OK when a response arrived, of any
-	 * status; DNSACME_ERR_NETWORK or DNSACME_ERR_TIMEOUT when no usable one
-	 * did (unreachable, too slow, over 16 MiB); DNSACME_ERR_NOMEM; or
-	 * DNSACME_ERR_INTERNAL for a request the client refuses (a method not
-	 * in upper case, a header holding a line break). On failure
-	 * host->error() already holds the reason. It does not retry: signed
-	 * requests need a fresh signature per attempt.
+	 * One HTTP exchange through the core's client for providers (the
+	 * system's CA store, proxy, timeouts, logging). Loopback and link-local
+	 * addresses, and requests flagged DNSACME_HTTP_DIRECT, never go through
+	 * a proxy. Returns DNSACME_OK when a response arrived, of any status;
+	 * DNSACME_ERR_NETWORK or DNSACME_ERR_TIMEOUT when no usable one did
+	 * (unreachable, too slow, over 16 MiB) — worth another attempt;
+	 * DNSACME_ERR_PROTOCOL when the server's TLS certificate did not
+	 * verify — not worth one; DNSACME_ERR_NOMEM; or DNSACME_ERR_INTERNAL
+	 * for a request the client refuses (a method not in upper case, a
+	 * header holding a line break). On failure host->error() already holds
+	 * the reason. It does not retry: signed requests need a fresh
+	 * signature per attempt.
 	 */
 	enum dnsacme_status (*http)(const struct dnsacme_host *host,
 				    const struct dnsacme_http_request *req,

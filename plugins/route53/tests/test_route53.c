@@ -32,6 +32,7 @@ struct sent {
 	int signed_req;
 	char auth_token[64]; /* Authorization value sent unsigned (container) */
 	char amz_date[17];   /* X-Amz-Date, when signed */
+	unsigned flags;	     /* DNSACME_HTTP_* */
 };
 
 static struct {
@@ -113,6 +114,7 @@ static enum dnsacme_status h_http(const struct dnsacme_host *host,
 	snprintf(s->method, sizeof(s->method), "%s", req->method);
 	snprintf(s->url, sizeof(s->url), "%s", req->url);
 	s->body = req->body != NULL ? strndup(req->body, req->body_len) : NULL;
+	s->flags = req->flags;
 	for (i = 0; i < req->n_headers; i++) {
 		if (strcmp(req->headers[i].name, "X-Amz-Date") == 0)
 			snprintf(s->amz_date, sizeof(s->amz_date), "%s", req->headers[i].value);
@@ -857,6 +859,7 @@ static void check_credentials(void)
 	CHECK_STR(k->access_key_id, "ASIAPOD");
 	CHECK(t.n_sent == 1);
 	CHECK_STR(t.sent[0].auth_token, "eyJ.token.sig");
+	CHECK(t.sent[0].flags & DNSACME_HTTP_DIRECT); /* the token never crosses a proxy */
 	r53_creds_free(&c);
 	CHECK(!r53_container_url_allowed("http://203.0.113.5/creds"));
 	CHECK(!r53_container_url_allowed("http://127.evil.example/creds"));
@@ -889,6 +892,8 @@ static void check_credentials(void)
 	CHECK(r53_creds_get(&c, 1000, &k) == DNSACME_OK);
 	CHECK_STR(k->access_key_id, "ASIAEC2");
 	CHECK(t.next == 3);
+	for (size_t i = 0; i < t.next; i++)
+		CHECK(t.sent[i].flags & DNSACME_HTTP_DIRECT);
 	r53_creds_free(&c);
 
 	/* Nothing anywhere. */

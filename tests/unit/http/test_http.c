@@ -1,9 +1,16 @@
 /*
  * core/http against a small HTTP/1.1 server run in a thread of the test on
- * 127.0.0.1: status, body, headers, connection reuse, logging, proxy, TLS
- * verification against a CA bundle, timeouts and refused connections.
+ * 127.0.0.1: status, body, headers, connection reuse, logging, proxy (and
+ * what bypasses it), TLS verification against a CA bundle that replaces the
+ * system store, timeouts and refused connections.
+ *
+ * The TLS test needs root: it puts its own CA into /etc/ssl/certs inside a
+ * private mount namespace, to show that a bundle really replaces that store.
  */
 #include <arpa/inet.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -431,8 +438,53 @@ static void test_proxy(void)
 	server_stop(&s);
 }
 
-/* A self-signed certificate for IP 127.0.0.1, and its key. */
-static int make_certificate(EVP_PKEY **key_out, X509 **cert_out)
+/* Metadata agents and loopback are reached directly, never through the proxy
+ * (their tokens would cross it in clear); so is a request flagged direct. */
+static void test_proxy_bypass(void)
+{
+	struct server proxy_server, agent;
+	char proxy[64], url[64];
+	struct da_http_config cfg = {.proxy = proxy};
+	struct da_http *http = NULL;
+	struct da_err err = {0};
+	struct dnsacme_http_response resp;
+	struct dnsacme_http_request req = {.method = "GET", .url = url};
+
+	server_start(&proxy_server, serve, NULL);
+	server_start(&agent, serve, NULL);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", proxy_server.port);
+	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/credentials", agent.port);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK_STR(agent.target, "/v1/credentials");
+	da_http_response_free(&resp);
+	/* The test server holds one connection at a time: a second one for a
+	 * second host name. */
+	server_stop(&agent);
+	server_start(&agent, serve, NULL);
+	snprintf(url, sizeof(url), "http://localhost:%u/creds", agent.port);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK_STR(agent.target, "/creds");
+	da_http_response_free(&resp);
+
+	/* Flagged direct: not handed to the proxy, so the name must resolve. */
+	req.url = "http://ca.invalid/dir";
+	req.flags = DNSACME_HTTP_DIRECT;
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_NETWORK);
+	/* Not flagged: the proxy gets it. */
+	req.flags = 0;
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
+	CHECK_STR(proxy_server.target, "http://ca.invalid/dir");
+	CHECK(proxy_server.accepted == 1);
+	da_http_response_free(&resp);
+	da_http_free(http);
+	server_stop(&agent);
+	server_stop(&proxy_server);
+}
+
+/* A self-signed certificate for IP 127.0.0.1 with subject CN cn, and its key. */
+static int make_certificate(const char *cn, EVP_PKEY **key_out, X509 **cert_out)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *cert = X509_new();
@@ -445,7 +497,7 @@ static int make_certificate(EVP_PKEY **key_out, X509 **cert_out)
 	ok = ok && X509_gmtime_adj(X509_getm_notBefore(cert), -60) != NULL &&
 	     X509_gmtime_adj(X509_getm_notAfter(cert), 3600) != NULL;
 	ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					      (const unsigned char *)"127.0.0.1", -1, -1, 0) &&
+					      (const unsigned char *)cn, -1, -1, 0) &&
 	     X509_set_subject_name(cert, name) && X509_set_issuer_name(cert, name) &&
 	     X509_set_pubkey(cert, key);
 	if (ok) {
@@ -466,38 +518,82 @@ static int make_certificate(EVP_PKEY **key_out, X509 **cert_out)
 	return 0;
 }
 
-/* Verification is on, and the CA bundle decides what is trusted. */
+/* Write cert as PEM to path; 0 on success. */
+static int write_pem(const char *path, X509 *cert)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f != NULL && PEM_write_X509(f, cert);
+
+	if (f != NULL && fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/*
+ * A system store that trusts cert: in a private mount namespace, a directory
+ * holding it as ca-certificates.crt and under its hash name (as
+ * update-ca-certificates leaves them) is mounted over /etc/ssl/certs.
+ */
+static int trust_in_system_store(X509 *cert, char *dir)
+{
+	char path[128];
+
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/ca-certificates.crt", dir);
+	if (write_pem(path, cert) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%08lx.0", dir, X509_subject_name_hash(cert));
+	if (write_pem(path, cert) != 0)
+		return -1;
+	return mount(dir, "/etc/ssl/certs", NULL, MS_BIND, NULL);
+}
+
+static void remove_store(const char *dir, X509 *cert)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/ca-certificates.crt", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%08lx.0", dir, X509_subject_name_hash(cert));
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Verification is on, the CA bundle decides what is trusted, and a bundle
+ * replaces the system store rather than adding to it. */
 static void test_tls(void)
 {
-	char bundle[] = "/tmp/dnsacme-http-ca-XXXXXX";
-	int bundle_fd = mkstemp(bundle);
-	FILE *pem = bundle_fd >= 0 ? fdopen(bundle_fd, "w") : NULL;
+	char bundle[] = "/tmp/dnsacme-http-ca-XXXXXX", other[] = "/tmp/dnsacme-http-other-XXXXXX";
+	char store[] = "/tmp/dnsacme-http-store-XXXXXX";
+	int bundle_fd = mkstemp(bundle), other_fd = mkstemp(other);
 	SSL_CTX *tls = SSL_CTX_new(TLS_server_method());
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
+	EVP_PKEY *key = NULL, *other_key = NULL;
+	X509 *cert = NULL, *other_cert = NULL;
 	struct server s;
-	struct da_http_config cfg = {.ca_bundle = bundle};
+	struct da_http_config cfg = {.ca_bundle = bundle}, other_cfg = {.ca_bundle = other};
 	struct da_http *http = NULL;
 	struct da_err err = {0};
 	struct dnsacme_http_response resp;
 	struct dnsacme_http_request req = {.method = "GET"};
 	char url[64];
 
-	if (pem == NULL || tls == NULL || make_certificate(&key, &cert) != 0 ||
-	    !PEM_write_X509(pem, cert) || !SSL_CTX_use_certificate(tls, cert) ||
+	if (bundle_fd < 0 || other_fd < 0 || tls == NULL || make_certificate("127.0.0.1", &key, &cert) != 0 ||
+	    /* Another subject: OpenSSL looks issuers up by name. */
+	    make_certificate("another CA", &other_key, &other_cert) != 0 || write_pem(bundle, cert) != 0 ||
+	    write_pem(other, other_cert) != 0 || !SSL_CTX_use_certificate(tls, cert) ||
 	    !SSL_CTX_use_PrivateKey(tls, key)) {
 		CHECK(!"TLS test setup");
 		goto out;
 	}
-	fclose(pem);
-	pem = NULL;
 	server_start(&s, serve_tls, tls);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u/tls", s.port);
 	req.url = url;
 
-	/* The system store does not know this certificate. */
+	/* The system store does not know this certificate: no retry is worth it. */
 	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
-	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_NETWORK);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_TLS);
 	CHECK(strstr(err.msg, "GET https://127.0.0.1:") != NULL);
 	CHECK(strstr(err.msg, "certificate") != NULL);
 	da_http_free(http);
@@ -509,14 +605,36 @@ static void test_tls(void)
 	CHECK_STR(s.target, "/tls");
 	da_http_response_free(&resp);
 	da_http_free(http);
+
+	/* Now the system store trusts the server, and a bundle of another CA
+	 * must still refuse it. */
+	if (trust_in_system_store(cert, store) != 0) {
+		CHECK(!"a private /etc/ssl/certs (the test needs root)");
+		goto stop;
+	}
+	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK); /* the store works */
+	da_http_response_free(&resp);
+	da_http_free(http);
+	CHECK(da_http_new(&http, &other_cfg, NULL, &err) == DA_OK);
+	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_TLS);
+	da_http_free(http);
+	umount("/etc/ssl/certs");
+	remove_store(store, cert);
+stop:
 	server_stop(&s);
 out:
-	if (pem != NULL)
-		fclose(pem);
+	if (bundle_fd >= 0)
+		close(bundle_fd);
+	if (other_fd >= 0)
+		close(other_fd);
 	unlink(bundle);
+	unlink(other);
 	SSL_CTX_free(tls);
 	EVP_PKEY_free(key);
+	EVP_PKEY_free(other_key);
 	X509_free(cert);
+	X509_free(other_cert);
 }
 
 static void test_timeout(void)
@@ -576,6 +694,7 @@ int main(void)
 	test_header_lookup();
 	test_exchange();
 	test_proxy();
+	test_proxy_bypass();
 	test_tls();
 	test_timeout();
 	test_refused();

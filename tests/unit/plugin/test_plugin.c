@@ -119,7 +119,7 @@ static void test_bad_plugins(void)
 	struct da_err err = {0};
 
 	CHECK(da_plugin_load(TESTPLUG_DIR, "badabi", &p, &err) == DA_ERR_PLUGIN);
-	CHECK_STR(err.msg, "plugin badabi speaks ABI 999, this dnsacme speaks ABI 1");
+	CHECK_STR(err.msg, "plugin badabi speaks ABI 999, this dnsacme speaks ABI 2");
 	CHECK(da_plugin_load(TESTPLUG_DIR, "misnamed", &p, &err) == DA_ERR_PLUGIN);
 	CHECK_STR(err.msg, "plugin file dnsacme-misnamed.so calls itself 'other'");
 	CHECK(da_plugin_load(TESTPLUG_DIR, "nocleanup", &p, &err) == DA_ERR_PLUGIN);
