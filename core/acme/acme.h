@@ -66,7 +66,12 @@ struct da_acme_config {
 
 struct da_acme; /* opaque */
 
-/* Fetch the directory and create a client in *out (da_acme_free()). */
+/*
+ * Fetch the directory and create a client in *out (da_acme_free()). The
+ * directory URL must be https://, or http:// to a loopback host (test CAs);
+ * else DA_ERR_CONFIG before any request. With an HTTPS directory, every URL
+ * the CA hands out must be HTTPS too (DA_ERR_PROTOCOL, not followed).
+ */
 enum da_code da_acme_new(struct da_acme **out, const struct da_acme_config *cfg,
 			 struct da_err *err);
 void da_acme_free(struct da_acme *client);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "acme/parse.h"
@@ -82,12 +83,34 @@ static enum da_code after_attempt(struct da_acme *client, const char *method, co
 	return acme_sleep(client, delay, err);
 }
 
+static int has_scheme(const char *url, const char *scheme_colon_slashes)
+{
+	return strncasecmp(url, scheme_colon_slashes, strlen(scheme_colon_slashes)) == 0;
+}
+
+/* A URL the CA handed out may not be weaker than its directory: with an
+ * HTTPS directory, an http:// order or certificate URL is refused rather
+ * than followed in clear. */
+static enum da_code check_url(const struct da_acme *client, const char *url, struct da_err *err)
+{
+	if (url == NULL)
+		return da_err_set(err, DA_ERR_PROTOCOL, "the CA's answer lacks a URL it needs");
+	if (has_scheme(url, "https://") || (!client->https && has_scheme(url, "http://")))
+		return DA_OK;
+	return da_err_set(err, DA_ERR_PROTOCOL,
+			  "the CA sent the URL %s, which is not HTTPS like its directory %s", url,
+			  client->directory_url);
+}
+
 /* One unsigned request (GET, HEAD), retried like the POSTs are. */
 static enum da_code request(struct da_acme *client, const char *method, const char *url,
 			    struct dnsacme_http_response *resp, struct da_err *err)
 {
 	struct dnsacme_http_request req = {.method = method, .url = url};
+	enum da_code checked = check_url(client, url, err);
 
+	if (checked != DA_OK)
+		return checked;
 	for (unsigned attempt = 1;; attempt++) {
 		enum da_code rc = da_http_do(client->http, &req, resp, err);
 		int final;
@@ -166,7 +189,10 @@ enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
 		.n_headers = accept ? 2 : 1,
 	};
 	unsigned bad_nonces = 0;
+	enum da_code checked = check_url(client, url, err);
 
+	if (checked != DA_OK)
+		return checked;
 	for (unsigned attempt = 1;;) {
 		char *body = NULL;
 		enum da_code rc = DA_OK;
@@ -261,9 +287,18 @@ enum da_code da_acme_new(struct da_acme **out, const struct da_acme_config *cfg,
 	json_t *obj = NULL;
 	enum da_code rc;
 
+	/* Plain HTTP only for a test CA on this machine. */
+	if (!has_scheme(cfg->directory_url, "https://") &&
+	    !(has_scheme(cfg->directory_url, "http://") &&
+	      da_http_url_host(cfg->directory_url) == DA_HTTP_HOST_LOOPBACK))
+		return da_err_set(err, DA_ERR_CONFIG,
+				  "ACME server %s is not HTTPS (plain HTTP is accepted only on "
+				  "loopback, for test CAs)",
+				  cfg->directory_url);
 	client = calloc(1, sizeof(*client));
 	if (client == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	client->https = has_scheme(cfg->directory_url, "https://");
 	client->http = cfg->http;
 	client->log = cfg->log;
 	client->stop = cfg->stop;

@@ -9,6 +9,7 @@
 
 struct da_acme {
 	char *directory_url;
+	int https;	  /* the directory is HTTPS, so every URL of the CA must be */
 	struct da_http *http;
 	const struct da_log *log;
 	const volatile sig_atomic_t *stop;

@@ -175,7 +175,8 @@ static enum da_code flow_cleanup(struct flow *f, struct da_err *err)
 				 err);
 }
 
-/* New key, CSR, finalize, download. */
+/* New key, CSR, finalize, download, and a check that what came is what
+ * was asked for. */
 static enum da_code flow_certificate(struct flow *f, const struct issue_params *p,
 				     struct issue_result *out, struct da_err *err)
 {
@@ -189,7 +190,6 @@ static enum da_code flow_certificate(struct flow *f, const struct issue_params *
 		rc = da_key_to_pem(key, &out->key_pem, err);
 	if (rc == DA_OK)
 		rc = da_csr_der(key, p->names, p->n_names, &csr, &csr_len, err);
-	EVP_PKEY_free(key);
 	if (rc == DA_OK)
 		rc = da_acme_finalize(f->rt->acme, f->order, csr, csr_len, FINALIZE_TIMEOUT, err);
 	free(csr);
@@ -198,6 +198,10 @@ static enum da_code flow_certificate(struct flow *f, const struct issue_params *
 					 &out->chain_pem, err);
 	if (rc == DA_OK)
 		rc = da_chain_parse(out->chain_pem, &out->chain, err);
+	if (rc == DA_OK)
+		rc = da_chain_check_issued(out->chain_pem, out->chain, key, p->names, p->n_names,
+					   err);
+	EVP_PKEY_free(key);
 	return rc;
 }
 

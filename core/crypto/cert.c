@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -218,4 +219,67 @@ void da_chain_free(struct da_chain *chain)
 	free(chain->certs);
 	free(chain->leaf_der);
 	free(chain);
+}
+
+/* Does pem hold CERTIFICATE blocks and blank lines, and nothing else? */
+static int only_certificates(const char *pem)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	int inside = 0;
+
+	for (const char *line = pem; *line != '\0';) {
+		size_t len = strcspn(line, "\n");
+		size_t text = len > 0 && line[len - 1] == '\r' ? len - 1 : len;
+
+		if (!inside && text == sizeof(begin) - 1 && memcmp(line, begin, text) == 0)
+			inside = 1;
+		else if (inside && text == sizeof(end) - 1 && memcmp(line, end, text) == 0)
+			inside = 0;
+		else if (!inside && strspn(line, " \t\r") < len)
+			return 0;
+		else if (inside && strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					       "0123456789+/=\r") < len)
+			return 0;
+		line += len + (line[len] == '\n');
+	}
+	return !inside;
+}
+
+enum da_code da_chain_check_issued(const char *pem, const struct da_chain *chain,
+				   const EVP_PKEY *key, const char *const *names, size_t n,
+				   struct da_err *err)
+{
+	const struct da_cert_info *leaf = &chain->certs[0];
+	const unsigned char *der = chain->leaf_der;
+	X509 *cert;
+	int same_key;
+
+	if (!only_certificates(pem))
+		return da_err_set(err, DA_ERR_CRYPTO, "the CA's chain holds something other than "
+				  "PEM certificates");
+	/* Names are unique (the order had each once), so equal counts and each
+	 * one found make the same set. */
+	if (leaf->n_sans != n)
+		return da_err_set(err, DA_ERR_CRYPTO, "the CA's certificate names %zu DNS name%s, "
+				  "the order %zu", leaf->n_sans, leaf->n_sans == 1 ? "" : "s", n);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+
+		while (j < n && strcasecmp(leaf->sans[j], names[i]) != 0)
+			j++;
+		if (j == n)
+			return da_err_set(err, DA_ERR_CRYPTO,
+					  "the CA's certificate does not name %s", names[i]);
+	}
+	cert = d2i_X509(NULL, &der, (long)chain->leaf_der_len);
+	if (cert == NULL)
+		return da_crypto_fail(err, "reading the leaf certificate");
+	same_key = EVP_PKEY_eq(X509_get0_pubkey(cert), key) == 1;
+	X509_free(cert);
+	ERR_clear_error();
+	if (!same_key)
+		return da_err_set(err, DA_ERR_CRYPTO, "the CA's certificate is not for the key "
+				  "this order was finalized with");
+	return DA_OK;
 }

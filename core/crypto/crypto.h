@@ -168,4 +168,15 @@ struct da_chain {
 enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_err *err);
 void da_chain_free(struct da_chain *chain);
 
+/*
+ * Is a chain the CA sent (pem, parsed as chain) exactly what the order
+ * asked for: nothing in pem but CERTIFICATE blocks and blank lines, a leaf
+ * whose dNSName SANs are names[0..n) (unique; any order and case, none
+ * missing, none added), and whose public key is key's? DA_ERR_CRYPTO naming
+ * the first thing that differs. Run before anything is written or deployed.
+ */
+enum da_code da_chain_check_issued(const char *pem, const struct da_chain *chain,
+				   const EVP_PKEY *key, const char *const *names, size_t n,
+				   struct da_err *err);
+
 #endif

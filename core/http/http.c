@@ -123,10 +123,8 @@ static void url_for_log(const char *url, char *out, size_t size)
 		 (int)path_len, rest, rest[path_len] == '?' ? "?..." : "");
 }
 
-/* Is this IP literal or name one that never needs a proxy: loopback,
- * link-local (IMDS 169.254.169.254, ECS 169.254.170.2) or the EKS Pod
- * Identity agent's fd00:ec2::23? host is as curl_url() returns it. */
-static int local_host(const char *host)
+/* Where an IP literal or name (as curl_url() returns hosts) points. */
+static enum da_http_host host_kind(const char *host)
 {
 	static const unsigned char loopback[16] = {[15] = 1};
 	static const unsigned char eks_agent[16] = {0xfd, 0x00, 0x0e, 0xc2, [15] = 0x23};
@@ -135,35 +133,49 @@ static int local_host(const char *host)
 	size_t len = strlen(host);
 
 	if (strcasecmp(host, "localhost") == 0)
-		return 1;
+		return DA_HTTP_HOST_LOOPBACK;
 	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127 || (a[0] == 169 && a[1] == 254);
+		return a[0] == 127		   ? DA_HTTP_HOST_LOOPBACK
+		       : a[0] == 169 && a[1] == 254 ? DA_HTTP_HOST_LINK_LOCAL
+						    : DA_HTTP_HOST_REMOTE;
 	if (len < 3 || host[0] != '[' || host[len - 1] != ']' || len - 2 >= sizeof(bare))
-		return 0;
+		return DA_HTTP_HOST_REMOTE;
 	memcpy(bare, host + 1, len - 2);
 	bare[len - 2] = '\0';
 	if (inet_pton(AF_INET6, bare, a) != 1)
-		return 0;
-	return memcmp(a, loopback, 16) == 0 || memcmp(a, eks_agent, 16) == 0 ||
-	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+		return DA_HTTP_HOST_REMOTE;
+	if (memcmp(a, loopback, 16) == 0)
+		return DA_HTTP_HOST_LOOPBACK;
+	/* fe80::/10, and the EKS Pod Identity agent's address. */
+	if ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || memcmp(a, eks_agent, 16) == 0)
+		return DA_HTTP_HOST_LINK_LOCAL;
+	return DA_HTTP_HOST_REMOTE;
 }
 
-/* Must this request bypass every proxy (DNSACME_HTTP_DIRECT, or a local host)? */
+enum da_http_host da_http_url_host(const char *url)
+{
+	CURLU *parsed = curl_url();
+	char *host = NULL;
+	enum da_http_host kind = DA_HTTP_HOST_INVALID;
+
+	if (parsed != NULL && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		kind = host_kind(host);
+	curl_free(host);
+	curl_url_cleanup(parsed);
+	return kind;
+}
+
+/* Must this request bypass every proxy? Metadata and credential agents
+ * hand out tokens that must not cross one. */
 static int direct(const struct dnsacme_http_request *req)
 {
-	CURLU *url;
-	char *host = NULL;
-	int local = 0;
+	enum da_http_host kind;
 
 	if (req->flags & DNSACME_HTTP_DIRECT)
 		return 1;
-	url = curl_url();
-	if (url != NULL && curl_url_set(url, CURLUPART_URL, req->url, 0) == CURLUE_OK &&
-	    curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		local = local_host(host);
-	curl_free(host);
-	curl_url_cleanup(url);
-	return local;
+	kind = da_http_url_host(req->url);
+	return kind == DA_HTTP_HOST_LOOPBACK || kind == DA_HTTP_HOST_LINK_LOCAL;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)

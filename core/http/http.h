@@ -62,6 +62,15 @@ const char *da_http_header(const struct dnsacme_http_response *resp, const char 
 const char **da_http_headers(const struct dnsacme_http_response *resp, const char *name,
 			     size_t *n_out);
 
+/* Where a URL's host points, read with the parser libcurl connects with. */
+enum da_http_host {
+	DA_HTTP_HOST_INVALID = 0, /* not a URL with a host */
+	DA_HTTP_HOST_REMOTE,
+	DA_HTTP_HOST_LOOPBACK,	  /* "localhost", 127.0.0.0/8, [::1] */
+	DA_HTTP_HOST_LINK_LOCAL	  /* 169.254.0.0/16, [fe80::/10], the EKS agent [fd00:ec2::23] */
+};
+enum da_http_host da_http_url_host(const char *url);
+
 /* Retry-After (delta-seconds or HTTP-date, RFC 9110 10.2.3) in milliseconds
  * from now, or -1 when absent or unparseable. */
 long da_http_retry_after_ms(const struct dnsacme_http_response *resp, time_t now);

@@ -258,6 +258,28 @@ static void fixture_close(struct fixture *f)
 	da_log_free(&f->log);
 }
 
+/* A CA is HTTPS, or plain HTTP on loopback (test CAs); nothing else is even
+ * asked. The scripted server would answer any of these. */
+static void test_plain_http_refused(void)
+{
+	static const char *const refused[] = {
+		"http://ca.example.test/dir", "http://203.0.113.7/dir",
+		"http://127.0.0.1@ca.example.test/dir", "ftp://127.0.0.1/dir", "/dir",
+	};
+	struct da_http *http = NULL;
+	struct da_acme *acme = NULL;
+	struct da_err err;
+
+	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CHECK(da_acme_new(&acme, &(struct da_acme_config){refused[i], http, NULL, NULL},
+				  &err) == DA_ERR_CONFIG);
+		CHECK(strstr(err.msg, "is not HTTPS") != NULL);
+		CHECK(acme == NULL);
+	}
+	da_http_free(http);
+}
+
 /* Account lookup: badNonce retried with the error's nonce, 503 waited out
  * for its Retry-After, then the account found. */
 static void test_nonces_and_retries(void)
@@ -530,6 +552,7 @@ int main(void)
 	test_nonces_and_retries();
 	test_order_flow();
 	test_failures();
+	test_plain_http_refused();
 	test_renewal_info();
 	return check_report();
 }

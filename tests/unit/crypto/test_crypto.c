@@ -5,6 +5,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -419,6 +420,90 @@ static void test_chain(void)
 	free(pem);
 }
 
+/* A self-signed certificate of key with subjectAltName sans, as PEM (free()). */
+static char *certificate_pem(EVP_PKEY *key, const char *sans)
+{
+	X509 *cert = X509_new();
+	X509_EXTENSION *ext = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	X509V3_CTX ctx;
+	char *data = NULL, *pem = NULL;
+	long len;
+	int ok = cert != NULL && bio != NULL && X509_set_version(cert, 2) &&
+		 ASN1_INTEGER_set(X509_get_serialNumber(cert), 7) &&
+		 X509_gmtime_adj(X509_getm_notBefore(cert), 0) &&
+		 X509_gmtime_adj(X509_getm_notAfter(cert), 3600) && X509_set_pubkey(cert, key);
+
+	if (ok) {
+		X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, sans);
+		ok = ext != NULL && X509_add_ext(cert, ext, -1) &&
+		     X509_sign(cert, key, EVP_sha256()) > 0 && PEM_write_bio_X509(bio, cert);
+	}
+	if (ok && (len = BIO_get_mem_data(bio, &data)) > 0)
+		pem = strndup(data, (size_t)len);
+	X509_EXTENSION_free(ext);
+	X509_free(cert);
+	BIO_free(bio);
+	return pem;
+}
+
+/* What the CA sent is checked against the order: names, key, PEM shape. */
+static void check_issued(const char *pem, EVP_PKEY *key, const char *const *names, size_t n,
+			 enum da_code want, const char *message)
+{
+	struct da_chain *chain = NULL;
+	struct da_err err = {0};
+
+	CHECK(pem != NULL && da_chain_parse(pem, &chain, &err) == DA_OK);
+	if (chain == NULL)
+		return;
+	CHECK(da_chain_check_issued(pem, chain, key, names, n, &err) == want);
+	if (message != NULL)
+		CHECK_STR(err.msg, message);
+	da_chain_free(chain);
+}
+
+static void test_check_issued(void)
+{
+	const char *names[] = {"*.a.test", "a.test"}, *more[] = {"a.test", "*.a.test", "b.test"};
+	const char *other[] = {"a.test", "c.test"};
+	EVP_PKEY *key = NULL, *other_key = NULL;
+	char *pem, *extra = NULL;
+
+	CHECK(da_key_generate(DA_KEY_EC256, &key, NULL) == DA_OK);
+	CHECK(da_key_generate(DA_KEY_EC256, &other_key, NULL) == DA_OK);
+	pem = certificate_pem(key, "DNS:a.test,DNS:*.A.test");
+	check_issued(pem, key, names, 2, DA_OK, NULL);
+	check_issued(pem, other_key, names, 2, DA_ERR_CRYPTO,
+		     "the CA's certificate is not for the key this order was finalized with");
+	check_issued(pem, key, more, 3, DA_ERR_CRYPTO,
+		     "the CA's certificate names 2 DNS names, the order 3");
+	check_issued(pem, key, names, 1, DA_ERR_CRYPTO,
+		     "the CA's certificate names 2 DNS names, the order 1");
+	check_issued(pem, key, other, 2, DA_ERR_CRYPTO, "the CA's certificate does not name c.test");
+	/* Blank lines and CRLF are fine; anything else beside the blocks is not. */
+	for (size_t i = 0; pem != NULL && i < 4; i++) {
+		static const char *const around[][2] = {
+			{"\n\r\n", "\n\n"},
+			{"", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"},
+			{"junk\n", ""},
+			{"", "subject=CN = a.test\n"},
+		};
+
+		free(extra);
+		if (asprintf(&extra, "%s%s%s", around[i][0], pem, around[i][1]) < 0)
+			extra = NULL;
+		check_issued(extra, key, names, 2, i == 0 ? DA_OK : DA_ERR_CRYPTO,
+			     i == 0 ? NULL : "the CA's chain holds something other than PEM "
+					    "certificates");
+	}
+	free(extra);
+	free(pem);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other_key);
+}
+
 int main(void)
 {
 	test_thumbprint_rfc7638();
@@ -427,5 +512,6 @@ int main(void)
 	test_eab();
 	test_csr();
 	test_chain();
+	test_check_issued();
 	return check_report();
 }
