@@ -603,6 +603,15 @@ class Env:
                 f.write(self.mgmt_get("/roots/%d" % i))
         self.pebble_root = self.pebble_roots[0]  # the default chain's
 
+    def ca_proxy(self):
+        """A started caproxy.CAProxy in front of this Pebble (stop() it); it
+        serves with Pebble's own certificate, so --ca-bundle stays the same."""
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                        "fakes"))
+        import caproxy
+        return caproxy.CAProxy(self.acme_port, self._tls_cert, self._tls_key,
+                               self.tls_ca).start()
+
     def https_get(self, url):
         """GET url over TLS verified with the run's CA; the body as text."""
         with urllib.request.urlopen(url, context=self._tls_context, timeout=10) as reply:
