@@ -131,6 +131,8 @@ enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
 	rc = da_jwk_thumbprint(account_key, &client->thumbprint, err);
 	if (rc != DA_OK)
 		return rc;
+	/* A saved URL is taken on trust (no request); acme_post_account()
+	 * looks the account up should the CA refuse it. */
 	if (opts->known_url != NULL) {
 		url = strdup(opts->known_url);
 		if (url == NULL)
@@ -140,6 +142,7 @@ enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
 		if (rc != DA_OK)
 			return rc;
 	}
+	client->kid_confirmed = opts->known_url == NULL;
 	*url_out = strdup(url);
 	if (*url_out == NULL) {
 		free(url);
@@ -147,6 +150,33 @@ enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
 	}
 	client->kid = url;
 	return DA_OK;
+}
+
+enum da_code acme_account_relookup(struct da_acme *client, struct da_err *err)
+{
+	char *url = NULL, *type = NULL;
+	enum da_code rc;
+
+	rc = new_account(client, "{\"onlyReturnExisting\":true}", &url, &type, err);
+	if (rc == DA_ERR_CA && type != NULL && strcmp(type, ACCOUNT_DOES_NOT_EXIST) == 0)
+		rc = da_err_set(err, DA_ERR_CA,
+				"the CA refused the saved account URL %s, and the account key has "
+				"no account: remove the account files to register anew",
+				client->kid);
+	free(type);
+	if (rc != DA_OK)
+		return rc;
+	da_logf(client->log, DNSACME_LOG_WARN,
+		"the saved account URL %s is not this key's account; using %s", client->kid, url);
+	free(client->kid);
+	client->kid = url;
+	client->kid_confirmed = 1;
+	return DA_OK;
+}
+
+const char *da_acme_account_url(const struct da_acme *client)
+{
+	return client->kid;
 }
 
 enum da_code da_acme_revoke(struct da_acme *client, EVP_PKEY *account_key,

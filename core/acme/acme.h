@@ -91,11 +91,16 @@ struct da_acme_account_opts {
  * Use account_key (borrowed: it must outlive the client) for every request
  * from now on, and find the account URL (the JWS kid): known_url as is, else
  * newAccount with onlyReturnExisting, else a new account. The URL is returned
- * in *url_out (free()) and kept by the client.
+ * in *url_out (free()) and kept by the client. Should the CA refuse
+ * known_url for this key, the first request that is refused looks the key's
+ * account up and goes again: da_acme_account_url() then differs from it.
  */
 enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
 			     const struct da_acme_account_opts *opts, char **url_out,
 			     struct da_err *err);
+
+/* The account URL in use (owned by the client), or NULL before da_acme_account(). */
+const char *da_acme_account_url(const struct da_acme *client);
 
 /* One authorization of an order, and its dns-01 challenge. */
 struct da_acme_authz {

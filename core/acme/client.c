@@ -231,13 +231,50 @@ enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
 	}
 }
 
+/* Did the CA refuse the request for its kid? Pebble says malformed ("JWS
+ * verification error") for a kid of another key, Boulder unauthorized;
+ * both say accountDoesNotExist for a kid they do not know. */
+static int kid_refused(const struct dnsacme_http_response *resp)
+{
+	static const char *const types[] = {
+		"urn:ietf:params:acme:error:accountDoesNotExist",
+		"urn:ietf:params:acme:error:unauthorized",
+		"urn:ietf:params:acme:error:malformed",
+	};
+	json_t *problem;
+	const char *type;
+	int hit = 0;
+
+	if (resp->status != 400 && resp->status != 401 && resp->status != 403)
+		return 0;
+	problem = json_loadb(resp->body, resp->body_len, 0, NULL);
+	type = da_acme_problem_type(problem);
+	for (size_t i = 0; type != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		hit |= strcmp(type, types[i]) == 0;
+	json_decref(problem);
+	return hit;
+}
+
 enum da_code acme_post_account(struct da_acme *client, const char *url, const char *payload,
 			       struct dnsacme_http_response *resp, struct da_err *err)
 {
 	struct acme_signer signer = {client->key, client->kid};
+	enum da_code rc;
 
 	if (client->kid == NULL)
 		return da_err_set(err, DA_ERR_USAGE, "no ACME account selected");
+	rc = acme_post(client, &signer, url, payload, NULL, resp, err);
+	if (rc != DA_OK || client->kid_confirmed)
+		return rc;
+	if (!kid_refused(resp)) {
+		client->kid_confirmed = resp->status >= 200 && resp->status < 300;
+		return DA_OK;
+	}
+	da_http_response_free(resp);
+	rc = acme_account_relookup(client, err);
+	if (rc != DA_OK)
+		return rc;
+	signer.kid = client->kid;
 	return acme_post(client, &signer, url, payload, NULL, resp, err);
 }
 

@@ -17,6 +17,7 @@ struct da_acme {
 	char *nonce;	  /* the last Replay-Nonce, used once */
 	EVP_PKEY *key;	  /* the account key (borrowed), from da_acme_account() */
 	char *kid;	  /* the account URL */
+	int kid_confirmed; /* the CA accepted kid for key (or handed it out) */
 	char *thumbprint; /* of key */
 };
 
@@ -40,7 +41,16 @@ enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
 enum da_code acme_get(struct da_acme *client, const char *url,
 		      struct dnsacme_http_response *resp, struct da_err *err);
 
-/* acme_post() signed with the account (da_acme_account() must have run). */
+/*
+ * A saved account URL the CA refused for the key (a first run that raced
+ * another once saved one account's URL beside the other's key): look the
+ * key's own account up (onlyReturnExisting) and make it the kid.
+ */
+enum da_code acme_account_relookup(struct da_acme *client, struct da_err *err);
+
+/* acme_post() signed with the account (da_acme_account() must have run). A
+ * saved URL the CA refuses for the key is replaced by the key's own
+ * account's, found with acme_account_relookup(), and the POST sent again. */
 enum da_code acme_post_account(struct da_acme *client, const char *url, const char *payload,
 			       struct dnsacme_http_response *resp, struct da_err *err);
 

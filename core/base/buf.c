@@ -18,9 +18,16 @@ static int reserve(struct da_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(b->data, cap);
+	/* Not realloc(): it may leave a copy behind, and a buffer may hold a
+	 * secret (a key, an STS answer). The old block is wiped instead. */
+	p = malloc(cap);
 	if (p == NULL)
 		return -1;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len + 1);
+		explicit_bzero(b->data, b->cap);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -72,7 +79,17 @@ char *da_buf_take(struct da_buf *b)
 
 void da_buf_free(struct da_buf *b)
 {
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+void da_secret_free(char *secret)
+{
+	if (secret == NULL)
+		return;
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
 }

@@ -1,4 +1,4 @@
-/* A growable, always NUL-terminated byte buffer. */
+/* A growable, always NUL-terminated byte buffer, and freeing secrets. */
 #ifndef DA_BASE_BUF_H
 #define DA_BASE_BUF_H
 
@@ -6,6 +6,8 @@
 
 #include "dnsacme/plugin.h" /* DNSACME_PRINTF */
 
+/* Its memory is wiped when it grows and when it is freed, so a buffer may
+ * hold a secret; what da_buf_take() hands out is the caller's to wipe. */
 struct da_buf {
 	char *data; /* NULL until the first append; owned by the buffer */
 	size_t len;
@@ -22,5 +24,8 @@ int da_buf_printf(struct da_buf *b, const char *fmt, ...) DNSACME_PRINTF(2, 3);
 char *da_buf_take(struct da_buf *b);
 
 void da_buf_free(struct da_buf *b);
+
+/* Wipe a NUL-terminated secret string, then free() it. NULL is fine. */
+void da_secret_free(char *secret);
 
 #endif

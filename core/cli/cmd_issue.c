@@ -241,10 +241,10 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	struct runtime rt;
 	struct issue_result result = {0};
 	struct issue_params params = {0};
-	struct da_err err = {0};
+	struct da_err err = {0}, save_err;
 	char **names = NULL, *out_dir = NULL, until[32];
 	time_t not_after;
-	enum da_code rc;
+	enum da_code rc, save_rc;
 	int status;
 
 	rc = runtime_init(&rt, s, stop, &err);
@@ -286,6 +286,12 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		params.propagation_timeout = s->propagation_timeout;
 		params.propagation_skip = s->propagation_skip;
 		rc = issue_run(&rt, &params, &result, &err);
+		/* Also after a failure: the URL the CA gave is the account's. */
+		save_rc = runtime_save_account_url(&rt, &save_err);
+		if (rc == DA_OK && save_rc != DA_OK) {
+			err = save_err;
+			rc = save_rc;
+		}
 	}
 	if (rc == DA_OK)
 		rc = write_outputs(&rt, out_dir, names, s->domains.n, params.key_type, &result,

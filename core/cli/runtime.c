@@ -1,12 +1,9 @@
 #include "runtime.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "crypto/crypto.h"
 #include "store/store.h"
@@ -76,23 +73,21 @@ enum da_code runtime_open_plugin(struct runtime *rt, struct da_err *err)
 }
 
 /* The account key: read it, or with create make and save a new one. */
-static enum da_code account_key(struct runtime *rt, const char *path, int create,
-				struct da_err *err)
+static enum da_code account_key(struct runtime *rt, const struct da_store_account *files,
+				int create, struct da_err *err)
 {
 	char *pem = NULL;
-	size_t len;
 	enum da_code rc;
 
-	rc = da_store_read_file(path, &pem, &len, err);
-	if (rc == DA_OK) {
+	rc = da_store_account_key_read(files, &pem, err);
+	if (rc == DA_OK && pem != NULL) {
 		rc = da_key_from_pem(pem, &rt->account_key, err);
 		da_secret_free(pem);
-		return rc == DA_OK ? DA_OK : da_err_wrap(err, "account key %s", path);
+		return rc == DA_OK ? DA_OK
+				   : da_err_wrap(err, "account key in %s",
+						 da_store_account_where(files));
 	}
-	/* Only a missing key is made anew: one that cannot be read now (its
-	 * mode, a wrong user) still is the account's, and replacing it would
-	 * lose the account. */
-	if (access(path, F_OK) == 0 || errno != ENOENT)
+	if (rc != DA_OK)
 		return rc;
 	if (!create)
 		return da_err_set(err, DA_ERR_CONFIG,
@@ -101,35 +96,9 @@ static enum da_code account_key(struct runtime *rt, const char *path, int create
 	rc = da_key_generate(DA_KEY_EC256, &rt->account_key, err);
 	if (rc == DA_OK)
 		rc = da_key_to_pem(rt->account_key, &pem, err);
-	if (rc != DA_OK)
-		return rc;
-	rc = da_store_write_atomic(path, pem, strlen(pem), 0600, err);
+	if (rc == DA_OK)
+		rc = da_store_account_key_write(files, pem, err);
 	da_secret_free(pem);
-	return rc;
-}
-
-/* account.json holds the account URL, learnt once from the CA. */
-static char *load_account_url(const char *path)
-{
-	json_t *root = json_load_file(path, 0, NULL);
-	const char *url = json_string_value(json_object_get(root, "url"));
-	char *copy = url ? strdup(url) : NULL;
-
-	json_decref(root);
-	return copy;
-}
-
-static enum da_code save_account_url(const char *path, const char *url, struct da_err *err)
-{
-	json_t *root = json_pack("{s:s}", "url", url);
-	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
-	enum da_code rc;
-
-	json_decref(root);
-	if (text == NULL)
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	rc = da_store_write_atomic(path, text, strlen(text), 0600, err);
-	free(text);
 	return rc;
 }
 
@@ -148,43 +117,55 @@ enum da_code runtime_open_account(struct runtime *rt, int create, struct da_err 
 		.eab_kid = s->eab_kid,
 		.eab_hmac_key = s->eab_hmac_key,
 	};
-	char *dir = NULL, *key_path = NULL, *url_path = NULL, *known_url = NULL;
+	struct da_store_account *files = NULL;
+	char *known_url = NULL;
 	enum da_code rc;
 
 	if ((s->eab_kid == NULL) != (s->eab_hmac_key == NULL))
 		return da_err_set(err, DA_ERR_USAGE, "--eab-kid and --eab-hmac-key go together");
-	/* First, as it refuses a URL that is not http(s) before any request. */
-	rc = da_store_account_dir(s->state_dir, rt->directory_url, &dir, err);
+	rc = da_acme_new(&rt->acme, &cfg, err);
+	/* Locked from reading the key to saving the URL: two first runs on one
+	 * state dir would otherwise register two accounts and keep the key of
+	 * one beside the URL of the other. */
 	if (rc == DA_OK)
-		rc = da_acme_new(&rt->acme, &cfg, err);
+		rc = da_store_account_open(s->state_dir, rt->directory_url, &files, err);
+	if (rc == DA_OK)
+		rc = account_key(rt, files, create, err);
+	if (rc == DA_OK)
+		rc = da_store_account_url_read(files, &known_url, err);
 	if (rc != DA_OK)
 		goto out;
-	if (asprintf(&key_path, "%s/account.key", dir) < 0 ||
-	    asprintf(&url_path, "%s/account.json", dir) < 0) {
-		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = account_key(rt, key_path, create, err);
-	if (rc != DA_OK)
-		goto out;
-	known_url = load_account_url(url_path);
 	if (!create) {
 		/* Revocation signs with the kid it has; it registers nothing. */
 		rt->account_url = known_url;
 		known_url = NULL;
 		if (rt->account_url == NULL)
-			rc = da_err_set(err, DA_ERR_CONFIG, "no account URL in %s", url_path);
+			rc = da_err_set(err, DA_ERR_CONFIG, "no account URL in %s",
+					da_store_account_where(files));
 		goto out;
 	}
 	opts.known_url = known_url;
 	rc = da_acme_account(rt->acme, rt->account_key, &opts, &rt->account_url, err);
 	if (rc == DA_OK && (known_url == NULL || strcmp(known_url, rt->account_url) != 0))
-		rc = save_account_url(url_path, rt->account_url, err);
+		rc = da_store_account_url_write(files, rt->account_url, err);
 out:
+	da_store_account_close(files);
 	free(known_url);
-	free(url_path);
-	free(key_path);
-	free(dir);
+	return rc;
+}
+
+enum da_code runtime_save_account_url(struct runtime *rt, struct da_err *err)
+{
+	const char *in_use = rt->acme ? da_acme_account_url(rt->acme) : NULL;
+	struct da_store_account *files = NULL;
+	enum da_code rc;
+
+	if (in_use == NULL || rt->account_url == NULL || strcmp(in_use, rt->account_url) == 0)
+		return DA_OK;
+	rc = da_store_account_open(rt->settings->state_dir, rt->directory_url, &files, err);
+	if (rc == DA_OK)
+		rc = da_store_account_url_write(files, in_use, err);
+	da_store_account_close(files);
 	return rc;
 }
 

@@ -49,6 +49,10 @@ enum da_code runtime_open_plugin(struct runtime *rt, struct da_err *err);
  */
 enum da_code runtime_open_account(struct runtime *rt, int create, struct da_err *err);
 
+/* Save the account URL the ACME client ended up with when the CA refused
+ * the saved one (da_acme_account_url() differs from rt->account_url). */
+enum da_code runtime_save_account_url(struct runtime *rt, struct da_err *err);
+
 void runtime_free(struct runtime *rt);
 
 #endif

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "base/buf.h" /* da_secret_free */
 #include "base/error.h"
 
 /* ----------------------------------------------------------------- keys */
@@ -41,8 +42,8 @@ enum da_code da_key_generate(enum da_key_type type, EVP_PKEY **out, struct da_er
 
 /*
  * The private key as unencrypted PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"),
- * NUL-terminated, in *pem_out. It is secret: free it with da_secret_free(),
- * which wipes it first.
+ * NUL-terminated, in *pem_out. It is secret: free it with da_secret_free()
+ * (base/buf.h), which wipes it first.
  */
 enum da_code da_key_to_pem(const EVP_PKEY *key, char **pem_out, struct da_err *err);
 
@@ -51,8 +52,6 @@ enum da_code da_key_to_pem(const EVP_PKEY *key, char **pem_out, struct da_err *e
  * above are accepted. */
 enum da_code da_key_from_pem(const char *pem, EVP_PKEY **out, struct da_err *err);
 
-/* Wipe a NUL-terminated secret string, then free() it. NULL is fine. */
-void da_secret_free(char *secret);
 
 /* ------------------------------------------------------ JWK, thumbprint */
 

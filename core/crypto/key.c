@@ -172,10 +172,3 @@ enum da_code da_key_from_pem(const char *pem, EVP_PKEY **out, struct da_err *err
 	return DA_OK;
 }
 
-void da_secret_free(char *secret)
-{
-	if (secret == NULL)
-		return;
-	OPENSSL_cleanse(secret, strlen(secret));
-	free(secret);
-}

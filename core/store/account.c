@@ -1,10 +1,29 @@
 #include "store.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "base/buf.h"
+#include "internal.h"
+
+#define KEY_FILE "account.key"
+#define URL_FILE "account.json"
+#define LOCK_FILE "account.lock"
+
+struct da_store_account {
+	char *dir;
+	char *key_path;
+	char *url_path;
+	int lock;
+};
 
 /* Append text as one safe path component: [A-Za-z0-9._-] kept (letters
  * lower-cased when fold is set), the rest '_', and no leading '.' (no "..",
@@ -93,4 +112,112 @@ enum da_code da_store_account_dir(const char *state_dir, const char *directory_u
 	}
 	*dir_out = da_buf_take(&dir);
 	return *dir_out ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
+}
+
+/* Temporary files of da_store_write_atomic() (".NAME.tmp-XXXXXXXX") that a
+ * killed writer left: one may hold a copy of the key. Called locked. */
+static void remove_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp-") != NULL)
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+enum da_code da_store_account_open(const char *state_dir, const char *directory_url,
+				   struct da_store_account **out, struct da_err *err)
+{
+	struct da_store_account *a = calloc(1, sizeof(*a));
+	enum da_code code;
+
+	*out = NULL;
+	if (a == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	a->lock = -1;
+	code = da_store_account_dir(state_dir, directory_url, &a->dir, err);
+	if (code == DA_OK && (asprintf(&a->key_path, "%s/" KEY_FILE, a->dir) < 0 ||
+			      asprintf(&a->url_path, "%s/" URL_FILE, a->dir) < 0)) {
+		a->key_path = a->url_path = NULL;
+		code = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	if (code == DA_OK)
+		code = da_store_lock(a->dir, LOCK_FILE, LOCK_EX, &a->lock, err);
+	if (code != DA_OK) {
+		da_store_account_close(a);
+		return code;
+	}
+	remove_leftovers(a->dir);
+	*out = a;
+	return DA_OK;
+}
+
+void da_store_account_close(struct da_store_account *account)
+{
+	if (account == NULL)
+		return;
+	if (account->lock >= 0)
+		close(account->lock);
+	free(account->dir);
+	free(account->key_path);
+	free(account->url_path);
+	free(account);
+}
+
+const char *da_store_account_where(const struct da_store_account *account)
+{
+	return account->dir;
+}
+
+enum da_code da_store_account_key_read(const struct da_store_account *account, char **pem,
+				       struct da_err *err)
+{
+	size_t len;
+	enum da_code code = da_store_read_file(account->key_path, pem, &len, err);
+
+	/* Only a missing key may be made anew: one that cannot be read now
+	 * (its mode, a wrong user) still is the account's. */
+	if (code != DA_OK && access(account->key_path, F_OK) != 0 && errno == ENOENT)
+		return DA_OK;
+	return code;
+}
+
+enum da_code da_store_account_key_write(const struct da_store_account *account,
+					const char *pem, struct da_err *err)
+{
+	return da_store_write_atomic(account->key_path, pem, strlen(pem), 0600, err);
+}
+
+enum da_code da_store_account_url_read(const struct da_store_account *account, char **url,
+				       struct da_err *err)
+{
+	json_t *root = json_load_file(account->url_path, 0, NULL);
+	const char *saved = json_string_value(json_object_get(root, "url"));
+
+	*url = NULL;
+	if (saved != NULL && (*url = strdup(saved)) == NULL) {
+		json_decref(root);
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	json_decref(root);
+	return DA_OK;
+}
+
+enum da_code da_store_account_url_write(const struct da_store_account *account,
+					const char *url, struct da_err *err)
+{
+	json_t *root = json_pack("{s:s}", "url", url);
+	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	enum da_code code;
+
+	json_decref(root);
+	if (text == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	code = da_store_write_atomic(account->url_path, text, strlen(text), 0600, err);
+	free(text);
+	return code;
 }

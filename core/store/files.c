@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -63,6 +64,36 @@ int da_store_create_at(int dirfd, const char *name, const void *data, size_t len
 	if (rc != 0)
 		unlinkat(dirfd, name, 0);
 	return rc;
+}
+
+enum da_code da_store_lock(const char *dir, const char *name, int operation, int *fd_out,
+			   struct da_err *err)
+{
+	struct da_buf path = {0};
+	int fd, rc;
+
+	*fd_out = -1;
+	if (da_buf_printf(&path, "%s/%s", dir, name) != 0) {
+		da_buf_free(&path);
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	fd = open(path.data, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	rc = fd < 0 ? errno : flock(fd, operation) != 0 ? errno : 0;
+	if (fd >= 0 && rc != 0)
+		close(fd);
+	if ((rc == ENOENT && operation == LOCK_SH) ||
+	    (rc == EWOULDBLOCK && (operation & LOCK_NB))) {
+		da_buf_free(&path);
+		return DA_OK;
+	}
+	if (rc != 0) {
+		da_err_set(err, DA_ERR_IO, "cannot lock %s: %s", path.data, strerror(rc));
+		da_buf_free(&path);
+		return DA_ERR_IO;
+	}
+	da_buf_free(&path);
+	*fd_out = fd;
+	return DA_OK;
 }
 
 int da_store_fsync_dir(const char *path)
@@ -142,6 +173,10 @@ enum da_code da_store_read_file(const char *path, char **data, size_t *len, stru
 			rc = errno;
 			break;
 		}
+		if ((size_t)n > DA_STORE_READ_MAX - content.len) {
+			rc = EFBIG;
+			break;
+		}
 		if (da_buf_append(&content, chunk, (size_t)n) != 0) {
 			rc = ENOMEM;
 			break;
@@ -157,10 +192,11 @@ enum da_code da_store_read_file(const char *path, char **data, size_t *len, stru
 			rc = ENOMEM;
 	}
 	if (rc != 0) {
-		if (content.data != NULL)
-			explicit_bzero(content.data, content.len);
-		da_buf_free(&content);
+		da_buf_free(&content); /* wiped: the file may be a key */
 		*len = 0;
+		if (rc == EFBIG)
+			return da_err_set(err, DA_ERR_IO, "cannot read %s: larger than %u KiB", path,
+					  DA_STORE_READ_MAX / 1024);
 		return da_err_set(err, rc == ENOMEM ? DA_ERR_NOMEM : DA_ERR_IO,
 				  "cannot read %s: %s", path, strerror(rc));
 	}

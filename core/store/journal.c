@@ -36,40 +36,6 @@ static char *state_path(const char *state_dir, const char *name)
 	return da_buf_take(&path);
 }
 
-/*
- * flock(2) state_dir/name; *fd_out is closed to release it. For a shared
- * lock (reading) a missing state directory is no error: *fd_out is -1,
- * nothing to read. With LOCK_NB, a lock held elsewhere is DA_OK with
- * *fd_out -1.
- */
-static enum da_code lock_file(const char *state_dir, const char *name, int operation,
-			      int *fd_out, struct da_err *err)
-{
-	char *path = state_path(state_dir, name);
-	int fd, rc;
-
-	*fd_out = -1;
-	if (path == NULL)
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	rc = fd < 0 ? errno : flock(fd, operation) != 0 ? errno : 0;
-	if (fd >= 0 && rc != 0)
-		close(fd);
-	if ((rc == ENOENT && operation == LOCK_SH) ||
-	    (rc == EWOULDBLOCK && (operation & LOCK_NB))) {
-		free(path);
-		return DA_OK;
-	}
-	if (rc != 0) {
-		da_err_set(err, DA_ERR_IO, "cannot lock %s: %s", path, strerror(rc));
-		free(path);
-		return DA_ERR_IO;
-	}
-	free(path);
-	*fd_out = fd;
-	return DA_OK;
-}
-
 static int is_string_or_null(const json_t *v)
 {
 	return v == NULL || json_is_null(v) || json_is_string(v);
@@ -227,7 +193,7 @@ static enum da_code edit_journal(const char *state_dir, const char *plugin,
 	path = state_path(state_dir, JOURNAL_FILE);
 	if (path == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	code = lock_file(state_dir, LOCK_FILE, LOCK_EX, &lock, err);
+	code = da_store_lock(state_dir, LOCK_FILE, LOCK_EX, &lock, err);
 	if (code == DA_OK)
 		code = read_journal(path, &root, err);
 	if (code == DA_OK && edit(json_object_get(root, "entries"), plugin, records, n) != DA_OK)
@@ -321,7 +287,7 @@ enum da_code da_journal_load(const char *state_dir, struct da_journal **out, str
 	*out = NULL;
 	if (path == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	code = lock_file(state_dir, LOCK_FILE, LOCK_SH, &lock, err);
+	code = da_store_lock(state_dir, LOCK_FILE, LOCK_SH, &lock, err);
 	if (code == DA_OK)
 		code = read_journal(path, &root, err);
 	if (code == DA_OK)
@@ -341,12 +307,12 @@ enum da_code da_journal_run_lock(const char *state_dir, int *fd_out, int *exclus
 	*exclusive = 0;
 	code = da_store_mkdirs(state_dir, 0700, err);
 	if (code == DA_OK)
-		code = lock_file(state_dir, RUN_LOCK_FILE, LOCK_EX | LOCK_NB, fd_out, err);
+		code = da_store_lock(state_dir, RUN_LOCK_FILE, LOCK_EX | LOCK_NB, fd_out, err);
 	if (code != DA_OK || *fd_out >= 0) {
 		*exclusive = code == DA_OK;
 		return code;
 	}
-	return lock_file(state_dir, RUN_LOCK_FILE, LOCK_SH, fd_out, err);
+	return da_store_lock(state_dir, RUN_LOCK_FILE, LOCK_SH, fd_out, err);
 }
 
 enum da_code da_journal_run_share(int fd, struct da_err *err)

@@ -25,8 +25,12 @@
 enum da_code da_store_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				   struct da_err *err);
 
+/* Files read whole are at most this big: configs, certificates, keys and
+ * journals are a few KiB; a larger one is a mistake or an attack. */
+#define DA_STORE_READ_MAX (1024u * 1024)
+
 /* The whole file as an allocation of *len bytes plus a NUL (free()).
- * DA_ERR_IO when it cannot be read. */
+ * DA_ERR_IO when it cannot be read or is larger than DA_STORE_READ_MAX. */
 enum da_code da_store_read_file(const char *path, char **data, size_t *len, struct da_err *err);
 
 /* mkdir -p: create path and its missing parents with mode (existing
@@ -43,6 +47,41 @@ enum da_code da_store_mkdirs(const char *path, mode_t mode, struct da_err *err);
  */
 enum da_code da_store_account_dir(const char *state_dir, const char *directory_url, char **dir_out,
 				  struct da_err *err);
+
+/*
+ * One CA's account files in its account directory: account.key (the key's
+ * PEM, 0600) and account.json ({"url": ...}). While open, the directory's
+ * account.lock is held exclusively, so two first runs cannot each make a key
+ * and save the URL of one account beside the key of the other.
+ */
+struct da_store_account;
+
+/*
+ * Open the account directory of directory_url (da_store_account_dir) and
+ * lock it, waiting for another holder; the temporary files of a writer that
+ * was killed are removed. *out: da_store_account_close().
+ */
+enum da_code da_store_account_open(const char *state_dir, const char *directory_url,
+				   struct da_store_account **out, struct da_err *err);
+void da_store_account_close(struct da_store_account *account);
+
+/* The directory, for messages. */
+const char *da_store_account_where(const struct da_store_account *account);
+
+/* The key's PEM in *pem (da_secret_free()), or NULL when none was saved yet.
+ * A key that exists but cannot be read is DA_ERR_IO: it is still the
+ * account's, and is never replaced. */
+enum da_code da_store_account_key_read(const struct da_store_account *account, char **pem,
+				       struct da_err *err);
+enum da_code da_store_account_key_write(const struct da_store_account *account,
+					const char *pem, struct da_err *err);
+
+/* The saved account URL in *url (free()), or NULL when none is saved (or the
+ * file does not hold one: the CA is asked again). */
+enum da_code da_store_account_url_read(const struct da_store_account *account, char **url,
+				       struct da_err *err);
+enum da_code da_store_account_url_write(const struct da_store_account *account,
+					const char *url, struct da_err *err);
 
 /* The PEM texts (NUL-terminated) and metadata of one certificate. */
 struct da_cert_files {

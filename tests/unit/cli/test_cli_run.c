@@ -86,7 +86,8 @@ static const struct expect expected[] = {
 	{.args = {"revoke", "--cert", "crypto/chain.pem", "--server", "acme.example/dir",
 		  "--state-dir", "/nonexistent"},
 	 .status = 1,
-	 .error = "ACME directory URL acme.example/dir is not http(s)"},
+	 .error = "ACME server acme.example/dir is not HTTPS (plain HTTP is accepted only on "
+		  "loopback, for test CAs)"},
 	{.args = {"revoke", "--cert", "crypto/chain.pem", "--server", "https://acme.example/dir",
 		  "--staging"},
 	 .status = 2,

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "check.h"
 #include "store/store.h"
 
@@ -146,6 +147,69 @@ static void test_account_dir(void)
 	CHECK(dir == NULL);
 	CHECK(da_store_account_dir(state, "https:///dir", &dir, &err) == DA_ERR_CONFIG);
 	CHECK_STR(err.msg, "ACME directory URL https:///dir names no host");
+}
+
+/* The account files: nothing saved reads as NULL, what is written reads
+ * back (the key 0600), a killed writer's temporary file is removed on open,
+ * and a second opener waits for the first to close. */
+static void test_account_files(void)
+{
+	static const char url[] = "https://ca.example/dir";
+	struct da_store_account *a = NULL, *b = NULL;
+	struct da_err err = {0};
+	char state[512], leftover[1024], *text = (char *)"unset";
+	int status, go[2];
+	pid_t child;
+
+	snprintf(state, sizeof(state), "%s", at("acct"));
+	/* Forked before the lock is taken, so the child holds no copy of it;
+	 * it opens the account once told to, while we hold it. */
+	if (pipe(go) != 0)
+		return;
+	child = fork();
+	if (child == 0) {
+		struct da_store_account *c = NULL;
+		char byte;
+		int ok;
+
+		close(go[1]);
+		ok = read(go[0], &byte, 1) == 1 && da_store_account_open(state, url, &c, NULL) == DA_OK;
+		da_store_account_close(c);
+		_exit(ok ? 0 : 1);
+	}
+	close(go[0]);
+	CHECK(da_store_account_open(state, url, &a, &err) == DA_OK);
+	if (a == NULL) {
+		close(go[1]);
+		waitpid(child, &status, 0);
+		return;
+	}
+	CHECK(da_store_account_key_read(a, &text, &err) == DA_OK && text == NULL);
+	CHECK(da_store_account_url_read(a, &text, &err) == DA_OK && text == NULL);
+	CHECK(da_store_account_key_write(a, "-----BEGIN PRIVATE KEY-----\n", &err) == DA_OK);
+	CHECK(da_store_account_url_write(a, "https://ca.example/acct/7", &err) == DA_OK);
+	CHECK(da_store_account_key_read(a, &text, &err) == DA_OK);
+	CHECK_STR(text, "-----BEGIN PRIVATE KEY-----\n");
+	da_secret_free(text);
+	CHECK(da_store_account_url_read(a, &text, &err) == DA_OK);
+	CHECK_STR(text, "https://ca.example/acct/7");
+	free(text);
+	snprintf(leftover, sizeof(leftover), "%s/account.key", da_store_account_where(a));
+	CHECK(mode_of(leftover) == 0600);
+
+	CHECK(write(go[1], "x", 1) == 1);
+	close(go[1]);
+	usleep(200 * 1000);
+	CHECK(waitpid(child, &status, WNOHANG) == 0);
+	snprintf(leftover, sizeof(leftover), "%s/.account.key.tmp-12345678",
+		 da_store_account_where(a));
+	CHECK(da_store_write_atomic(leftover, "key", 3, 0600, &err) == DA_OK);
+	da_store_account_close(a);
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+	CHECK(access(leftover, F_OK) != 0); /* the child's open removed it */
+	CHECK(da_store_account_open(state, url, &b, &err) == DA_OK);
+	da_store_account_close(b);
 }
 
 static void cert_set(struct da_cert_files *f, const char *tag, char bufs[5][64])
@@ -388,6 +452,7 @@ int main(void)
 	test_atomic_write();
 	test_mkdirs();
 	test_account_dir();
+	test_account_files();
 	test_certificate();
 	test_journal();
 	test_journal_concurrent();
