@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 
@@ -14,6 +16,20 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+/*
+ * Keys pass through this process: no core file may hold one, other processes
+ * of the same user may not ptrace it or read its memory, and nothing it runs
+ * (plugins' helpers, the deploy hook) may gain privileges through setuid.
+ */
+static void harden_process(void)
+{
+	const struct rlimit no_core = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 int cli_fail(const struct da_log *log, const struct da_err *err)
@@ -43,6 +59,7 @@ int main(int argc, char **argv)
 	enum cli_command command = 0;
 	int status;
 
+	harden_process();
 	/* Help asked for goes to stdout; help as the answer to a mistake, to
 	 * stderr, where scripts look for what went wrong. */
 	if (argc < 2) {

@@ -227,9 +227,12 @@ static enum da_code apply(struct cli_settings *s, enum opt_source *set_by, const
 
 		if (replace)
 			s->n_dns_options = 0;
+		/* Never echoed: a mistyped "tsig_secret:VALUE" is a secret. */
 		if (eq == NULL || eq == text)
-			return da_err_set(err, DA_ERR_USAGE, "%s: expected KEY=VALUE, got '%s'",
-					  where, text);
+			return da_err_set(err, DA_ERR_USAGE,
+					  "%s: expected KEY=VALUE (what was given is not shown: it "
+					  "may hold a secret)",
+					  where);
 		key = keep_string(s, strndup(text, (size_t)(eq - text)));
 		if (key == NULL)
 			return da_err_set(err, DA_ERR_NOMEM, "out of memory");

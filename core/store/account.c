@@ -140,6 +140,8 @@ enum da_code da_store_account_open(const char *state_dir, const char *directory_
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	a->lock = -1;
 	code = da_store_account_dir(state_dir, directory_url, &a->dir, err);
+	if (code == DA_OK)
+		code = da_store_check_private(state_dir, err);
 	if (code == DA_OK && (asprintf(&a->key_path, "%s/" KEY_FILE, a->dir) < 0 ||
 			      asprintf(&a->url_path, "%s/" URL_FILE, a->dir) < 0)) {
 		a->key_path = a->url_path = NULL;

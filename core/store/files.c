@@ -203,6 +203,26 @@ enum da_code da_store_read_file(const char *path, char **data, size_t *len, stru
 	return DA_OK;
 }
 
+enum da_code da_store_check_private(const char *dir, struct da_err *err)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		return da_err_set(err, DA_ERR_IO, "cannot use %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return da_err_set(err, DA_ERR_CONFIG, "%s is not a directory", dir);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return da_err_set(err, DA_ERR_CONFIG,
+				  "state dir %s belongs to another user (uid %u): it must be yours",
+				  dir, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return da_err_set(err, DA_ERR_CONFIG,
+				  "state dir %s is writable by %s: whoever can write it can make "
+				  "dnsacme delete DNS records (chmod go-w %s)",
+				  dir, st.st_mode & S_IWOTH ? "everyone" : "its group", dir);
+	return DA_OK;
+}
+
 enum da_code da_store_mkdirs(const char *path, mode_t mode, struct da_err *err)
 {
 	char *copy = strdup(path);

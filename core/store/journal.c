@@ -36,6 +36,15 @@ static char *state_path(const char *state_dir, const char *name)
 	return da_buf_take(&path);
 }
 
+/* A DNS-01 TXT value: base64url of a SHA-256 digest, 43 characters. The
+ * journal holds nothing else, so a tampered one cannot make dnsacme
+ * delete an SPF or DKIM record with the user's DNS credentials. */
+static int is_dns01_value(const char *v)
+{
+	return v != NULL && strlen(v) == 43 &&
+	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43;
+}
+
 static int is_string_or_null(const json_t *v)
 {
 	return v == NULL || json_is_null(v) || json_is_string(v);
@@ -83,6 +92,13 @@ static enum da_code read_journal(const char *path, json_t **root_out, struct da_
 			json_decref(root);
 			return da_err_set(err, DA_ERR_IO,
 					  "%s is corrupt: entry %zu is incomplete" DAMAGED_HINT,
+					  path, i);
+		}
+		if (!is_dns01_value(json_string_value(json_object_get(entry, "value")))) {
+			json_decref(root);
+			return da_err_set(err, DA_ERR_IO,
+					  "%s: entry %zu is no DNS-01 value, so it was not written "
+					  "by dnsacme and nothing is removed" DAMAGED_HINT,
 					  path, i);
 		}
 	}
@@ -171,7 +187,7 @@ static int records_valid(const char *plugin, const struct dnsacme_record *record
 	if (plugin == NULL)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (records[i].fqdn == NULL || records[i].value == NULL)
+		if (records[i].fqdn == NULL || !is_dns01_value(records[i].value))
 			return 0;
 	return 1;
 }
@@ -186,8 +202,11 @@ static enum da_code edit_journal(const char *state_dir, const char *plugin,
 	enum da_code code;
 
 	if (!records_valid(plugin, records, n))
-		return da_err_set(err, DA_ERR_USAGE, "journal: a record lacks its name or value");
+		return da_err_set(err, DA_ERR_USAGE,
+				  "journal: a record lacks its name or a DNS-01 value");
 	code = da_store_mkdirs(state_dir, 0700, err);
+	if (code == DA_OK)
+		code = da_store_check_private(state_dir, err);
 	if (code != DA_OK)
 		return code;
 	path = state_path(state_dir, JOURNAL_FILE);
@@ -287,7 +306,10 @@ enum da_code da_journal_load(const char *state_dir, struct da_journal **out, str
 	*out = NULL;
 	if (path == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	code = da_store_lock(state_dir, LOCK_FILE, LOCK_SH, &lock, err);
+	/* No state dir yet is an empty journal; one that exists must be private. */
+	code = access(state_dir, F_OK) == 0 ? da_store_check_private(state_dir, err) : DA_OK;
+	if (code == DA_OK)
+		code = da_store_lock(state_dir, LOCK_FILE, LOCK_SH, &lock, err);
 	if (code == DA_OK)
 		code = read_journal(path, &root, err);
 	if (code == DA_OK)
@@ -306,6 +328,8 @@ enum da_code da_journal_run_lock(const char *state_dir, int *fd_out, int *exclus
 
 	*exclusive = 0;
 	code = da_store_mkdirs(state_dir, 0700, err);
+	if (code == DA_OK)
+		code = da_store_check_private(state_dir, err);
 	if (code == DA_OK)
 		code = da_store_lock(state_dir, RUN_LOCK_FILE, LOCK_EX | LOCK_NB, fd_out, err);
 	if (code != DA_OK || *fd_out >= 0) {

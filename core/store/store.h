@@ -38,6 +38,14 @@ enum da_code da_store_read_file(const char *path, char **data, size_t *len, stru
 enum da_code da_store_mkdirs(const char *path, mode_t mode, struct da_err *err);
 
 /*
+ * DA_OK when only its owner can write dir: its owner is this user or root,
+ * and it is neither group- nor world-writable. Else DA_ERR_CONFIG saying
+ * why: whoever can write the state dir can plant journal entries (TXT
+ * records dnsacme then deletes) or swap the account key.
+ */
+enum da_code da_store_check_private(const char *dir, struct da_err *err);
+
+/*
  * The directory holding the account for a CA, created 0700:
  * <state_dir>/accounts/<host>[_<port>]/<path with '/' replaced by '_'>, e.g.
  * accounts/acme-v02.api.letsencrypt.org/directory. Characters other than

@@ -74,6 +74,12 @@ struct expect {
 };
 
 static const struct expect expected[] = {
+	/* A mistyped secret option is never echoed. */
+	{.args = {"present", "--dns", "rfc2136", "-d", "a.test", "--value", "v",
+		  "--dns-option", "tsig_secret:c2VjcmV0LXZhbHVl"},
+	 .status = 2,
+	 .error = "--dns-option: expected KEY=VALUE (what was given is not shown: it may hold a "
+		  "secret)"},
 	{.args = {"revoke", "--state-dir", "/nonexistent"},
 	 .status = 2,
 	 .error = "--cert FILE is required"},

@@ -378,7 +378,7 @@ static char *read_file(const char *path)
 	char *text = calloc(1, 65536);
 
 	if (f != NULL && text != NULL)
-		fread(text, 1, 65535, f);
+		text[fread(text, 1, 65535, f)] = '\0';
 	if (f != NULL)
 		fclose(f);
 	return text;

@@ -304,11 +304,16 @@ static int entry_is(const struct da_journal_entry *e, const char *plugin, const 
 static void test_journal(void)
 {
 	const struct dnsacme_record a[] = {
-		{"_acme-challenge.example.com", "example.com", "wildcard-value", 0},
-		{"_acme-challenge.example.com", "example.com", "apex-value", 0},
+		{"_acme-challenge.example.com", "example.com", "wildcard-value-wildcard-value-wildcard-valu", 0},
+		{"_acme-challenge.example.com", "example.com", "apex-value-apex-value-apex-value-apex-value", 0},
 	};
-	const struct dnsacme_record b[] = {{"_acme-challenge.other.net", NULL, "b-value", 0}};
+	const struct dnsacme_record b[] = {{"_acme-challenge.other.net", NULL, "b-value-b-value-b-value-b-value-b-value-b-v", 0}};
 	static const char incomplete[] = "{\"version\":1,\"entries\":[{\"plugin\":1}]}";
+	static const char planted[] =
+		"{\"version\":1,\"entries\":[{\"plugin\":\"rfc2136\",\"fqdn\":\"example.com\","
+		"\"value\":\"v=spf1 include:_spf.example.com ~all\"}]}";
+	const struct dnsacme_record spf[] = {{"example.com", NULL, "v=spf1 -all", 0}};
+	int lock = -1, exclusive = 0;
 	struct da_journal *j = NULL;
 	struct da_err err = {0};
 	char state[512], journal[600];
@@ -329,9 +334,9 @@ static void test_journal(void)
 	CHECK(j != NULL && j->n == 3);
 	if (j != NULL && j->n == 3) {
 		CHECK(entry_is(&j->entries[0], "rfc2136", a[0].fqdn, "example.com",
-			       "wildcard-value"));
-		CHECK(entry_is(&j->entries[1], "rfc2136", a[1].fqdn, "example.com", "apex-value"));
-		CHECK(entry_is(&j->entries[2], "route53", b[0].fqdn, NULL, "b-value"));
+			       "wildcard-value-wildcard-value-wildcard-valu"));
+		CHECK(entry_is(&j->entries[1], "rfc2136", a[1].fqdn, "example.com", "apex-value-apex-value-apex-value-apex-value"));
+		CHECK(entry_is(&j->entries[2], "route53", b[0].fqdn, NULL, "b-value-b-value-b-value-b-value-b-value-b-v"));
 	}
 	da_journal_free(j);
 
@@ -342,8 +347,8 @@ static void test_journal(void)
 	CHECK(j != NULL && j->n == 2);
 	if (j != NULL && j->n == 2) {
 		CHECK(entry_is(&j->entries[0], "rfc2136", a[0].fqdn, "example.com",
-			       "wildcard-value"));
-		CHECK(entry_is(&j->entries[1], "route53", b[0].fqdn, NULL, "b-value"));
+			       "wildcard-value-wildcard-value-wildcard-valu"));
+		CHECK(entry_is(&j->entries[1], "route53", b[0].fqdn, NULL, "b-value-b-value-b-value-b-value-b-value-b-v"));
 	}
 	da_journal_free(j);
 
@@ -362,6 +367,23 @@ static void test_journal(void)
 	CHECK(da_store_write_atomic(journal, "{not json", 9, 0600, &err) == DA_OK);
 	CHECK(da_journal_load(state, &j, &err) == DA_ERR_IO);
 	CHECK(strstr(err.msg, "is corrupt: line 1") != NULL);
+
+	/* Only DNS-01 values: a planted SPF record is never taken for ours. */
+	CHECK(da_store_write_atomic(journal, planted, strlen(planted), 0600, &err) == DA_OK);
+	CHECK(da_journal_load(state, &j, &err) == DA_ERR_IO);
+	CHECK(strstr(err.msg, "entry 0 is no DNS-01 value") != NULL);
+	CHECK(da_journal_add(state, "rfc2136", spf, 1, &err) == DA_ERR_USAGE);
+	unlink(journal);
+
+	/* A state dir others can write is refused before it is read. */
+	CHECK(chmod(state, 0770) == 0);
+	CHECK(da_journal_load(state, &j, &err) == DA_ERR_CONFIG);
+	CHECK(strstr(err.msg, "is writable by its group") != NULL);
+	CHECK(da_journal_add(state, "rfc2136", a, 1, &err) == DA_ERR_CONFIG);
+	CHECK(chmod(state, 0702) == 0);
+	CHECK(da_journal_run_lock(state, &lock, &exclusive, &err) == DA_ERR_CONFIG);
+	CHECK(strstr(err.msg, "is writable by everyone") != NULL);
+	CHECK(chmod(state, 0700) == 0);
 }
 
 /* Processes adding at once lose nothing: the lock serialises them. */
@@ -379,11 +401,12 @@ static void test_journal_concurrent(void)
 
 		if (pid == 0) {
 			for (int i = 0; i < EACH; i++) {
-				char value[32];
+				char value[44];
 				struct dnsacme_record r = {"_acme-challenge.example.com", NULL,
 							   value, 0};
 
-				snprintf(value, sizeof(value), "writer%d-%d", w, i);
+				/* DNS-01 shaped: 43 characters of base64url. */
+				snprintf(value, sizeof(value), "writer%d-%02d-%032d", w, i, 0);
 				if (da_journal_add(state, "rfc2136", &r, 1, &err) != DA_OK)
 					_exit(1);
 			}
