@@ -34,6 +34,9 @@
 #define DOMAINS_PAGE 100
 #define SUBDOMAIN_PAGE 100
 #define RECORDS_PAGE 500
+/* No listing is longer (10,000 domains, 50,000 records): a TotalCount that
+ * says otherwise, or pages that never run short, are the API misbehaving. */
+#define MAX_PAGES 100
 
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
@@ -211,12 +214,22 @@ static int ends_with_label(const char *fqdn, const char *zone)
 	return f == z || fqdn[f - z - 1] == '.';
 }
 
-/* Whether a listing has pages after this one, by its TotalCount. */
-static int more_pages(json_t *json, unsigned page, unsigned page_size)
+/*
+ * Whether a listing has pages after this one: this one was full and its
+ * TotalCount says so. 1 or 0; -1 (with host->error set) past MAX_PAGES.
+ */
+static int more_pages(const struct dnsacme_host *host, const char *action, json_t *json,
+		      size_t n, unsigned page, unsigned page_size)
 {
 	json_int_t total = json_integer_value(json_object_get(json, "TotalCount"));
 
-	return (json_int_t)page * page_size < total;
+	if (n < page_size || (json_int_t)page * page_size >= total)
+		return 0;
+	if (page < MAX_PAGES)
+		return 1;
+	host->error(host, "%s: the listing goes on past %u pages (TotalCount %lld)", action,
+		    MAX_PAGES, (long long)total);
+	return -1;
 }
 
 /* Append one page's Domain[] to z. */
@@ -276,12 +289,16 @@ static enum dnsacme_status list_zones(struct alidns *a)
 			return st;
 		list = json_object_get(json_object_get(json, "Domains"), "Domain");
 		st = add_zones(&a->zones, list);
-		more = json_array_size(list) > 0 && more_pages(json, page, DOMAINS_PAGE);
+		more = st == DNSACME_OK ? more_pages(a->host, call.action, json,
+						     json_array_size(list), page, DOMAINS_PAGE)
+					: 0;
 		json_decref(json);
 		if (st != DNSACME_OK) {
 			a->host->error(a->host, "out of memory");
 			return st;
 		}
+		if (more < 0)
+			return DNSACME_ERR_PROTOCOL;
 		if (!more) {
 			a->zones.listed = time(NULL);
 			return DNSACME_OK;
@@ -528,8 +545,11 @@ static enum dnsacme_status list_group(struct alidns *a, const struct dnsacme_rec
 				break; /* every value found */
 			collect(g, records, b, rec);
 		}
-		more = n > 0 && g->n_ids < g->n && more_pages(json, page, page_size);
+		more = g->n_ids < g->n ? more_pages(a->host, call.action, json, n, page, page_size)
+				       : 0;
 		json_decref(json);
+		if (more < 0)
+			return DNSACME_ERR_PROTOCOL;
 		if (!more)
 			return DNSACME_OK;
 	}

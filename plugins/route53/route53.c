@@ -377,7 +377,8 @@ static enum dnsacme_status find_zone(struct r53 *st, const char *fqdn, const cha
  * it has not passed, straight at that name's TXT set when Route 53 would list
  * other names first, so an order costs at most one page per name whatever the
  * zone holds. 1 with *start and *type replaced, 0 when every name is passed,
- * -1 when out of memory.
+ * -1 when out of memory, -2 when the page's NextRecordName does not move the
+ * listing on (it would loop for ever).
  */
 static int next_start(const struct item *items, size_t n, struct r53_rrset_page *page,
 		      char **start, char **type)
@@ -393,6 +394,11 @@ static int next_start(const struct item *items, size_t n, struct r53_rrset_page 
 	jump = name_order(items[j].name, page->next_name) > 0;
 	if (asprintf(&name, "%s.", jump ? items[j].name : page->next_name) < 0)
 		return -1;
+	if (strcasecmp(name, *start) == 0 &&
+	    strcmp(jump ? "TXT" : page->next_type ? page->next_type : "", *type) == 0) {
+		free(name);
+		return -2;
+	}
 	next_type = jump ? strdup("TXT") : page->next_type;
 	if (next_type == NULL) {
 		free(name);
@@ -468,8 +474,13 @@ static enum dnsacme_status read_sets(struct r53 *st, const struct item *items, s
 			       ? next_start(items, n, &page, &start, &start_type)
 			       : 0;
 		r53_rrset_page_free(&page);
-		if (more < 0)
+		if (more == -1)
 			rc = nomem(st);
+		if (more == -2) {
+			st->host->error(st->host, "ListResourceRecordSets: NextRecordName %s does "
+					"not move the listing on", start);
+			rc = DNSACME_ERR_PROTOCOL;
+		}
 		if (more <= 0)
 			break;
 	}

@@ -425,15 +425,38 @@ static void test_zone_listing_reused(void)
 	CHECK(strstr(fake.error, "no domain of this account holds _acme-challenge.example.org"));
 }
 
-/* DescribeDomains is paged until TotalCount; the longest zone may come last. */
+/* A DescribeDomains page of n domains: d0.example.net ... and then last. */
+static char *domains_page(const char *request_id, int total, int n, const char *last)
+{
+	static char page[2][16384];
+	static int which;
+	char *out = page[which++ % 2];
+	int len = snprintf(out, sizeof(page[0]), "{\"RequestId\":\"%s\",\"TotalCount\":%d,"
+			   "\"Domains\":{\"Domain\":[", request_id, total);
+
+	for (int i = 0; i < n; i++)
+		len += snprintf(out + len, sizeof(page[0]) - (size_t)len,
+				"%s{\"DomainName\":\"%s%d.example.net\"}", i ? "," : "",
+				i == n - 1 && last ? last : "d", i == n - 1 && last ? 0 : i);
+	snprintf(out + len, sizeof(page[0]) - (size_t)len, "]}}");
+	return out;
+}
+
+/* DescribeDomains is paged while pages are full and TotalCount says more;
+ * the longest zone may come last. A TotalCount that promises more than a
+ * short page held is not believed. */
 static void test_domains_paged(void)
 {
-	static const struct canned answers[] = {
-		{200, "{\"RequestId\":\"P1\",\"TotalCount\":101,\"PageNumber\":1,"
-		      "\"Domains\":{\"Domain\":[{\"DomainName\":\"example.com\"}]}}"},
+	struct canned answers[] = {
+		{200, domains_page("P1", 101, 100, NULL)},
 		{200, "{\"RequestId\":\"P2\",\"TotalCount\":101,\"PageNumber\":2,"
 		      "\"Domains\":{\"Domain\":[{\"DomainName\":\"dev.example.com\","
 		      "\"PunyCode\":\"dev.example.com\"}]}}"},
+		{200, "{\"RequestId\":\"A\",\"RecordId\":\"5\"}"},
+	};
+	struct canned short_page[] = {
+		{200, "{\"RequestId\":\"P1\",\"TotalCount\":99999999,\"Domains\":{\"Domain\":["
+		      "{\"DomainName\":\"dev.example.com\"}]}}"},
 		{200, "{\"RequestId\":\"A\",\"RecordId\":\"5\"}"},
 	};
 	const struct dnsacme_record r[] = {{"_acme-challenge.dev.example.com", NULL, "v", 0}};
@@ -445,6 +468,11 @@ static void test_domains_paged(void)
 	CHECK_STR(param(1, "PageNumber"), "2");
 	CHECK_STR(param(2, "DomainName"), "dev.example.com");
 	CHECK_STR(param(2, "RR"), "_acme-challenge");
+
+	fake_reset(static_keys, short_page, 2);
+	CHECK(run(0, r, 1) == DNSACME_OK);
+	CHECK(fake.n_req == 2);
+	CHECK_STR(param(1, "DomainName"), "dev.example.com");
 }
 
 /* Codes whose Message does not say what to fix get a hint. */

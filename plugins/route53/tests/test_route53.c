@@ -606,6 +606,33 @@ static void check_paging(void)
 #undef PAGE
 }
 
+/* A truncated page whose NextRecordName is where the listing already
+ * stands would be asked for again and again: the plugin stops with an error. */
+static void check_paging_without_progress(void)
+{
+	static const struct step script[] = {
+		{"GET", "dnsname=example.com.", 200, ZONES("Z1", "example.com.")},
+		{"GET", "rrset?name=_acme-challenge.a.example.com.&type=TXT&maxitems=300", 200,
+		 "<ListResourceRecordSetsResponse " NS "><ResourceRecordSets>"
+		 "</ResourceRecordSets><IsTruncated>true</IsTruncated><NextRecordName>"
+		 "_acme-challenge.a.example.com.</NextRecordName><NextRecordType>TXT"
+		 "</NextRecordType><MaxItems>300</MaxItems></ListResourceRecordSetsResponse>"},
+	};
+	const struct dnsacme_record recs[] = {
+		{"_acme-challenge.a.example.com", "example.com", "new", 0},
+		{"_acme-challenge.b.example.com", "example.com", "new", 0},
+	};
+	const struct dnsacme_provider *p = dnsacme_plugin();
+	void *st;
+
+	reset(script, 2, keys_config);
+	st = open_provider();
+	CHECK(p->present(st, recs, 2) == DNSACME_ERR_PROTOCOL);
+	CHECK(t.next == 2);
+	CHECK(strstr(t.error, "does not move the listing on") != NULL);
+	p->close(st);
+}
+
 /* Route 53 sorts the reversed names as strings ("com.example.web-1." before
  * "com.example.web."): the listing starts at web-1, and both sets, read in
  * that order, are found, so the foreign value at web-1 stays. */
@@ -919,6 +946,7 @@ int main(void)
 	check_zone_choice();
 	check_conflict_reread();
 	check_paging();
+	check_paging_without_progress();
 	check_listing_order();
 	check_cleanup_continues();
 	check_expired_token_refresh();
