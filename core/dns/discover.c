@@ -13,6 +13,10 @@
 
 #define DEFAULT_TIMEOUT_MS 2000
 #define CNAME_DEPTH_MAX 16
+/* Bounds on what a zone's NS set may make the propagation check poll: real
+ * zones have 2 to 13 nameservers, each with an address or two. */
+#define MAX_HOST_ADDRS 8
+#define MAX_ZONE_SERVERS 32
 /* How long one loop step may sleep before the stop flag is looked at again. */
 #define STOP_POLL_MS 250
 
@@ -496,11 +500,19 @@ static void zone_finish(struct da_dns *dns, struct zone_work *zw)
 
 	for (size_t i = 0; rc == DA_OK && i < zw->n_hosts; i++) {
 		const struct da_dns_host *h = host_find(dns, zw->hosts[i]);
+		size_t n = h->n_addrs;
 
-		if (h->n_addrs == 0)
+		if (n == 0)
 			da_logf(dns->log, DNSACME_LOG_WARN, "dns: nameserver %s of %s has no "
 				"reachable address; not checking it", h->host, zone->name);
-		rc = zone_add(zone, h->addrs, h->n_addrs, &zw->err);
+		if (n > MAX_ZONE_SERVERS - zone->n_servers) {
+			da_logf(dns->log, DNSACME_LOG_WARN, "dns: zone %s has more than %d "
+				"nameserver addresses; checking the first %d", zone->name,
+				MAX_ZONE_SERVERS, MAX_ZONE_SERVERS);
+			rc = zone_add(zone, h->addrs, MAX_ZONE_SERVERS - zone->n_servers, &zw->err);
+			break;
+		}
+		rc = zone_add(zone, h->addrs, n, &zw->err);
 	}
 	if (rc == DA_OK && zone->n_servers == 0)
 		rc = da_err_set(&zw->err, DA_ERR_DNS, "no nameserver of zone %s has a reachable "
@@ -572,6 +584,25 @@ static void job_zone(struct batch *b, struct job *j, const char *name)
  * every NS would be polled in vain until the timeout from a pod or VM that
  * has no IPv6. Other failures are left for the polling to report.
  */
+/*
+ * An address a nameserver cannot have: unspecified, "this network"
+ * (0.0.0.0/8), link-local, multicast, broadcast or reserved. A hostile or
+ * broken resolver could hand these out to make the propagation check poll
+ * the local link. Loopback stays: a local nameserver is real.
+ */
+static bool bogus_address(int family, const unsigned char *a)
+{
+	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const unsigned char unspecified[16];
+
+	if (family == AF_INET6 && memcmp(a, mapped, sizeof(mapped)) == 0)
+		return bogus_address(AF_INET, a + 12);
+	if (family == AF_INET)
+		return a[0] == 0 || (a[0] == 169 && a[1] == 254) || a[0] >= 224;
+	return memcmp(a, unspecified, 16) == 0 || a[0] == 0xff ||
+	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+}
+
 static bool routable(const struct da_dns_server *s)
 {
 	int fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -604,6 +635,18 @@ static enum da_code host_add_addrs(struct da_dns *dns, struct da_dns_host *h,
 		if (rr.section != DA_DNS_ANSWER || rr.type != (unsigned)l->type ||
 		    rr.rclass != DA_DNS_CLASS_IN || rr.rdlen != need)
 			continue;
+		inet_ntop(need == 4 ? AF_INET : AF_INET6, rr.rdata, text, sizeof(text));
+		if (bogus_address(need == 4 ? AF_INET : AF_INET6, rr.rdata)) {
+			da_logf(dns->log, DNSACME_LOG_WARN, "dns: nameserver %s has the address "
+				"%s, which no nameserver can have; not checking it", h->host, text);
+			continue;
+		}
+		if (h->n_addrs >= MAX_HOST_ADDRS) {
+			da_logf(dns->log, DNSACME_LOG_WARN, "dns: nameserver %s has more than %d "
+				"addresses; checking the first %d", h->host, MAX_HOST_ADDRS,
+				MAX_HOST_ADDRS);
+			break;
+		}
 		grown = realloc(h->addrs, (h->n_addrs + 1) * sizeof(*grown));
 		if (grown == NULL)
 			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
@@ -617,7 +660,6 @@ static enum da_code host_add_addrs(struct da_dns *dns, struct da_dns_host *h,
 			sin->sin_port = htons(53);
 			memcpy(&sin->sin_addr, rr.rdata, 4);
 			s->addr_len = sizeof(*sin);
-			inet_ntop(AF_INET, rr.rdata, text, sizeof(text));
 		} else {
 			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->addr;
 
@@ -625,7 +667,6 @@ static enum da_code host_add_addrs(struct da_dns *dns, struct da_dns_host *h,
 			sin6->sin6_port = htons(53);
 			memcpy(&sin6->sin6_addr, rr.rdata, 16);
 			s->addr_len = sizeof(*sin6);
-			inet_ntop(AF_INET6, rr.rdata, text, sizeof(text));
 		}
 		if (!routable(s)) {
 			da_logf(dns->log, DNSACME_LOG_INFO, "dns: no route to nameserver %s (%s); "

@@ -39,7 +39,7 @@ static int queries(const struct test_named *n, const char *what, const char *ser
 /* named serving the zones of tests/data/dns (the working directory). */
 static int named_start(struct test_named *n)
 {
-	char cwd[PATH_MAX], conf[2 * PATH_MAX + 256];
+	char cwd[PATH_MAX], conf[3 * PATH_MAX + 512];
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		perror("getcwd");
@@ -48,7 +48,8 @@ static int named_start(struct test_named *n)
 	snprintf(conf, sizeof(conf),
 		 "zone \"example.test\" { type primary; file \"%1$s/dns/example.test.zone\"; };\n"
 		 "zone \"sub.example.test\" { type primary; "
-		 "file \"%1$s/dns/sub.example.test.zone\"; };\n",
+		 "file \"%1$s/dns/sub.example.test.zone\"; };\n"
+		 "zone \"hostile.test\" { type primary; file \"%1$s/dns/hostile.test.zone\"; };\n",
 		 cwd);
 	return test_named_start(n, conf, NULL);
 }
@@ -108,6 +109,35 @@ static void test_discovery(const struct test_named *n, struct da_log *log)
 	}
 	CHECK(da_dns_find_zone(dns, "www.nope.invalid", &again, &err) == DA_ERR_DNS);
 	CHECK(again == NULL && strncmp(err.msg, "zone of www.nope.invalid: SOA lookup", 36) == 0);
+	da_dns_free(dns);
+}
+
+/* A zone's NS set cannot make the check poll what no nameserver can be
+ * (0.0.0.0/8, link-local, multicast, broadcast, ::), nor more than 8
+ * addresses of a host or 32 of a zone. */
+static void test_hostile_nameservers(const struct test_named *n, struct da_log *log)
+{
+	char resolvers[64];
+	struct da_dns_config cfg = {.resolvers = resolvers, .query_timeout_ms = 1000};
+	const struct da_dns_zone *zone = NULL;
+	struct da_dns *dns;
+	struct da_err err;
+
+	snprintf(resolvers, sizeof(resolvers), "127.0.0.1:%d", n->port);
+	CHECK(da_dns_new(&dns, &cfg, log, NULL, &err) == DA_OK);
+	CHECK(da_dns_find_zone(dns, "_acme-challenge.hostile.test", &zone, &err) == DA_OK);
+	CHECK(zone != NULL && zone->n_servers == 32);
+	if (zone != NULL && zone->n_servers == 32) {
+		size_t ns2 = 0;
+
+		CHECK_STR(zone->servers[0].label, "ns1.hostile.test (127.0.0.9)");
+		for (size_t i = 1; i < zone->n_servers; i++) {
+			CHECK(strncmp(zone->servers[i].label, "ns", 2) == 0 &&
+			      strstr(zone->servers[i].label, "(127.0.") != NULL);
+			ns2 += strncmp(zone->servers[i].label, "ns2.", 4) == 0;
+		}
+		CHECK(ns2 == 8);
+	}
 	da_dns_free(dns);
 }
 
@@ -354,6 +384,7 @@ int main(void)
 		return 1; /* it said why */
 	da_log_init(&log, DNSACME_LOG_INFO, stderr);
 	test_discovery(&n, &log);
+	test_hostile_nameservers(&n, &log);
 	test_locate(&n, &log);
 	test_locate_interrupted(&n, &log);
 	test_propagation(&n, &log);
