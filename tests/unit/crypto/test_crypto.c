@@ -440,8 +440,11 @@ static char *certificate_pem(EVP_PKEY *key, const char *sans)
 		ok = ext != NULL && X509_add_ext(cert, ext, -1) &&
 		     X509_sign(cert, key, EVP_sha256()) > 0 && PEM_write_bio_X509(bio, cert);
 	}
-	if (ok && (len = BIO_get_mem_data(bio, &data)) > 0)
-		pem = strndup(data, (size_t)len);
+	/* The memory BIO is not NUL-terminated: copy, do not strndup. */
+	if (ok && (len = BIO_get_mem_data(bio, &data)) > 0 && (pem = malloc((size_t)len + 1))) {
+		memcpy(pem, data, (size_t)len);
+		pem[len] = '\0';
+	}
 	X509_EXTENSION_free(ext);
 	X509_free(cert);
 	BIO_free(bio);
