@@ -34,7 +34,9 @@ enum da_code da_err_wrap(struct da_err *err, const char *fmt, ...)
 	int n;
 
 	if (err == NULL)
-		return DA_OK;
+		return DA_ERR_INTERNAL;
+	if (err->code == DA_OK)
+		err->code = DA_ERR_INTERNAL;
 	memcpy(old, err->msg, sizeof(old));
 	va_start(ap, fmt);
 	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -67,6 +69,7 @@ const char *da_code_str(enum da_code code)
 	case DA_ERR_CRYPTO: return "crypto error";
 	case DA_ERR_TIMEOUT: return "timeout";
 	case DA_ERR_INTERRUPTED: return "interrupted";
+	case DA_ERR_INTERNAL: return "internal error";
 	}
 	return "unknown error";
 }

@@ -18,7 +18,8 @@ enum da_code {
 	DA_ERR_PLUGIN,	    /* a DNS provider plugin failed */
 	DA_ERR_CRYPTO,	    /* key, signature or certificate handling */
 	DA_ERR_TIMEOUT,
-	DA_ERR_INTERRUPTED  /* SIGINT / SIGTERM */
+	DA_ERR_INTERRUPTED, /* SIGINT / SIGTERM */
+	DA_ERR_INTERNAL	    /* a bug: a failure reported without its code */
 };
 
 #define DA_ERR_MSG_MAX 1024
@@ -34,7 +35,9 @@ struct da_err {
 enum da_code da_err_set(struct da_err *err, enum da_code code, const char *fmt, ...)
 	DNSACME_PRINTF(3, 4);
 
-/* Prefix err->msg with "context: "; returns err->code. */
+/* Prefix err->msg with "context: "; returns err->code, so "return
+ * da_err_wrap(...)" after a failure. A NULL err (the code is lost) or one
+ * that holds no failure returns DA_ERR_INTERNAL, never DA_OK. */
 enum da_code da_err_wrap(struct da_err *err, const char *fmt, ...) DNSACME_PRINTF(2, 3);
 
 /* A short name for a code, e.g. "network error". */

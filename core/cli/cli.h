@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "issue/session.h"
 #include "plugin/loader.h"
 
 enum cli_command {
@@ -35,8 +36,7 @@ struct cli_settings {
 	enum cli_command command;
 	struct cli_list domains;
 	const char *dns;
-	struct da_plugin_setting *dns_options; /* owned array of borrowed strings */
-	size_t n_dns_options;
+	struct da_plugin_settings dns_options; /* owned */
 	const char *value;
 	const char *server;
 	int staging;
@@ -64,7 +64,8 @@ struct cli_settings {
 	int quiet;
 	int help;
 
-	const char *plugin_name; /* `dnsacme plugins NAME` */
+	const char *directory_url; /* the CA: --server, --staging's or Let's Encrypt's */
+	const char *plugin_name;   /* `dnsacme plugins NAME` */
 	void *config_json;	 /* the parsed config file (json_t *), owned */
 	char *owned_state_dir;	 /* the computed default, owned */
 	char **owned_strings;	 /* values split from environment lists */
@@ -79,6 +80,9 @@ struct cli_settings {
 enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command, int argc,
 			       char **argv, struct da_err *err);
 void cli_settings_free(struct cli_settings *s);
+
+/* The engine's view of the settings; everything in it borrowed from s. */
+struct da_session_config cli_session_config(const struct cli_settings *s);
 
 /* Print the help of one command (or of dnsacme, command 0) to out. */
 void cli_usage(FILE *out, enum cli_command command);

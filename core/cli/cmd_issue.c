@@ -8,7 +8,8 @@
 
 #include <jansson.h>
 
-#include "issue.h"
+#include "base/file.h"
+#include "cli.h"
 #include "store/store.h"
 
 /* A week: longer than any provider takes, and short of overflowing the
@@ -54,7 +55,7 @@ static void format_time(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static char *metadata_json(const struct runtime *rt, char **names, size_t n,
+static char *metadata_json(const char *ca, char **names, size_t n,
 			   enum da_key_type key_type, const struct da_chain *chain)
 {
 	const struct da_cert_info *leaf = &chain->certs[0];
@@ -68,7 +69,7 @@ static char *metadata_json(const struct runtime *rt, char **names, size_t n,
 	format_time(leaf->not_after, not_after, sizeof(not_after));
 	root = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "names", list,
 			 "not_before", not_before, "not_after", not_after, "serial",
-			 leaf->serial_hex, "ca", rt->directory_url, "key_type",
+			 leaf->serial_hex, "ca", ca, "key_type",
 			 da_key_type_name(key_type), "issuer", leaf->issuer_cn, "ari_id",
 			 leaf->ari_id);
 	text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
@@ -77,9 +78,9 @@ static char *metadata_json(const struct runtime *rt, char **names, size_t n,
 }
 
 /* cert.pem is the leaf; chain.pem the rest; fullchain.pem both. */
-static enum da_code write_outputs(const struct runtime *rt, const char *dir, char **names,
+static enum da_code write_outputs(const char *ca, const char *dir, char **names,
 				  size_t n, enum da_key_type key_type,
-				  const struct issue_result *r, struct da_err *err)
+				  const struct da_issued *r, struct da_err *err)
 {
 	const char *rest = strstr(r->chain_pem, "-----END CERTIFICATE-----");
 	struct da_cert_files files = {0};
@@ -92,7 +93,7 @@ static enum da_code write_outputs(const struct runtime *rt, const char *dir, cha
 	while (*rest == '\r' || *rest == '\n')
 		rest++;
 	leaf = strndup(r->chain_pem, (size_t)(rest - r->chain_pem));
-	meta = metadata_json(rt, names, n, key_type, r->chain);
+	meta = metadata_json(ca, names, n, key_type, r->chain);
 	if (leaf == NULL || meta == NULL) {
 		free(leaf);
 		free(meta);
@@ -205,7 +206,7 @@ static int same_request(const char *meta_text, const char *ca, char **names, siz
  * (same_request) with more than DAYS days left? *not_after gets its end.
  * Whatever cannot be read counts as no, so it is issued anew.
  */
-static int not_due(const struct runtime *rt, const char *dir, char **names, size_t n,
+static int not_due(const struct cli_settings *s, const char *dir, char **names, size_t n,
 		   enum da_key_type key_type, time_t *not_after)
 {
 	char *cert_path = NULL, *meta_path = NULL, *pem = NULL, *meta = NULL;
@@ -218,15 +219,15 @@ static int not_due(const struct runtime *rt, const char *dir, char **names, size
 	if (asprintf(&meta_path, "%s/metadata.json", dir) < 0)
 		meta_path = NULL;
 	if (cert_path != NULL && meta_path != NULL &&
-	    da_store_read_file(cert_path, &pem, &len, NULL) == DA_OK &&
-	    da_store_read_file(meta_path, &meta, &len, NULL) == DA_OK &&
+	    da_file_read(cert_path, DA_FILE_READ_MAX, &pem, &len, NULL) == DA_OK &&
+	    da_file_read(meta_path, DA_FILE_READ_MAX, &meta, &len, NULL) == DA_OK &&
 	    da_chain_parse(pem, &chain, NULL) == DA_OK) {
 		time_t left = chain->certs[0].not_after - time(NULL);
 
 		*not_after = chain->certs[0].not_after;
 		/* left > DAYS * 86400, written so no DAYS can overflow it. */
-		good = same_request(meta, rt->directory_url, names, n, key_type) && left > 0 &&
-		       (left - 1) / 86400 >= rt->settings->renew_before;
+		good = same_request(meta, s->directory_url, names, n, key_type) && left > 0 &&
+		       (left - 1) / 86400 >= s->renew_before;
 	}
 	da_chain_free(chain);
 	free(meta);
@@ -238,20 +239,22 @@ static int not_due(const struct runtime *rt, const char *dir, char **names, size
 
 int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 {
-	struct runtime rt;
-	struct issue_result result = {0};
-	struct issue_params params = {0};
+	const struct da_session_config cfg = cli_session_config(s);
+	struct da_session session;
+	struct da_issue_handles handles;
+	struct da_issued issued = {0};
+	struct da_issue_request req = {0};
 	struct da_err err = {0}, save_err;
 	char **names = NULL, *out_dir = NULL, until[32];
 	time_t not_after;
 	enum da_code rc, save_rc;
 	int status;
 
-	rc = runtime_init(&rt, s, stop, &err);
+	rc = da_session_init(&session, &cfg, stop, &err);
 	if (rc == DA_OK)
 		rc = normalize_names(&s->domains, &names, &err);
 	if (rc == DA_OK)
-		rc = da_key_type_parse(s->key_type ? s->key_type : "ec256", &params.key_type, &err);
+		rc = da_key_type_parse(s->key_type ? s->key_type : "ec256", &req.key_type, &err);
 	/* Refused now, not after the records are published. */
 	if (rc == DA_OK && !s->propagation_skip &&
 	    (s->propagation_timeout < 1 || s->propagation_timeout > MAX_PROPAGATION_TIMEOUT))
@@ -262,7 +265,7 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK)
 		rc = make_output_dir(s, names[0], &out_dir, &err);
 	if (rc == DA_OK && s->renew_before >= 0 &&
-	    not_due(&rt, out_dir, names, s->domains.n, params.key_type, &not_after)) {
+	    not_due(s, out_dir, names, s->domains.n, req.key_type, &not_after)) {
 		format_time(not_after, until, sizeof(until));
 		if (!s->quiet)
 			printf("certificate in %s is not due: valid until %s, more than %ld days "
@@ -271,41 +274,43 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		goto out;
 	}
 	if (rc == DA_OK)
-		rc = runtime_open_dns(&rt, &err);
+		rc = da_session_open_dns(&session, &err);
 	if (rc == DA_OK)
-		rc = runtime_open_plugin(&rt, &err);
+		rc = da_session_open_plugin(&session, &err);
+	handles = da_session_handles(&session);
 	if (rc == DA_OK)
-		rc = issue_clean_journal(&rt, &err);
+		rc = da_issue_clean_journal(&handles, &session.run_lock, &err);
 	if (rc == DA_OK)
-		rc = runtime_open_account(&rt, 1, &err);
+		rc = da_session_open_account(&session, 1, &err);
 	if (rc == DA_OK) {
-		params.names = (const char *const *)names;
-		params.n_names = s->domains.n;
-		params.profile = s->profile;
-		params.preferred_chain = s->preferred_chain;
-		params.propagation_timeout = s->propagation_timeout;
-		params.propagation_skip = s->propagation_skip;
-		rc = issue_run(&rt, &params, &result, &err);
+		handles = da_session_handles(&session);
+		req.names = (const char *const *)names;
+		req.n_names = s->domains.n;
+		req.profile = s->profile;
+		req.preferred_chain = s->preferred_chain;
+		req.propagation_timeout = s->propagation_timeout;
+		req.propagation_skip = s->propagation_skip;
+		rc = da_issue_run(&handles, &req, &issued, &err);
 		/* Also after a failure: the URL the CA gave is the account's. */
-		save_rc = runtime_save_account_url(&rt, &save_err);
+		save_rc = da_session_save_account_url(&session, &save_err);
 		if (rc == DA_OK && save_rc != DA_OK) {
 			err = save_err;
 			rc = save_rc;
 		}
 	}
 	if (rc == DA_OK)
-		rc = write_outputs(&rt, out_dir, names, s->domains.n, params.key_type, &result,
-				   &err);
+		rc = write_outputs(s->directory_url, out_dir, names, s->domains.n, req.key_type,
+				   &issued, &err);
 	if (rc == DA_OK && !s->quiet)
-		print_summary(out_dir, names, s->domains.n, params.key_type, result.chain);
+		print_summary(out_dir, names, s->domains.n, req.key_type, issued.chain);
 	if (rc == DA_OK && s->deploy_hook != NULL)
 		rc = run_deploy_hook(s->deploy_hook, out_dir, names, s->domains.n, &err);
 
 out:
-	status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&rt.log, &err);
-	issue_result_free(&result);
+	status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&session.log, &err);
+	da_issued_free(&issued);
 	free_names(names, s->domains.n);
 	free(out_dir);
-	runtime_free(&rt);
+	da_session_free(&session);
 	return status;
 }

@@ -11,8 +11,9 @@
 
 #include <jansson.h>
 
+#include "base/buf.h"
+#include "base/file.h"
 #include "cli.h"
-#include "store/store.h"
 
 enum opt_kind {
 	OPT_STRING,	/* const char * */
@@ -161,21 +162,6 @@ static char *keep_string(struct cli_settings *s, char *owned)
 	return owned;
 }
 
-static enum da_code dns_option_push(struct cli_settings *s, const char *key, const char *value,
-				    struct da_err *err)
-{
-	struct da_plugin_setting *grown;
-
-	grown = realloc(s->dns_options, (s->n_dns_options + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	grown[s->n_dns_options].key = key;
-	grown[s->n_dns_options].value = value;
-	s->n_dns_options++;
-	s->dns_options = grown;
-	return DA_OK;
-}
-
 /*
  * Apply one textual value from a flag, an environment variable or the config
  * file. A source replaces what a weaker one set; repeated values from one
@@ -224,19 +210,22 @@ static enum da_code apply(struct cli_settings *s, enum opt_source *set_by, const
 	case OPT_DNS_OPTION: {
 		const char *eq = strchr(text, '=');
 		char *key;
+		enum da_code rc;
 
 		if (replace)
-			s->n_dns_options = 0;
+			da_plugin_settings_clear(&s->dns_options);
 		/* Never echoed: a mistyped "tsig_secret:VALUE" is a secret. */
 		if (eq == NULL || eq == text)
 			return da_err_set(err, DA_ERR_USAGE,
 					  "%s: expected KEY=VALUE (what was given is not shown: it "
 					  "may hold a secret)",
 					  where);
-		key = keep_string(s, strndup(text, (size_t)(eq - text)));
+		key = strndup(text, (size_t)(eq - text));
 		if (key == NULL)
 			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		return dns_option_push(s, key, eq + 1, err);
+		rc = da_plugin_settings_add(&s->dns_options, key, eq + 1, err);
+		free(key);
+		return rc;
 	}
 	}
 	return DA_OK;
@@ -307,7 +296,6 @@ static enum da_code config_value(struct cli_settings *s, enum opt_source *set_by
 {
 	enum da_code rc;
 	char number[32];
-	const char *key;
 	json_t *item;
 	size_t i;
 
@@ -342,28 +330,9 @@ static enum da_code config_value(struct cli_settings *s, enum opt_source *set_by
 	case JSON_OBJECT:
 		if (o->kind != OPT_DNS_OPTION)
 			break;
-		s->n_dns_options = 0;
+		da_plugin_settings_clear(&s->dns_options);
 		*set_by = SRC_FILE;
-		json_object_foreach(value, key, item) {
-			const char *text = json_string_value(item);
-
-			/* "ttl": 60 is as natural as "ttl": "60". */
-			if (json_is_integer(item)) {
-				snprintf(number, sizeof(number), "%lld",
-					 (long long)json_integer_value(item));
-				text = keep_string(s, strdup(number));
-				if (text == NULL)
-					return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-			}
-			if (text == NULL)
-				return da_err_set(err, DA_ERR_CONFIG,
-						  "%s: '%s' must be a string or a number", where,
-						  key);
-			rc = dns_option_push(s, key, text, err);
-			if (rc != DA_OK)
-				return rc;
-		}
-		return DA_OK;
+		return da_plugin_settings_add_json(&s->dns_options, value, where, err);
 	default:
 		break;
 	}
@@ -386,7 +355,7 @@ static enum da_code load_config_file(struct cli_settings *s, enum opt_source *se
 	struct da_err read_err;
 
 	/* Read the text once: jansson parses it, key_position() scans it. */
-	if (da_store_read_file(path, &text, &len, &read_err) != DA_OK)
+	if (da_file_read(path, DA_FILE_READ_MAX, &text, &len, &read_err) != DA_OK)
 		return da_err_set(err, DA_ERR_CONFIG, "config file: %s", read_err.msg);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
@@ -442,19 +411,14 @@ static enum da_code env_file_value(struct cli_settings *s, const char *name, con
 	char file_var[80];
 	const char *path;
 	char *data = NULL;
-	size_t len = 0;
 
 	snprintf(file_var, sizeof(file_var), "%s_FILE", name);
 	path = getenv(file_var);
 	*text = NULL;
 	if (path == NULL || *path == '\0')
 		return DA_OK;
-	if (da_store_read_file(path, &data, &len, err) != DA_OK)
+	if (da_file_read_value(path, &data, err) != DA_OK)
 		return da_err_wrap(err, "%s", file_var);
-	if (len > 0 && data[len - 1] == '\n')
-		data[--len] = '\0';
-	if (len > 0 && data[len - 1] == '\r')
-		data[--len] = '\0';
 	*text = keep_string(s, data);
 	return *text != NULL ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 }
@@ -583,6 +547,18 @@ static enum da_code default_state_dir(struct cli_settings *s, struct da_err *err
 	return DA_OK;
 }
 
+static enum da_code choose_ca(struct cli_settings *s, struct da_err *err)
+{
+	if (s->server != NULL && s->staging)
+		return da_err_set(err, DA_ERR_USAGE,
+				  "--staging and --server exclude each other (--staging is "
+				  "--server " DA_LETSENCRYPT_STAGING ")");
+	s->directory_url = s->server	? s->server
+			   : s->staging ? DA_LETSENCRYPT_STAGING
+					: DA_LETSENCRYPT_PRODUCTION;
+	return DA_OK;
+}
+
 enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command, int argc,
 			       char **argv, struct da_err *err)
 {
@@ -624,19 +600,47 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	/* present and cleanup keep no state: they need no home directory. */
 	if (rc == DA_OK && (command & ACME))
 		rc = default_state_dir(s, err);
+	if (rc == DA_OK && (command & ACME))
+		rc = choose_ca(s, err);
 out:
 	free(flags);
 	return rc;
 }
 
+struct da_session_config cli_session_config(const struct cli_settings *s)
+{
+	enum dnsacme_log_level level = s->quiet	    ? DNSACME_LOG_ERROR
+				       : s->verbose ? DNSACME_LOG_DEBUG
+						    : DNSACME_LOG_INFO;
+
+	return (struct da_session_config){
+		.log_level = level,
+		.directory_url = s->directory_url,
+		.ca_bundle = s->ca_bundle,
+		.state_dir = s->state_dir,
+		.email = s->email,
+		.agree_tos = s->agree_tos,
+		.eab_kid = s->eab_kid,
+		.eab_hmac_key = s->eab_hmac_key,
+		.dns_resolvers = s->dns_resolvers,
+		.propagation_nameservers = s->propagation_nameservers,
+		.plugin_dir = s->plugin_dir,
+		.plugin = s->dns,
+		.plugin_settings = &s->dns_options,
+		/* The operator's own flags, environment and files. */
+		.plugin_sources = DA_PLUGIN_FROM_ALL,
+	};
+}
+
 void cli_settings_free(struct cli_settings *s)
 {
 	free(s->domains.items);
-	free(s->dns_options);
+	da_plugin_settings_clear(&s->dns_options);
 	json_decref(s->config_json);
 	free(s->owned_state_dir);
+	/* Some came from DNSACME_<OPTION>_FILE: the EAB key among them. */
 	for (size_t i = 0; i < s->n_owned_strings; i++)
-		free(s->owned_strings[i]);
+		da_secret_free(s->owned_strings[i]);
 	free(s->owned_strings);
 	memset(s, 0, sizeof(*s));
 }

@@ -9,14 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "base/buf.h"
+#include "base/file.h"
 #include "base/sleep.h"
 
 #define NAME_MAX_LEN 64
 #define FILE_PREFIX "dnsacme-"
 #define FILE_SUFFIX ".so"
-/* An option value from a file is a key, a token or a host name. */
-#define MAX_VALUE_FILE (64 * 1024)
 #define BACKOFF_BASE_MS 1000L
 #define BACKOFF_CAP_MS 60000L
 
@@ -255,6 +256,11 @@ fail:
 	return code;
 }
 
+const char *da_plugin_name(const struct da_plugin *p)
+{
+	return p->name;
+}
+
 const struct dnsacme_provider *da_plugin_provider(const struct da_plugin *p)
 {
 	return p->provider;
@@ -280,45 +286,15 @@ static long option_index(const struct da_plugin *p, const char *key)
 	return -1;
 }
 
-/* A value file's content less one line end ("\n" or "\r\n"), as an allocation. */
+/* A value file's content less one line end, as an allocation. */
 static enum da_code read_value_file(const struct da_plugin *p, const char *what, const char *path,
 				    char **out, struct da_err *err)
 {
-	FILE *f = fopen(path, "re");
-	struct da_buf content = {0};
-	char chunk[4096];
-	size_t got;
-	int failed = 0;
+	struct da_err read_err;
 
-	*out = NULL;
-	if (f == NULL)
-		return da_err_set(err, DA_ERR_CONFIG, "%s: %s: cannot read %s: %s", p->name, what,
-				  path, strerror(errno));
-	/* Unbuffered: no copy of a secret stays in a stdio buffer. */
-	setvbuf(f, NULL, _IONBF, 0);
-	while (!failed && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		failed = content.len + got > MAX_VALUE_FILE ||
-			 da_buf_append(&content, chunk, got) != 0;
-	failed = failed || ferror(f);
-	fclose(f);
-	explicit_bzero(chunk, sizeof(chunk));
-	if (failed) {
-		if (content.data != NULL)
-			explicit_bzero(content.data, content.len);
-		da_buf_free(&content);
-		return da_err_set(err, DA_ERR_CONFIG,
-				  "%s: %s: cannot read %s (error or over %d bytes)", p->name, what,
-				  path, MAX_VALUE_FILE);
-	}
-	/* The line end an editor adds, Windows' included; "\r" left in a
-	 * secret would make it fail as a wrong one. */
-	if (content.len > 0 && content.data[content.len - 1] == '\n') {
-		content.data[--content.len] = '\0';
-		if (content.len > 0 && content.data[content.len - 1] == '\r')
-			content.data[--content.len] = '\0';
-	}
-	*out = da_buf_take(&content);
-	return *out ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	if (da_file_read_value(path, out, &read_err) != DA_OK)
+		return da_err_set(err, DA_ERR_CONFIG, "%s: %s: %s", p->name, what, read_err.msg);
+	return DA_OK;
 }
 
 /* Replace p->values[i]; takes ownership of value. */
@@ -330,7 +306,7 @@ static void set_value(struct da_plugin *p, size_t i, char *value)
 
 /* Explicit settings: later ones override earlier ones. */
 static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_setting *settings,
-				   size_t n, struct da_err *err)
+				   size_t n, unsigned sources, struct da_err *err)
 {
 	unsigned char *from_file = calloc(p->n_options + 1, 1);
 	unsigned char *from_value = calloc(p->n_options + 1, 1);
@@ -349,6 +325,13 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 
 			snprintf(stem, sizeof(stem), "%.*s", (int)(key_len - 5), key);
 			i = option_index(p, stem);
+			if (i >= 0 && !(sources & DA_PLUGIN_FROM_FILES)) {
+				code = da_err_set(err, DA_ERR_CONFIG,
+						  "%s: %s: options may not name files here; give "
+						  "the value itself",
+						  p->name, key);
+				break;
+			}
 			if (i >= 0) {
 				code = read_value_file(p, key,
 						       settings[s].value ? settings[s].value : "",
@@ -386,11 +369,12 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 
 /* Environment, then NAME_FILE, then the default, for an option still unset.
  * *source names where the value came from, for the debug log. */
-static enum da_code resolve_unset(struct da_plugin *p, size_t i, const char **source,
-				  struct da_err *err)
+static enum da_code resolve_unset(struct da_plugin *p, size_t i, unsigned sources,
+				  const char **source, struct da_err *err)
 {
 	const struct dnsacme_option *opt = &p->provider->options[i];
-	const size_t n_env = sizeof(opt->env) / sizeof(opt->env[0]);
+	const size_t n_env =
+		(sources & DA_PLUGIN_FROM_ENVIRONMENT) ? sizeof(opt->env) / sizeof(opt->env[0]) : 0;
 	char file_var[256];
 
 	for (size_t e = 0; e < n_env && opt->env[e] != NULL; e++) {
@@ -441,7 +425,7 @@ static void free_values(struct da_plugin *p)
 }
 
 static enum da_code resolve_options(struct da_plugin *p, const struct da_plugin_setting *settings,
-				    size_t n_settings, struct da_err *err)
+				    size_t n_settings, unsigned sources, struct da_err *err)
 {
 	const char **source;
 	enum da_code code;
@@ -453,12 +437,12 @@ static enum da_code resolve_options(struct da_plugin *p, const struct da_plugin_
 		free(source);
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
-	code = apply_settings(p, settings, n_settings, err);
+	code = apply_settings(p, settings, n_settings, sources, err);
 	for (size_t i = 0; i < p->n_options && code == DA_OK; i++) {
 		if (p->values[i] != NULL)
 			source[i] = "the settings";
 		else
-			code = resolve_unset(p, i, &source[i], err);
+			code = resolve_unset(p, i, sources, &source[i], err);
 	}
 	/* Every secret is known to the log before the first line below. */
 	for (size_t i = 0; i < p->n_options && code == DA_OK; i++)
@@ -619,8 +603,8 @@ static enum da_code provider_failed(struct da_plugin *p, const char *call,
 }
 
 enum da_code da_plugin_open(struct da_plugin *p, const struct da_plugin_setting *settings,
-			    size_t n_settings, struct da_http *http, struct da_log *log,
-			    const volatile sig_atomic_t *stop, struct da_err *err)
+			    size_t n_settings, unsigned sources, struct da_http *http,
+			    struct da_log *log, const volatile sig_atomic_t *stop, struct da_err *err)
 {
 	enum dnsacme_status status;
 	enum da_code code;
@@ -630,7 +614,7 @@ enum da_code da_plugin_open(struct da_plugin *p, const struct da_plugin_setting 
 	p->http = http;
 	p->log = log;
 	p->stop = stop;
-	code = resolve_options(p, settings, n_settings, err);
+	code = resolve_options(p, settings, n_settings, sources, err);
 	if (code != DA_OK)
 		return code;
 
@@ -708,4 +692,85 @@ void da_plugin_free(struct da_plugin *p)
 		dlclose(p->dl);
 	free(p->name);
 	free(p);
+}
+
+enum da_code da_plugin_start(const struct da_plugin_start *start, struct da_plugin **out,
+			     struct da_err *err)
+{
+	const struct da_plugin_settings none = {0};
+	const struct da_plugin_settings *settings = start->settings ? start->settings : &none;
+	char *dir = NULL;
+	enum da_code code = DA_OK;
+
+	*out = NULL;
+	if (start->name == NULL)
+		return da_err_set(err, DA_ERR_USAGE,
+				  "--dns PLUGIN is required (see `dnsacme plugins`)");
+	if (start->dir == NULL)
+		code = da_plugin_default_dir(&dir, err);
+	if (code == DA_OK)
+		code = da_plugin_load(start->dir ? start->dir : dir, start->name, out, err);
+	free(dir);
+	if (code == DA_OK)
+		code = da_plugin_open(*out, settings->items, settings->n, start->sources,
+				      start->http, start->log, start->stop, err);
+	return code;
+}
+
+/* ---- settings lists ---- */
+
+enum da_code da_plugin_settings_add(struct da_plugin_settings *list, const char *key,
+				    const char *value, struct da_err *err)
+{
+	struct da_plugin_setting *grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
+	char *k = strdup(key), *v = strdup(value);
+
+	if (grown != NULL)
+		list->items = grown;
+	if (grown == NULL || k == NULL || v == NULL) {
+		free(k);
+		da_secret_free(v);
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	list->items[list->n++] = (struct da_plugin_setting){k, v};
+	return DA_OK;
+}
+
+enum da_code da_plugin_settings_add_json(struct da_plugin_settings *list, const json_t *object,
+					 const char *where, struct da_err *err)
+{
+	const char *key;
+	json_t *item;
+	char number[32];
+
+	if (!json_is_object(object))
+		return da_err_set(err, DA_ERR_CONFIG, "%s: expected an object", where);
+	json_object_foreach((json_t *)object, key, item) {
+		const char *text = json_string_value(item);
+		enum da_code code;
+
+		/* "ttl": 60 is as natural as "ttl": "60". */
+		if (json_is_integer(item)) {
+			snprintf(number, sizeof(number), "%lld", (long long)json_integer_value(item));
+			text = number;
+		}
+		if (text == NULL)
+			return da_err_set(err, DA_ERR_CONFIG, "%s: '%s' must be a string or a number",
+					  where, key);
+		code = da_plugin_settings_add(list, key, text, err);
+		if (code != DA_OK)
+			return code;
+	}
+	return DA_OK;
+}
+
+void da_plugin_settings_clear(struct da_plugin_settings *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		free((char *)list->items[i].key);
+		da_secret_free((char *)list->items[i].value);
+	}
+	free(list->items);
+	list->items = NULL;
+	list->n = 0;
 }

@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "base/error.h"
 #include "base/log.h"
 #include "dnsacme/plugin.h"
@@ -21,11 +23,38 @@
 struct da_plugin; /* opaque */
 
 /* One explicit setting, from a flag or the config file. "KEY_file" names a
- * file holding KEY's value. Strings are copied. */
+ * file holding KEY's value. da_plugin_open() copies what it keeps. */
 struct da_plugin_setting {
 	const char *key;
 	const char *value;
 };
+
+/* A list of settings that owns its strings (values are wiped when cleared:
+ * they may be secrets). Zero-initialised is empty. */
+struct da_plugin_settings {
+	struct da_plugin_setting *items;
+	size_t n;
+};
+
+enum da_code da_plugin_settings_add(struct da_plugin_settings *list, const char *key,
+				    const char *value, struct da_err *err);
+
+/* Append each member of a JSON object (a config's "dns_options"): strings,
+ * or integers written in decimal; anything else is DA_ERR_CONFIG "where: ...". */
+enum da_code da_plugin_settings_add_json(struct da_plugin_settings *list, const json_t *object,
+					 const char *where, struct da_err *err);
+void da_plugin_settings_clear(struct da_plugin_settings *list);
+
+/*
+ * Where da_plugin_open() may look for a value the settings do not give.
+ * Values that come from cluster users (a webhook's Issuer config) get
+ * DA_PLUGIN_FROM_SETTINGS: they can then name neither a file nor an
+ * environment variable of ours.
+ */
+#define DA_PLUGIN_FROM_SETTINGS 0u
+#define DA_PLUGIN_FROM_FILES 0x1u	/* a KEY_file setting names a file to read */
+#define DA_PLUGIN_FROM_ENVIRONMENT 0x2u /* the options' variables, and their _FILE forms */
+#define DA_PLUGIN_FROM_ALL (DA_PLUGIN_FROM_FILES | DA_PLUGIN_FROM_ENVIRONMENT)
 
 /* The plugin directory: $DNSACME_PLUGIN_DIR when set, else the install's
  * lib/dnsacme found relative to the running binary. *dir_out: free(). */
@@ -51,16 +80,20 @@ void da_plugin_names_free(char **names, size_t n);
 enum da_code da_plugin_load(const char *dir, const char *name, struct da_plugin **out,
 			    struct da_err *err);
 
+/* The plugin's name, as loaded; valid until da_plugin_free. */
+const char *da_plugin_name(const struct da_plugin *p);
+
 /* The descriptor, e.g. to print the option table; valid until da_plugin_free. */
 const struct dnsacme_provider *da_plugin_provider(const struct da_plugin *p);
 
 /*
  * Resolve every option and open the provider. For each option, in order:
- * the explicit setting (KEY or KEY_file; later settings override earlier
- * ones), each environment variable of the option, each variable's _FILE
- * variant (the file's content less one line end, "\n" or "\r\n"), the default.
- * An unknown key, both KEY and KEY_file, or a required option left unset is
- * DA_ERR_CONFIG. Secret values are registered with log before anything is
+ * the explicit setting (KEY, or KEY_file with DA_PLUGIN_FROM_FILES; later
+ * settings override earlier ones), with DA_PLUGIN_FROM_ENVIRONMENT each
+ * environment variable of the option and then each variable's _FILE variant
+ * (the file's content less one line end, "\n" or "\r\n"), the default.
+ * An unknown key, a KEY_file that sources forbid, both KEY and KEY_file, or
+ * a required option left unset is DA_ERR_CONFIG. Secret values are registered with log before anything is
  * logged. http (NULL: host->http fails with DNSACME_ERR_NETWORK), log (NULL:
  * nothing is logged) and stop (NULL: never interrupted) are borrowed and
  * must outlive p. After a failed open, p may only be opened again or freed.
@@ -68,8 +101,21 @@ const struct dnsacme_provider *da_plugin_provider(const struct da_plugin *p);
  * or DA_ERR_PLUGIN, with the message the plugin gave, prefixed by its name.
  */
 enum da_code da_plugin_open(struct da_plugin *p, const struct da_plugin_setting *settings,
-			    size_t n_settings, struct da_http *http, struct da_log *log,
-			    const volatile sig_atomic_t *stop, struct da_err *err);
+			    size_t n_settings, unsigned sources, struct da_http *http,
+			    struct da_log *log, const volatile sig_atomic_t *stop, struct da_err *err);
+
+/* Load and open a plugin in one step; everything borrowed as above. */
+struct da_plugin_start {
+	const char *dir;  /* NULL: da_plugin_default_dir() */
+	const char *name; /* NULL: DA_ERR_USAGE, "--dns PLUGIN is required" */
+	const struct da_plugin_settings *settings; /* may be NULL */
+	unsigned sources;			   /* DA_PLUGIN_FROM_* */
+	struct da_http *http;
+	struct da_log *log;
+	const volatile sig_atomic_t *stop;
+};
+enum da_code da_plugin_start(const struct da_plugin_start *start, struct da_plugin **out,
+			     struct da_err *err);
 
 /* The provider's calls, after a successful da_plugin_open(); errors as there.
  * da_plugin_wait() succeeds at once when the provider has no wait(). */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "base/buf.h"
+#include "base/file.h"
 #include "internal.h"
 
 #define KEY_FILE "account.key"
@@ -179,7 +180,7 @@ enum da_code da_store_account_key_read(const struct da_store_account *account, c
 				       struct da_err *err)
 {
 	size_t len;
-	enum da_code code = da_store_read_file(account->key_path, pem, &len, err);
+	enum da_code code = da_file_read(account->key_path, DA_FILE_READ_MAX, pem, &len, err);
 
 	/* Only a missing key may be made anew: one that cannot be read now
 	 * (its mode, a wrong user) still is the account's. */

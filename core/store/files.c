@@ -154,55 +154,6 @@ enum da_code da_store_write_atomic(const char *path, const void *data, size_t le
 	return DA_OK;
 }
 
-enum da_code da_store_read_file(const char *path, char **data, size_t *len, struct da_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct da_buf content = {0};
-	char chunk[16384];
-	ssize_t n;
-	int rc = 0;
-
-	*data = NULL;
-	*len = 0;
-	if (fd < 0)
-		return da_err_set(err, DA_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = errno;
-			break;
-		}
-		if ((size_t)n > DA_STORE_READ_MAX - content.len) {
-			rc = EFBIG;
-			break;
-		}
-		if (da_buf_append(&content, chunk, (size_t)n) != 0) {
-			rc = ENOMEM;
-			break;
-		}
-	}
-	close(fd);
-	/* The file may be a private key: no copy stays on the stack. */
-	explicit_bzero(chunk, sizeof(chunk));
-	if (rc == 0) {
-		*len = content.len;
-		*data = da_buf_take(&content);
-		if (*data == NULL)
-			rc = ENOMEM;
-	}
-	if (rc != 0) {
-		da_buf_free(&content); /* wiped: the file may be a key */
-		*len = 0;
-		if (rc == EFBIG)
-			return da_err_set(err, DA_ERR_IO, "cannot read %s: larger than %u KiB", path,
-					  DA_STORE_READ_MAX / 1024);
-		return da_err_set(err, rc == ENOMEM ? DA_ERR_NOMEM : DA_ERR_IO,
-				  "cannot read %s: %s", path, strerror(rc));
-	}
-	return DA_OK;
-}
-
 enum da_code da_store_check_private(const char *dir, struct da_err *err)
 {
 	struct stat st;

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "base/buf.h"
+#include "base/file.h"
 #include "internal.h"
 
 #define JOURNAL_FILE "journal.json"
@@ -69,7 +70,7 @@ static enum da_code read_journal(const char *path, json_t **root_out, struct da_
 		*root_out = root;
 		return DA_OK;
 	}
-	code = da_store_read_file(path, &text, &len, err);
+	code = da_file_read(path, DA_FILE_READ_MAX, &text, &len, err);
 	if (code != DA_OK)
 		return code;
 	root = json_loadb(text, len, 0, &jerr);

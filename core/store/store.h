@@ -25,14 +25,6 @@
 enum da_code da_store_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				   struct da_err *err);
 
-/* Files read whole are at most this big: configs, certificates, keys and
- * journals are a few KiB; a larger one is a mistake or an attack. */
-#define DA_STORE_READ_MAX (1024u * 1024)
-
-/* The whole file as an allocation of *len bytes plus a NUL (free()).
- * DA_ERR_IO when it cannot be read or is larger than DA_STORE_READ_MAX. */
-enum da_code da_store_read_file(const char *path, char **data, size_t *len, struct da_err *err);
-
 /* mkdir -p: create path and its missing parents with mode (existing
  * directories are left as they are). */
 enum da_code da_store_mkdirs(const char *path, mode_t mode, struct da_err *err);

@@ -53,6 +53,11 @@ static void test_err(void)
 	da_err_wrap(&err, "finalize %s", "order");
 	CHECK_STR(err.msg, "finalize order: line one line two");
 	CHECK(err.code == DA_ERR_CA);
+	/* "return da_err_wrap(...)" never turns a failure into success. */
+	CHECK(da_err_wrap(NULL, "context") == DA_ERR_INTERNAL);
+	err.code = DA_OK;
+	CHECK(da_err_wrap(&err, "context") == DA_ERR_INTERNAL);
+	CHECK(err.code == DA_ERR_INTERNAL);
 }
 
 static void test_redact(void)

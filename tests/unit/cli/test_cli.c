@@ -22,9 +22,9 @@ static void test_file_only(void)
 	CHECK_STR(s.server, "https://file.example/dir");
 	CHECK(s.domains.n == 2);
 	CHECK_STR(s.domains.n == 2 ? s.domains.items[1] : NULL, "*.file.example");
-	CHECK(s.n_dns_options == 2);
-	CHECK_STR(s.n_dns_options == 2 ? s.dns_options[1].key : NULL, "ttl");
-	CHECK_STR(s.n_dns_options == 2 ? s.dns_options[1].value : NULL, "60"); /* a number */
+	CHECK(s.dns_options.n == 2);
+	CHECK_STR(s.dns_options.n == 2 ? s.dns_options.items[1].key : NULL, "ttl");
+	CHECK_STR(s.dns_options.n == 2 ? s.dns_options.items[1].value : NULL, "60"); /* a number */
 	CHECK(s.propagation_timeout == 42);
 	CHECK(s.agree_tos == 1);
 	cli_settings_free(&s);
@@ -45,9 +45,9 @@ static void test_precedence(void)
 	CHECK_STR(s.email, "env@example.com");
 	CHECK(s.domains.n == 1); /* flags replace the env's list */
 	CHECK_STR(s.domains.n ? s.domains.items[0] : NULL, "flag.example");
-	CHECK(s.n_dns_options == 1);
-	CHECK_STR(s.n_dns_options ? s.dns_options[0].key : NULL, "nameserver");
-	CHECK_STR(s.n_dns_options ? s.dns_options[0].value : NULL, "198.51.100.1");
+	CHECK(s.dns_options.n == 1);
+	CHECK_STR(s.dns_options.n ? s.dns_options.items[0].key : NULL, "nameserver");
+	CHECK_STR(s.dns_options.n ? s.dns_options.items[0].value : NULL, "198.51.100.1");
 	cli_settings_free(&s);
 	/* Without the flag, the environment's list replaces the file's. */
 	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_OK);

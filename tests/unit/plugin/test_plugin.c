@@ -24,7 +24,7 @@ static void clear_env(void)
 	static const char *const vars[] = {
 		"TESTPLUG_ENDPOINT", "TESTPLUG_URL",   "TESTPLUG_ENDPOINT_FILE",
 		"TESTPLUG_URL_FILE", "TESTPLUG_TOKEN", "TESTPLUG_TOKEN_FILE",
-		"TESTPLUG_TTL"};
+		"TESTPLUG_TTL", "TESTPLUG_TTL_FILE"};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
@@ -38,7 +38,7 @@ static enum da_code open_testplug(const struct da_plugin_setting *settings, size
 
 	if (code != DA_OK)
 		return code;
-	code = da_plugin_open(*out, settings, n, NULL, log, NULL, err);
+	code = da_plugin_open(*out, settings, n, DA_PLUGIN_FROM_ALL, NULL, log, NULL, err);
 	if (code != DA_OK) {
 		da_plugin_free(*out);
 		*out = NULL;
@@ -221,6 +221,36 @@ static void test_defaults_and_keys(void)
 	clear_env();
 }
 
+/* Settings from cluster users (DA_PLUGIN_FROM_SETTINGS) name neither a file
+ * nor an environment variable of ours; only the values given count. */
+static void test_sources(void)
+{
+	const struct da_plugin_setting shadow[] = {{"endpoint", "e"}, {"token_file", "/etc/shadow"}};
+	const struct da_plugin_setting minimal[] = {{"endpoint", "e"}};
+	struct da_plugin *p = NULL;
+	struct da_err err = {0};
+
+	clear_env();
+	setenv("TESTPLUG_TOKEN", "env-token", 1);
+	setenv("TESTPLUG_TTL_FILE", "plugin/endpoint.txt", 1);
+	CHECK(da_plugin_load(TESTPLUG_DIR, "testplug", &p, &err) == DA_OK);
+	CHECK(da_plugin_open(p, shadow, 2, DA_PLUGIN_FROM_SETTINGS, NULL, NULL, NULL, &err) ==
+	      DA_ERR_CONFIG);
+	CHECK_STR(err.msg, "testplug: token_file: options may not name files here; give the "
+			   "value itself");
+	CHECK(da_plugin_open(p, minimal, 1, DA_PLUGIN_FROM_SETTINGS, NULL, NULL, NULL, &err) ==
+	      DA_OK);
+	CHECK_STR(seen->token, "(null)"); /* TESTPLUG_TOKEN not read */
+	CHECK_STR(seen->ttl, "120");	  /* TESTPLUG_TTL_FILE not read: the default */
+	da_plugin_free(p);
+	/* The operator's own run reads both. */
+	CHECK(open_testplug(minimal, 1, NULL, &p, &err) == DA_OK);
+	CHECK_STR(seen->token, "env-token");
+	CHECK_STR(seen->ttl, "from-file");
+	da_plugin_free(p);
+	clear_env();
+}
+
 static void test_redaction(void)
 {
 	const struct da_plugin_setting ok[] = {{"endpoint", "plain"}, {"token", "tok-SECRET-123"}};
@@ -296,14 +326,14 @@ static void test_calls(void)
 	 * call's message must not stand in for it. */
 	CHECK(da_plugin_cleanup(p, silent, 1, &err) == DA_ERR_PLUGIN);
 	CHECK_STR(err.msg, "testplug: cleanup failed (DNS provider error)");
-	CHECK(da_plugin_open(p, settings, 1, NULL, NULL, NULL, &err) == DA_ERR_USAGE);
+	CHECK(da_plugin_open(p, settings, 1, DA_PLUGIN_FROM_ALL, NULL, NULL, NULL, &err) == DA_ERR_USAGE);
 
 	closes = seen->closes;
 	da_plugin_free(p);
 	CHECK(seen->closes == closes + 1);
 
 	CHECK(da_plugin_load(TESTPLUG_DIR, "nowait", &p, &err) == DA_OK);
-	CHECK(da_plugin_open(p, settings, 1, NULL, NULL, NULL, &err) == DA_OK);
+	CHECK(da_plugin_open(p, settings, 1, DA_PLUGIN_FROM_ALL, NULL, NULL, NULL, &err) == DA_OK);
 	CHECK(da_plugin_wait(p, &err) == DA_OK);
 	da_plugin_free(p);
 }
@@ -329,9 +359,9 @@ static void test_host_http(void)
 	clear_env();
 	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
 	CHECK(da_plugin_load(TESTPLUG_DIR, "testplug", &p, &err) == DA_OK);
-	CHECK(da_plugin_open(p, settings, 1, http, NULL, NULL, &err) == DA_ERR_NETWORK);
+	CHECK(da_plugin_open(p, settings, 1, DA_PLUGIN_FROM_ALL, http, NULL, NULL, &err) == DA_ERR_NETWORK);
 	CHECK(strncmp(err.msg, "testplug: GET http://127.0.0.1:", 31) == 0);
-	CHECK(da_plugin_open(p, settings, 1, NULL, NULL, NULL, &err) == DA_ERR_NETWORK);
+	CHECK(da_plugin_open(p, settings, 1, DA_PLUGIN_FROM_ALL, NULL, NULL, NULL, &err) == DA_ERR_NETWORK);
 	CHECK_STR(err.msg, "testplug: no HTTP client available");
 	da_plugin_free(p);
 	da_http_free(http);
@@ -355,7 +385,7 @@ static void test_backoff(void)
 	int interrupted;
 
 	CHECK(da_plugin_load(TESTPLUG_DIR, "testplug", &p, &err) == DA_OK);
-	CHECK(da_plugin_open(p, settings, 1, NULL, NULL, &stop, &err) == DA_OK);
+	CHECK(da_plugin_open(p, settings, 1, DA_PLUGIN_FROM_ALL, NULL, NULL, &stop, &err) == DA_OK);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	CHECK(seen->host->backoff(seen->host, 5, 10000) != 0);
 	CHECK(elapsed_ms(&start) < 500); /* at once, not after the 10 s */
@@ -410,6 +440,7 @@ int main(void)
 	test_provider();
 	test_lookup_order();
 	test_defaults_and_keys();
+	test_sources();
 	test_redaction();
 	test_calls();
 	test_host_http();

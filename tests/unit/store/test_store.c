@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/file.h"
 #include "check.h"
 #include "store/store.h"
 
@@ -52,7 +53,7 @@ static const char *content(const char *path)
 	size_t len;
 	struct da_err err;
 
-	if (da_store_read_file(path, &data, &len, &err) != DA_OK)
+	if (da_file_read(path, DA_FILE_READ_MAX, &data, &len, &err) != DA_OK)
 		return "(unreadable)";
 	snprintf(text, sizeof(text), "%s", data);
 	free(data);
@@ -70,7 +71,7 @@ static void test_atomic_write(void)
 	CHECK(da_store_mkdirs(dir, 0700, &err) == DA_OK);
 	CHECK(da_store_write_atomic(at("files/key.pem"), "SECRET KEY\n", 11, 0600, &err) == DA_OK);
 	CHECK(mode_of(at("files/key.pem")) == 0600);
-	CHECK(da_store_read_file(at("files/key.pem"), &data, &len, &err) == DA_OK);
+	CHECK(da_file_read(at("files/key.pem"), DA_FILE_READ_MAX, &data, &len, &err) == DA_OK);
 	CHECK(len == 11 && strcmp(data, "SECRET KEY\n") == 0);
 	free(data);
 
@@ -79,7 +80,7 @@ static void test_atomic_write(void)
 	CHECK(mode_of(at("files/key.pem")) == 0644);
 	CHECK_STR(content(at("files/key.pem")), "new");
 	CHECK(da_store_write_atomic(at("files/empty"), "", 0, 0600, &err) == DA_OK);
-	CHECK(da_store_read_file(at("files/empty"), &data, &len, &err) == DA_OK);
+	CHECK(da_file_read(at("files/empty"), DA_FILE_READ_MAX, &data, &len, &err) == DA_OK);
 	CHECK(len == 0 && data != NULL && data[0] == '\0');
 	free(data);
 	CHECK(count_entries(dir) == 2);
@@ -95,7 +96,7 @@ static void test_atomic_write(void)
 
 	CHECK(da_store_write_atomic(at("missing/x"), "x", 1, 0600, &err) == DA_ERR_IO);
 	CHECK(strstr(err.msg, "cannot write ") != NULL && strstr(err.msg, "missing/x") != NULL);
-	CHECK(da_store_read_file(at("files/nope"), &data, &len, &err) == DA_ERR_IO);
+	CHECK(da_file_read(at("files/nope"), DA_FILE_READ_MAX, &data, &len, &err) == DA_ERR_IO);
 	CHECK(data == NULL && strstr(err.msg, "files/nope") != NULL);
 	/* A directory stands where the file should go: the temp goes too. */
 	CHECK(da_store_mkdirs(at("files/adir"), 0700, &err) == DA_OK);

@@ -1,4 +1,4 @@
-#include "issue.h"
+#include "issue/issue.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 
 /* The records of one order: one per pending authorization. */
 struct flow {
-	struct runtime *rt;
+	const struct da_issue_handles *h;
 	struct da_acme_order *order;
 	size_t n;		       /* pending authorizations */
 	size_t *authz_index;	       /* record i answers order->authz[authz_index[i]] */
@@ -71,7 +71,7 @@ static enum da_code flow_plan(struct flow *f, struct da_err *err)
 			f->authz_index[n++] = a;
 	}
 	if (rc == DA_OK) {
-		rc = da_dns_locate(f->rt->dns, (const char *const *)challenge_names, n, where,
+		rc = da_dns_locate(f->h->dns, (const char *const *)challenge_names, n, where,
 				   &failed, err);
 		if (rc != DA_OK && failed < n)
 			da_err_wrap(err, "%s", order->authz[f->authz_index[failed]].identifier);
@@ -80,7 +80,7 @@ static enum da_code flow_plan(struct flow *f, struct da_err *err)
 		const struct da_acme_authz *authz = &order->authz[f->authz_index[i]];
 
 		if (strcmp(challenge_names[i], where[i].fqdn) != 0)
-			da_logf(&f->rt->log, DNSACME_LOG_INFO, "%s is a CNAME to %s",
+			da_logf(f->h->log, DNSACME_LOG_INFO, "%s is a CNAME to %s",
 				challenge_names[i], where[i].fqdn);
 		f->fqdns[i] = where[i].fqdn;
 		f->records[i] = (struct dnsacme_record){
@@ -104,13 +104,13 @@ static void answer_challenge(struct flow *f, size_t i)
 
 	if (f->respond_rc != DA_OK)
 		return;
-	f->respond_rc = da_acme_challenge_respond(f->rt->acme, f->order, f->authz_index[i], &err);
+	f->respond_rc = da_acme_challenge_respond(f->h->acme, f->order, f->authz_index[i], &err);
 	if (f->respond_rc != DA_OK) {
 		f->respond_err = err;
 		return;
 	}
 	f->n_answered++;
-	da_logf(&f->rt->log, DNSACME_LOG_INFO, "%s%s: %s is visible, challenge answered (%zu/%zu)",
+	da_logf(f->h->log, DNSACME_LOG_INFO, "%s%s: %s is visible, challenge answered (%zu/%zu)",
 		authz->wildcard ? "*." : "", authz->identifier, f->records[i].fqdn, f->n_answered,
 		f->n);
 }
@@ -122,22 +122,23 @@ static void on_record_visible(void *arg, size_t i)
 }
 
 /* Publish, wait for every nameserver, answer each challenge as it is ready. */
-static enum da_code flow_validate(struct flow *f, const struct issue_params *p,
+static enum da_code flow_validate(struct flow *f, const struct da_issue_request *p,
 				  struct da_err *err)
 {
-	struct runtime *rt = f->rt;
+	const struct da_issue_handles *h = f->h;
+	const char *plugin = da_plugin_name(h->plugin);
 	enum da_code rc;
 
 	/* Journal first: a run killed after present still finds its records. */
-	rc = da_journal_add(rt->settings->state_dir, rt->settings->dns, f->records, f->n, err);
+	rc = da_journal_add(h->state_dir, plugin, f->records, f->n, err);
 	if (rc != DA_OK)
 		return rc;
 	f->journaled = 1;
-	da_logf(&rt->log, DNSACME_LOG_INFO, "publishing %zu TXT record%s through %s", f->n,
-		f->n == 1 ? "" : "s", rt->settings->dns);
-	rc = da_plugin_present(rt->plugin, f->records, f->n, err);
+	da_logf(h->log, DNSACME_LOG_INFO, "publishing %zu TXT record%s through %s", f->n,
+		f->n == 1 ? "" : "s", plugin);
+	rc = da_plugin_present(h->plugin, f->records, f->n, err);
 	if (rc == DA_OK)
-		rc = da_plugin_wait(rt->plugin, err);
+		rc = da_plugin_wait(h->plugin, err);
 	if (rc != DA_OK)
 		return rc;
 
@@ -145,7 +146,7 @@ static enum da_code flow_validate(struct flow *f, const struct issue_params *p,
 		for (size_t i = 0; i < f->n; i++)
 			answer_challenge(f, i);
 	} else {
-		rc = da_dns_propagation_wait(rt->dns, f->checks, f->n, p->propagation_timeout,
+		rc = da_dns_propagation_wait(h->dns, f->checks, f->n, p->propagation_timeout,
 					     on_record_visible, f, err);
 		if (rc != DA_OK)
 			return rc;
@@ -154,31 +155,30 @@ static enum da_code flow_validate(struct flow *f, const struct issue_params *p,
 		*err = f->respond_err;
 		return f->respond_rc;
 	}
-	return da_acme_authorizations_wait(rt->acme, f->order, AUTHORIZATION_TIMEOUT, err);
+	return da_acme_authorizations_wait(h->acme, f->order, AUTHORIZATION_TIMEOUT, err);
 }
 
 /* Remove the records whatever happened; the journal keeps what could not be. */
 static enum da_code flow_cleanup(struct flow *f, struct da_err *err)
 {
-	struct runtime *rt = f->rt;
+	const struct da_issue_handles *h = f->h;
 	enum da_code rc;
 
 	if (!f->journaled)
 		return DA_OK;
-	da_logf(&rt->log, DNSACME_LOG_INFO, "removing %zu TXT record%s", f->n,
+	da_logf(h->log, DNSACME_LOG_INFO, "removing %zu TXT record%s", f->n,
 		f->n == 1 ? "" : "s");
-	rc = da_plugin_cleanup(rt->plugin, f->records, f->n, err);
+	rc = da_plugin_cleanup(h->plugin, f->records, f->n, err);
 	if (rc != DA_OK)
 		return da_err_wrap(err, "cleanup failed, the records stay in the journal "
 					"and are removed by the next run");
-	return da_journal_remove(rt->settings->state_dir, rt->settings->dns, f->records, f->n,
-				 err);
+	return da_journal_remove(h->state_dir, da_plugin_name(h->plugin), f->records, f->n, err);
 }
 
 /* New key, CSR, finalize, download, and a check that what came is what
  * was asked for. */
-static enum da_code flow_certificate(struct flow *f, const struct issue_params *p,
-				     struct issue_result *out, struct da_err *err)
+static enum da_code flow_certificate(struct flow *f, const struct da_issue_request *p,
+				     struct da_issued *out, struct da_err *err)
 {
 	EVP_PKEY *key = NULL;
 	unsigned char *csr = NULL;
@@ -191,10 +191,10 @@ static enum da_code flow_certificate(struct flow *f, const struct issue_params *
 	if (rc == DA_OK)
 		rc = da_csr_der(key, p->names, p->n_names, &csr, &csr_len, err);
 	if (rc == DA_OK)
-		rc = da_acme_finalize(f->rt->acme, f->order, csr, csr_len, FINALIZE_TIMEOUT, err);
+		rc = da_acme_finalize(f->h->acme, f->order, csr, csr_len, FINALIZE_TIMEOUT, err);
 	free(csr);
 	if (rc == DA_OK)
-		rc = da_acme_certificate(f->rt->acme, f->order, p->preferred_chain,
+		rc = da_acme_certificate(f->h->acme, f->order, p->preferred_chain,
 					 &out->chain_pem, err);
 	if (rc == DA_OK)
 		rc = da_chain_parse(out->chain_pem, &out->chain, err);
@@ -205,15 +205,16 @@ static enum da_code flow_certificate(struct flow *f, const struct issue_params *
 	return rc;
 }
 
-enum da_code issue_run(struct runtime *rt, const struct issue_params *p,
-		       struct issue_result *out, struct da_err *err)
+enum da_code da_issue_run(const struct da_issue_handles *h, const struct da_issue_request *p,
+			  struct da_issued *out, struct da_err *err)
 {
-	struct flow f = {.rt = rt};
+	struct flow f = {.h = h};
 	struct da_err cleanup_err;
 	enum da_code rc, cleanup_rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = da_acme_order_new(rt->acme, p->names, p->n_names, p->profile, NULL, &f.order, err);
+	rc = da_acme_order_new(h->acme, p->names, p->n_names, p->profile, p->replaces, &f.order,
+			       err);
 	if (rc != DA_OK)
 		return rc;
 	rc = flow_plan(&f, err);
@@ -225,7 +226,7 @@ enum da_code issue_run(struct runtime *rt, const struct issue_params *p,
 		rc = cleanup_rc;
 	} else if (cleanup_rc != DA_OK) {
 		/* The first failure is the error; this one is its consequence. */
-		da_logf(&rt->log, DNSACME_LOG_WARN, "%s", cleanup_err.msg);
+		da_logf(h->log, DNSACME_LOG_WARN, "%s", cleanup_err.msg);
 	}
 	if (rc == DA_OK)
 		rc = flow_certificate(&f, p, out, err);
@@ -233,7 +234,7 @@ enum da_code issue_run(struct runtime *rt, const struct issue_params *p,
 	return rc;
 }
 
-void issue_result_free(struct issue_result *r)
+void da_issued_free(struct da_issued *r)
 {
 	free(r->chain_pem);
 	da_secret_free(r->key_pem);
@@ -241,25 +242,26 @@ void issue_result_free(struct issue_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
+enum da_code da_issue_clean_journal(const struct da_issue_handles *h, int *run_lock,
+				    struct da_err *err)
 {
-	const char *plugin = rt->settings->dns;
+	const char *plugin = da_plugin_name(h->plugin);
 	struct da_journal *journal = NULL;
 	struct dnsacme_record *records = NULL;
 	size_t n = 0;
 	int alone;
 	enum da_code rc;
 
-	rc = da_journal_run_lock(rt->settings->state_dir, &rt->run_lock, &alone, err);
+	rc = da_journal_run_lock(h->state_dir, run_lock, &alone, err);
 	if (rc != DA_OK)
 		return rc;
 	if (!alone) {
 		/* Its entries may be records another run still needs. */
-		da_logf(&rt->log, DNSACME_LOG_DEBUG,
+		da_logf(h->log, DNSACME_LOG_DEBUG,
 			"another dnsacme run is in progress: leftovers are not cleaned up now");
 		return DA_OK;
 	}
-	rc = da_journal_load(rt->settings->state_dir, &journal, err);
+	rc = da_journal_load(h->state_dir, &journal, err);
 	if (rc != DA_OK)
 		return rc;
 	if (journal->n > 0)
@@ -268,7 +270,7 @@ enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
 		const struct da_journal_entry *e = &journal->entries[i];
 
 		if (strcmp(e->plugin, plugin) != 0) {
-			da_logf(&rt->log, DNSACME_LOG_WARN,
+			da_logf(h->log, DNSACME_LOG_WARN,
 				"the journal holds %s from plugin %s: run with --dns %s to "
 				"remove it",
 				e->fqdn, e->plugin, e->plugin);
@@ -282,22 +284,22 @@ enum da_code issue_clean_journal(struct runtime *rt, struct da_err *err)
 	if (rc == DA_OK && n > 0) {
 		struct da_err cleanup_err;
 
-		da_logf(&rt->log, DNSACME_LOG_INFO,
+		da_logf(h->log, DNSACME_LOG_INFO,
 			"removing %zu TXT record%s left behind by an interrupted run", n,
 			n == 1 ? "" : "s");
 		/* Stale TXT values do not stop validation; a leftover the plugin
 		 * can no longer remove (a zone gone, new credentials) must not
 		 * stop every issuance from now on. */
-		if (da_plugin_cleanup(rt->plugin, records, n, &cleanup_err) == DA_OK)
-			rc = da_journal_remove(rt->settings->state_dir, plugin, records, n, err);
+		if (da_plugin_cleanup(h->plugin, records, n, &cleanup_err) == DA_OK)
+			rc = da_journal_remove(h->state_dir, plugin, records, n, err);
 		else
-			da_logf(&rt->log, DNSACME_LOG_WARN,
+			da_logf(h->log, DNSACME_LOG_WARN,
 				"%s; the records stay in the journal for the next run",
 				cleanup_err.msg);
 	}
 	free(records);
 	da_journal_free(journal);
 	if (rc == DA_OK)
-		rc = da_journal_run_share(rt->run_lock, err);
+		rc = da_journal_run_share(*run_lock, err);
 	return rc;
 }
