@@ -6,11 +6,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include <jansson.h>
-
-#include "base/file.h"
+#include "base/utc.h"
 #include "cli.h"
-#include "store/store.h"
+#include "issue/due.h"
+#include "store/sink.h"
 
 /* A week: longer than any provider takes, and short of overflowing the
  * deadline arithmetic. */
@@ -45,69 +44,6 @@ static void free_names(char **names, size_t n)
 	for (size_t i = 0; names != NULL && i < n; i++)
 		free(names[i]);
 	free(names);
-}
-
-static void format_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static char *metadata_json(const char *ca, char **names, size_t n,
-			   enum da_key_type key_type, const struct da_chain *chain)
-{
-	const struct da_cert_info *leaf = &chain->certs[0];
-	json_t *root, *list = json_array();
-	char not_before[32], not_after[32];
-	char *text;
-
-	for (size_t i = 0; list != NULL && i < n; i++)
-		json_array_append_new(list, json_string(names[i]));
-	format_time(leaf->not_before, not_before, sizeof(not_before));
-	format_time(leaf->not_after, not_after, sizeof(not_after));
-	root = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "names", list,
-			 "not_before", not_before, "not_after", not_after, "serial",
-			 leaf->serial_hex, "ca", ca, "key_type",
-			 da_key_type_name(key_type), "issuer", leaf->issuer_cn, "ari_id",
-			 leaf->ari_id);
-	text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
-	json_decref(root);
-	return text;
-}
-
-/* cert.pem is the leaf; chain.pem the rest; fullchain.pem both. */
-static enum da_code write_outputs(const char *ca, const char *dir, char **names,
-				  size_t n, enum da_key_type key_type,
-				  const struct da_issued *r, struct da_err *err)
-{
-	const char *rest = strstr(r->chain_pem, "-----END CERTIFICATE-----");
-	struct da_cert_files files = {0};
-	char *leaf = NULL, *meta;
-	enum da_code rc;
-
-	if (rest == NULL)
-		return da_err_set(err, DA_ERR_PROTOCOL, "the CA sent no certificate");
-	rest += strlen("-----END CERTIFICATE-----");
-	while (*rest == '\r' || *rest == '\n')
-		rest++;
-	leaf = strndup(r->chain_pem, (size_t)(rest - r->chain_pem));
-	meta = metadata_json(ca, names, n, key_type, r->chain);
-	if (leaf == NULL || meta == NULL) {
-		free(leaf);
-		free(meta);
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	}
-	files.cert_pem = leaf;
-	files.chain_pem = rest;
-	files.fullchain_pem = r->chain_pem;
-	files.privkey_pem = r->key_pem;
-	files.metadata_json = meta;
-	rc = da_store_write_certificate(dir, &files, err);
-	free(leaf);
-	free(meta);
-	return rc;
 }
 
 /* The hook sees certbot's and our own variable names. */
@@ -147,9 +83,9 @@ static void print_summary(const char *dir, char **names, size_t n, enum da_key_t
 			  const struct da_chain *chain)
 {
 	const struct da_cert_info *leaf = &chain->certs[0];
-	char not_after[32];
+	char not_after[DA_UTC_LEN];
 
-	format_time(leaf->not_after, not_after, sizeof(not_after));
+	da_utc_format(leaf->not_after, not_after);
 	printf("certificate issued for");
 	for (size_t i = 0; i < n; i++)
 		printf("%s %s", i ? "," : "", names[i]);
@@ -159,81 +95,43 @@ static void print_summary(const char *dir, char **names, size_t n, enum da_key_t
 	       da_key_type_name(key_type), dir);
 }
 
-/*
- * --out, else STATE_DIR/certificates/NAME, in *dir_out (free()). Created
- * now: a path that cannot be a directory fails before the CA issues a
- * certificate that would then be lost.
- */
-static enum da_code make_output_dir(const struct cli_settings *s, const char *first_name,
-				    char **dir_out, struct da_err *err)
+/* --out, else STATE_DIR/certificates/NAME, in *dir_out (free()). */
+static enum da_code output_dir(const struct cli_settings *s, const char *first_name,
+			       char **dir_out, struct da_err *err)
 {
 	if (s->out != NULL)
 		*dir_out = strdup(s->out);
 	else if (asprintf(dir_out, "%s/certificates/%s", s->state_dir,
 			  first_name[0] == '*' ? first_name + 2 : first_name) < 0)
 		*dir_out = NULL;
-	if (*dir_out == NULL)
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	return da_store_mkdirs(*dir_out, 0755, err);
+	return *dir_out ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 }
 
-/* Does the metadata.json text list exactly names, this CA and key type? */
-static int same_request(const char *meta_text, const char *ca, char **names, size_t n,
-			enum da_key_type key_type)
+/* With --renew-before: is the certificate in the sink still good? */
+static int still_good(const struct cli_settings *s, struct da_sink *sink, char **names,
+		      enum da_key_type key_type)
 {
-	json_t *meta = json_loads(meta_text, 0, NULL), *listed = json_object_get(meta, "names");
-	const char *meta_ca = json_string_value(json_object_get(meta, "ca"));
-	const char *meta_key = json_string_value(json_object_get(meta, "key_type"));
-	int same = json_array_size(listed) == n && meta_ca != NULL && strcmp(meta_ca, ca) == 0 &&
-		   meta_key != NULL && strcmp(meta_key, da_key_type_name(key_type)) == 0;
+	const struct da_due_policy policy = {
+		.names = (const char *const *)names,
+		.n_names = s->domains.n,
+		.ca = s->directory_url,
+		.key_type = key_type,
+		.renew_before_days = s->renew_before,
+		.now = time(NULL),
+	};
+	struct da_cert_stored *stored = NULL;
+	char until[DA_UTC_LEN];
+	int good;
 
-	/* Names are unique (normalize_names), so equal counts and each one
-	 * found make the same set. */
-	for (size_t i = 0; same && i < n; i++) {
-		same = 0;
-		for (size_t j = 0; !same && j < n; j++) {
-			const char *name = json_string_value(json_array_get(listed, j));
-
-			same = name != NULL && strcmp(name, names[i]) == 0;
-		}
+	if (da_sink_read(sink, &stored, NULL) != DA_OK)
+		return 0;
+	good = da_issue_due(stored, &policy) == DA_NOT_DUE;
+	if (good && !s->quiet) {
+		da_utc_format(stored->chain->certs[0].not_after, until);
+		printf("certificate in %s is not due: valid until %s, more than %ld days away\n",
+		       sink->where, until, s->renew_before);
 	}
-	json_decref(meta);
-	return same;
-}
-
-/*
- * With --renew-before DAYS: is the certificate in dir the one asked for
- * (same_request) with more than DAYS days left? *not_after gets its end.
- * Whatever cannot be read counts as no, so it is issued anew.
- */
-static int not_due(const struct cli_settings *s, const char *dir, char **names, size_t n,
-		   enum da_key_type key_type, time_t *not_after)
-{
-	char *cert_path = NULL, *meta_path = NULL, *pem = NULL, *meta = NULL;
-	struct da_chain *chain = NULL;
-	size_t len;
-	int good = 0;
-
-	if (asprintf(&cert_path, "%s/cert.pem", dir) < 0)
-		cert_path = NULL;
-	if (asprintf(&meta_path, "%s/metadata.json", dir) < 0)
-		meta_path = NULL;
-	if (cert_path != NULL && meta_path != NULL &&
-	    da_file_read(cert_path, DA_FILE_READ_MAX, &pem, &len, NULL) == DA_OK &&
-	    da_file_read(meta_path, DA_FILE_READ_MAX, &meta, &len, NULL) == DA_OK &&
-	    da_chain_parse(pem, &chain, NULL) == DA_OK) {
-		time_t left = chain->certs[0].not_after - time(NULL);
-
-		*not_after = chain->certs[0].not_after;
-		/* left > DAYS * 86400, written so no DAYS can overflow it. */
-		good = same_request(meta, s->directory_url, names, n, key_type) && left > 0 &&
-		       (left - 1) / 86400 >= s->renew_before;
-	}
-	da_chain_free(chain);
-	free(meta);
-	free(pem);
-	free(meta_path);
-	free(cert_path);
+	da_cert_stored_free(stored);
 	return good;
 }
 
@@ -244,9 +142,9 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	struct da_issue_handles handles;
 	struct da_issued issued = {0};
 	struct da_issue_request req = {0};
+	struct da_sink *sink = NULL;
 	struct da_err err = {0}, save_err;
-	char **names = NULL, *out_dir = NULL, until[32];
-	time_t not_after;
+	char **names = NULL, *out_dir = NULL;
 	enum da_code rc, save_rc;
 	int status;
 
@@ -263,16 +161,11 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 				"(--propagation-skip does not wait at all)",
 				MAX_PROPAGATION_TIMEOUT);
 	if (rc == DA_OK)
-		rc = make_output_dir(s, names[0], &out_dir, &err);
-	if (rc == DA_OK && s->renew_before >= 0 &&
-	    not_due(s, out_dir, names, s->domains.n, req.key_type, &not_after)) {
-		format_time(not_after, until, sizeof(until));
-		if (!s->quiet)
-			printf("certificate in %s is not due: valid until %s, more than %ld days "
-			       "away\n",
-			       out_dir, until, s->renew_before);
+		rc = output_dir(s, names[0], &out_dir, &err);
+	if (rc == DA_OK)
+		rc = da_sink_dir_open(out_dir, &sink, &err);
+	if (rc == DA_OK && s->renew_before >= 0 && still_good(s, sink, names, req.key_type))
 		goto out;
-	}
 	if (rc == DA_OK)
 		rc = da_session_open_dns(&session, &err);
 	if (rc == DA_OK)
@@ -298,9 +191,19 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 			rc = save_rc;
 		}
 	}
-	if (rc == DA_OK)
-		rc = write_outputs(s->directory_url, out_dir, names, s->domains.n, req.key_type,
-				   &issued, &err);
+	if (rc == DA_OK) {
+		const struct da_cert_out cert = {
+			.fullchain_pem = issued.chain_pem,
+			.key_pem = issued.key_pem,
+			.chain = issued.chain,
+			.names = req.names,
+			.n_names = req.n_names,
+			.ca = s->directory_url,
+			.key_type = req.key_type,
+		};
+
+		rc = da_sink_write(sink, &cert, &err);
+	}
 	if (rc == DA_OK && !s->quiet)
 		print_summary(out_dir, names, s->domains.n, req.key_type, issued.chain);
 	if (rc == DA_OK && s->deploy_hook != NULL)
@@ -309,6 +212,7 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 out:
 	status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&session.log, &err);
 	da_issued_free(&issued);
+	da_sink_free(sink);
 	free_names(names, s->domains.n);
 	free(out_dir);
 	da_session_free(&session);

@@ -246,6 +246,26 @@ static int only_certificates(const char *pem)
 	return !inside;
 }
 
+/* Does cert carry name among its dNSName SANs (any case)? */
+static int names_one(const struct da_cert_info *cert, const char *name)
+{
+	for (size_t j = 0; j < cert->n_sans; j++)
+		if (strcasecmp(cert->sans[j], name) == 0)
+			return 1;
+	return 0;
+}
+
+int da_cert_names_are(const struct da_cert_info *cert, const char *const *names, size_t n)
+{
+	/* names are unique, so equal counts and each one found make the same set. */
+	if (cert->n_sans != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!names_one(cert, names[i]))
+			return 0;
+	return 1;
+}
+
 enum da_code da_chain_check_issued(const char *pem, const struct da_chain *chain,
 				   const EVP_PKEY *key, const char *const *names, size_t n,
 				   struct da_err *err)
@@ -258,20 +278,13 @@ enum da_code da_chain_check_issued(const char *pem, const struct da_chain *chain
 	if (!only_certificates(pem))
 		return da_err_set(err, DA_ERR_CRYPTO, "the CA's chain holds something other than "
 				  "PEM certificates");
-	/* Names are unique (the order had each once), so equal counts and each
-	 * one found make the same set. */
 	if (leaf->n_sans != n)
 		return da_err_set(err, DA_ERR_CRYPTO, "the CA's certificate names %zu DNS name%s, "
 				  "the order %zu", leaf->n_sans, leaf->n_sans == 1 ? "" : "s", n);
-	for (size_t i = 0; i < n; i++) {
-		size_t j = 0;
-
-		while (j < n && strcasecmp(leaf->sans[j], names[i]) != 0)
-			j++;
-		if (j == n)
+	for (size_t i = 0; i < n; i++)
+		if (!names_one(leaf, names[i]))
 			return da_err_set(err, DA_ERR_CRYPTO,
 					  "the CA's certificate does not name %s", names[i]);
-	}
 	cert = d2i_X509(NULL, &der, (long)chain->leaf_der_len);
 	if (cert == NULL)
 		return da_crypto_fail(err, "reading the leaf certificate");

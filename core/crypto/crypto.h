@@ -167,6 +167,9 @@ struct da_chain {
 enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_err *err);
 void da_chain_free(struct da_chain *chain);
 
+/* Are cert's dNSName SANs exactly names[0..n) (unique; any order and case)? */
+int da_cert_names_are(const struct da_cert_info *cert, const char *const *names, size_t n);
+
 /*
  * Is a chain the CA sent (pem, parsed as chain) exactly what the order
  * asked for: nothing in pem but CERTIFICATE blocks and blank lines, a leaf

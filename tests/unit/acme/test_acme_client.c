@@ -6,207 +6,16 @@
  * chain. The real CA (Pebble) is the integration tests' job; this checks
  * the rules RFC 8555 sets for the client, request by request.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "acme/acme.h"
-#include "base/b64.h"
+#include "acme_server.h"
 #include "check.h"
 #include "crypto/crypto.h"
-
-/* One scripted answer; "{base}" in headers and body becomes the server's
- * http://127.0.0.1:port. */
-struct answer {
-	const char *path; /* the request path this answer expects */
-	int status;
-	const char *headers; /* extra header lines, each ending in \r\n */
-	const char *body;
-};
-
-struct seen {
-	char method[8];
-	char path[128];
-	char *body;
-	long at_ms; /* monotonic arrival time */
-};
-
-struct server {
-	int fd;
-	char base[64];
-	const struct answer *script;
-	size_t n_script;
-	struct seen seen[32];
-	size_t n_seen;
-	volatile sig_atomic_t *stop; /* set when the stop_at-th request arrives */
-	size_t stop_at;
-	pthread_t thread;
-};
-
-static long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000L;
-}
-
-/* text with every "{base}" replaced (free()). */
-static char *expand(const char *text, const char *base)
-{
-	size_t n = strlen(text) + 1;
-	char *out, *o;
-
-	for (const char *p = text; (p = strstr(p, "{base}")) != NULL; p += 6)
-		n += strlen(base);
-	out = o = malloc(n);
-	while (*text) {
-		if (strncmp(text, "{base}", 6) == 0) {
-			o = stpcpy(o, base);
-			text += 6;
-		} else {
-			*o++ = *text++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* Read one request (headers, then Content-Length bytes) into seen. */
-static int read_request(int fd, struct seen *seen)
-{
-	char buf[65536];
-	size_t len = 0;
-	char *end = NULL, *cl;
-	long body_len = 0;
-
-	while (end == NULL) {
-		ssize_t got = read(fd, buf + len, sizeof(buf) - 1 - len);
-
-		if (got <= 0)
-			return -1;
-		len += (size_t)got;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	cl = strcasestr(buf, "\r\ncontent-length:");
-	if (cl != NULL && cl < end)
-		body_len = strtol(cl + 17, NULL, 10);
-	while ((long)(len - (size_t)(end + 4 - buf)) < body_len) {
-		ssize_t got = read(fd, buf + len, sizeof(buf) - 1 - len);
-
-		if (got <= 0)
-			return -1;
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
-	sscanf(buf, "%7s %127s", seen->method, seen->path);
-	seen->body = strndup(end + 4, (size_t)body_len);
-	seen->at_ms = mono_ms();
-	return 0;
-}
-
-static void *serve(void *arg)
-{
-	struct server *s = arg;
-
-	for (;;) {
-		int fd = accept(s->fd, NULL, NULL);
-		struct seen *seen;
-		const struct answer *a;
-		char *headers, *body, head[4096];
-
-		if (fd < 0)
-			return NULL;
-		if (s->n_seen == sizeof(s->seen) / sizeof(s->seen[0])) {
-			close(fd);
-			continue;
-		}
-		seen = &s->seen[s->n_seen];
-		if (read_request(fd, seen) != 0) {
-			close(fd);
-			continue;
-		}
-		s->n_seen++;
-		if (s->stop != NULL && s->n_seen == s->stop_at)
-			*s->stop = 1;
-		a = s->n_seen <= s->n_script ? &s->script[s->n_seen - 1]
-					     : &(struct answer){"", 500, "", "script exhausted"};
-		headers = expand(a->headers, s->base);
-		body = expand(a->body, s->base);
-		snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d X\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			 a->status, headers, strlen(body));
-		if (write(fd, head, strlen(head)) < 0 ||
-		    (strcmp(seen->method, "HEAD") != 0 && write(fd, body, strlen(body)) < 0))
-			fprintf(stderr, "server: write failed\n");
-		free(headers);
-		free(body);
-		close(fd);
-	}
-}
-
-static void server_start(struct server *s, const struct answer *script, size_t n)
-{
-	struct sockaddr_in addr = {.sin_family = AF_INET};
-	socklen_t alen = sizeof(addr);
-
-	memset(s, 0, sizeof(*s));
-	s->script = script;
-	s->n_script = n;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(s->fd >= 0 && bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-	      listen(s->fd, 8) == 0 && getsockname(s->fd, (struct sockaddr *)&addr, &alen) == 0);
-	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", ntohs(addr.sin_port));
-	pthread_create(&s->thread, NULL, serve, s);
-}
-
-/* Stop the server; each request must have been for the path its scripted
- * answer expects. */
-static void server_stop(struct server *s)
-{
-	shutdown(s->fd, SHUT_RDWR);
-	close(s->fd);
-	pthread_join(s->thread, NULL);
-	for (size_t i = 0; i < s->n_seen; i++) {
-		if (i < s->n_script && strcmp(s->seen[i].path, s->script[i].path) != 0)
-			fprintf(stderr, "request %zu: %s, script expected %s\n", i, s->seen[i].path,
-				s->script[i].path);
-		CHECK(i < s->n_script && strcmp(s->seen[i].path, s->script[i].path) == 0);
-	}
-}
-
-static void server_free(struct server *s)
-{
-	for (size_t i = 0; i < s->n_seen; i++)
-		free(s->seen[i].body);
-}
-
-/* A member of request i's JWS protected header ("" when absent). */
-static const char *header_of(const struct server *s, size_t i, const char *name, char *out,
-			     size_t size)
-{
-	json_t *jws = json_loads(s->seen[i].body, 0, NULL), *header = NULL;
-	const char *prot = json_string_value(json_object_get(jws, "protected")), *value;
-	size_t len;
-	unsigned char *text = prot ? da_b64url_decode(prot, &len) : NULL;
-
-	if (text != NULL)
-		header = json_loadb((const char *)text, len, 0, NULL);
-	value = json_string_value(json_object_get(header, name));
-	snprintf(out, size, "%s", value ? value : "");
-	json_decref(header);
-	json_decref(jws);
-	free(text);
-	return out;
-}
 
 #define DIRECTORY                                                                          \
 	"{\"newNonce\":\"{base}/nonce\",\"newAccount\":\"{base}/new-acct\","              \
@@ -231,7 +40,7 @@ struct fixture {
 	volatile sig_atomic_t stop;
 };
 
-static int fixture_open(struct fixture *f, struct server *s)
+static int fixture_open(struct fixture *f, struct script_server *s)
 {
 	char url[128];
 	struct da_err err;
@@ -284,7 +93,7 @@ static void test_plain_http_refused(void)
  * for its Retry-After, then the account found. */
 static void test_nonces_and_retries(void)
 {
-	static const struct answer script[] = {
+	static const struct script_answer script[] = {
 		{"/dir", 200, "", DIRECTORY},
 		{"/nonce", 200, "Replay-Nonce: n1\r\n", ""},
 		{"/new-acct", 400, "Replay-Nonce: n2\r\nContent-Type: application/problem+json\r\n",
@@ -293,12 +102,12 @@ static void test_nonces_and_retries(void)
 		{"/new-acct", 200, "Replay-Nonce: n4\r\nLocation: {base}/acct/7\r\n",
 		 "{\"status\":\"valid\"}"},
 	};
-	struct server s;
+	struct script_server s;
 	struct fixture f;
 	char *url = NULL, v[256];
 	struct da_err err;
 
-	server_start(&s, script, sizeof(script) / sizeof(script[0]));
+	CHECK(script_server_start(&s, script, sizeof(script) / sizeof(script[0])) == 0);
 	if (fixture_open(&f, &s) == 0) {
 		CHECK(da_acme_account(f.acme, f.key, &(struct da_acme_account_opts){0}, &url,
 				      &err) == DA_OK);
@@ -309,19 +118,19 @@ static void test_nonces_and_retries(void)
 		CHECK_STR(da_acme_directory(f.acme)->profiles[0].name, "classic");
 	}
 	fixture_close(&f);
-	server_stop(&s);
+	CHECK(script_server_stop(&s) == 0);
 	CHECK(s.n_seen == 5);
 	if (s.n_seen == 5) {
 		CHECK_STR(s.seen[1].method, "HEAD");
-		CHECK_STR(header_of(&s, 2, "nonce", v, sizeof(v)), "n1");
-		CHECK_STR(header_of(&s, 3, "nonce", v, sizeof(v)), "n2");
-		CHECK_STR(header_of(&s, 4, "nonce", v, sizeof(v)), "n3");
+		CHECK_STR(script_header_of(&s, 2, "nonce", v, sizeof(v)), "n1");
+		CHECK_STR(script_header_of(&s, 3, "nonce", v, sizeof(v)), "n2");
+		CHECK_STR(script_header_of(&s, 4, "nonce", v, sizeof(v)), "n3");
 		/* No account yet: signed with the jwk, not a kid. */
-		CHECK(*header_of(&s, 2, "kid", v, sizeof(v)) == '\0');
-		CHECK_STR(header_of(&s, 2, "alg", v, sizeof(v)), "ES256");
+		CHECK(*script_header_of(&s, 2, "kid", v, sizeof(v)) == '\0');
+		CHECK_STR(script_header_of(&s, 2, "alg", v, sizeof(v)), "ES256");
 		CHECK(s.seen[4].at_ms - s.seen[3].at_ms >= 950);
 	}
-	server_free(&s);
+	script_server_free(&s);
 	free(url);
 }
 
@@ -330,7 +139,7 @@ static void test_nonces_and_retries(void)
 static void test_order_flow(void)
 {
 	static char chain_default[16384], chain_alt[16384];
-	static const struct answer script_head[] = {
+	static const struct script_answer script_head[] = {
 		{"/dir", 200, "", DIRECTORY},
 		{"/nonce", 200, "Replay-Nonce: n1\r\n", ""},
 		{"/new-order", 201, "Replay-Nonce: n2\r\nLocation: {base}/order/1\r\n",
@@ -345,10 +154,10 @@ static void test_order_flow(void)
 		 "{\"status\":\"valid\",\"finalize\":\"{base}/order/1/finalize\","
 		 "\"certificate\":\"{base}/cert/1\"}"},
 	};
-	struct answer script[sizeof(script_head) / sizeof(script_head[0]) + 2];
+	struct script_answer script[sizeof(script_head) / sizeof(script_head[0]) + 2];
 	const char *names[] = {"*.example.test"};
 	struct da_acme_order *order = NULL;
-	struct server s;
+	struct script_server s;
 	struct fixture f;
 	char *url = NULL, *pem = NULL, *thumb = NULL, *txt = NULL, *cut, v[256];
 	unsigned char csr[] = {0x30, 0x03, 0x02, 0x01, 0x00};
@@ -366,14 +175,14 @@ static void test_order_flow(void)
 	if (cut != NULL)
 		cut[sizeof("-----END CERTIFICATE-----\n") - 1] = '\0';
 	memcpy(script, script_head, sizeof(script_head));
-	script[9] = (struct answer){"/cert/1", 200,
+	script[9] = (struct script_answer){"/cert/1", 200,
 				    "Replay-Nonce: n9\r\n"
 				    "Link: <{base}/cert/1/1>;rel=\"alternate\"\r\n"
 				    "Link: <{base}/dir>;rel=\"index\"\r\n",
 				    chain_default};
-	script[10] = (struct answer){"/cert/1/1", 200, "Replay-Nonce: n10\r\n", chain_alt};
+	script[10] = (struct script_answer){"/cert/1/1", 200, "Replay-Nonce: n10\r\n", chain_alt};
 
-	server_start(&s, script, sizeof(script) / sizeof(script[0]));
+	CHECK(script_server_start(&s, script, sizeof(script) / sizeof(script[0])) == 0);
 	if (fixture_open(&f, &s) == 0) {
 		struct da_acme_account_opts opts = {.known_url = "https://ca.test/acct/1"};
 
@@ -402,20 +211,20 @@ static void test_order_flow(void)
 	}
 	da_acme_order_free(order);
 	fixture_close(&f);
-	server_stop(&s);
+	CHECK(script_server_stop(&s) == 0);
 	CHECK(s.n_seen == 11);
 	if (s.n_seen == 11) {
 		/* Signed with the kid; newOrder carries the profile; the
 		 * challenge answer is "{}", polls are POST-as-GET. */
-		CHECK_STR(header_of(&s, 2, "kid", v, sizeof(v)), "https://ca.test/acct/1");
-		CHECK_STR(header_of(&s, 5, "url", v, sizeof(v)) + strlen(s.base), "/authz/1");
+		CHECK_STR(script_header_of(&s, 2, "kid", v, sizeof(v)), "https://ca.test/acct/1");
+		CHECK_STR(script_header_of(&s, 5, "url", v, sizeof(v)) + strlen(s.base), "/authz/1");
 		CHECK(strstr(s.seen[5].body, "\"payload\":\"\"") != NULL);
 		CHECK(strstr(s.seen[4].body, "\"payload\":\"e30\"") != NULL);
 		CHECK(strstr(s.seen[7].body, "\"payload\":\"eyJjc3IiOiJNQU1DQVFBIn0\"") != NULL);
-		CHECK_STR(header_of(&s, 10, "nonce", v, sizeof(v)), "n9");
+		CHECK_STR(script_header_of(&s, 10, "nonce", v, sizeof(v)), "n9");
 		CHECK(s.seen[6].at_ms - s.seen[5].at_ms >= 950); /* 1 s without Retry-After */
 	}
-	server_free(&s);
+	script_server_free(&s);
 	free(thumb);
 	free(txt);
 	free(pem);
@@ -427,7 +236,7 @@ static void test_order_flow(void)
  * authorization, a wait that times out, and the stop flag ending one. */
 static void test_failures(void)
 {
-	static const struct answer script[] = {
+	static const struct script_answer script[] = {
 		{"/dir", 200, "", DIRECTORY},
 		{"/nonce", 200, "Replay-Nonce: n1\r\n", ""},
 		{"/new-acct", 400, "Replay-Nonce: n2\r\n",
@@ -459,13 +268,13 @@ static void test_failures(void)
 	};
 	const char *names[] = {"a.test"}, *wildcard[] = {"*.EXAMPLE.test"};
 	struct da_acme_order *order = NULL;
-	struct server s;
+	struct script_server s;
 	struct fixture f;
 	struct da_err err;
 	char *url = NULL;
 	long started;
 
-	server_start(&s, script, sizeof(script) / sizeof(script[0]));
+	CHECK(script_server_start(&s, script, sizeof(script) / sizeof(script[0])) == 0);
 	if (fixture_open(&f, &s) != 0)
 		goto out;
 	CHECK(da_acme_renewal_info(f.acme, "x.y", &(struct da_acme_renewal){0}, &err) ==
@@ -477,9 +286,9 @@ static void test_failures(void)
 	CHECK(da_acme_account(f.acme, f.key, &(struct da_acme_account_opts){.known_url = "k"},
 			      &url, NULL) == DA_OK);
 	/* An hour's Retry-After is not sat out: the run fails at once. */
-	started = mono_ms();
+	started = script_mono_ms();
 	CHECK(da_acme_order_new(f.acme, names, 1, NULL, NULL, &order, &err) == DA_ERR_CA);
-	CHECK(mono_ms() - started < 1000);
+	CHECK(script_mono_ms() - started < 1000);
 	CHECK_STR(err.msg, "newOrder: urn:ietf:params:acme:error:rateLimited: too many (the CA "
 			   "says retry after 3600 s)");
 	CHECK(da_acme_order_new(f.acme, names, 1, NULL, NULL, &order, &err) == DA_ERR_CA);
@@ -502,23 +311,23 @@ static void test_failures(void)
 		/* The stop flag, raised while the CA asks for 30 s, ends the wait. */
 		s.stop = &f.stop;
 		s.stop_at = 14;
-		started = mono_ms();
+		started = script_mono_ms();
 		CHECK(da_acme_authorizations_wait(f.acme, order, 60, &err) == DA_ERR_INTERRUPTED);
-		CHECK(mono_ms() - started < 2000);
+		CHECK(script_mono_ms() - started < 2000);
 	}
 out:
 	da_acme_order_free(order);
 	fixture_close(&f);
-	server_stop(&s);
+	CHECK(script_server_stop(&s) == 0);
 	CHECK(s.n_seen == 14);
-	server_free(&s);
+	script_server_free(&s);
 	free(url);
 }
 
 /* renewalInfo: an unsigned GET below the directory's URL, Retry-After kept. */
 static void test_renewal_info(void)
 {
-	static const struct answer script[] = {
+	static const struct script_answer script[] = {
 		{"/dir", 200, "",
 		 "{\"newNonce\":\"{base}/nonce\",\"newAccount\":\"{base}/new-acct\","
 		 "\"newOrder\":\"{base}/new-order\",\"renewalInfo\":\"{base}/ari/\"}"},
@@ -527,10 +336,10 @@ static void test_renewal_info(void)
 		 "\"end\":\"2025-01-03T04:00:00Z\"}}"},
 	};
 	struct da_acme_renewal r = {0};
-	struct server s;
+	struct script_server s;
 	struct fixture f;
 
-	server_start(&s, script, sizeof(script) / sizeof(script[0]));
+	CHECK(script_server_start(&s, script, sizeof(script) / sizeof(script[0])) == 0);
 	if (fixture_open(&f, &s) == 0) {
 		const char *id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
 
@@ -541,9 +350,9 @@ static void test_renewal_info(void)
 		da_acme_renewal_clear(&r);
 	}
 	fixture_close(&f);
-	server_stop(&s);
+	CHECK(script_server_stop(&s) == 0);
 	CHECK(s.n_seen == 2 && strcmp(s.seen[1].method, "GET") == 0);
-	server_free(&s);
+	script_server_free(&s);
 }
 
 int main(void)

@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "check.h"
+#include "store/sink.h"
 #include "store/store.h"
 
 static char scratch[] = "/tmp/dnsacme-store-XXXXXX";
@@ -302,6 +303,79 @@ static int entry_is(const struct da_journal_entry *e, const char *plugin, const 
 	       strcmp(e->value, value) == 0;
 }
 
+/* The directory sink: the PEM split, metadata.json, and reading it back for
+ * the "same certificate?" check (tests/data/crypto/chain.pem: a leaf for
+ * example.com and *.example.com, then its intermediate). */
+static void test_dir_sink(void)
+{
+	const char *names[] = {"example.com", "*.example.com"};
+	const char *swapped[] = {"*.example.com", "EXAMPLE.com"};
+	const char *fewer[] = {"example.com"};
+	const char *ca = "https://ca.test/directory";
+	char *fullchain = NULL, *text = NULL;
+	const char *second;
+	struct da_chain *chain = NULL;
+	struct da_sink *sink = NULL;
+	struct da_cert_stored *stored = NULL;
+	struct da_err err = {0};
+	struct stat st;
+	size_t len;
+
+	CHECK(da_file_read("crypto/chain.pem", DA_FILE_READ_MAX, &fullchain, &len, &err) == DA_OK);
+	CHECK(fullchain != NULL && da_chain_parse(fullchain, &chain, &err) == DA_OK);
+	if (chain == NULL)
+		return;
+	second = strstr(fullchain + 1, "-----BEGIN CERTIFICATE-----");
+	CHECK(da_sink_dir_open(at("sink/out"), &sink, &err) == DA_OK);
+	CHECK(stat(at("sink/out"), &st) == 0 && S_ISDIR(st.st_mode)); /* made at open */
+	CHECK(da_sink_read(sink, &stored, &err) == DA_OK && stored == NULL);
+
+	const struct da_cert_out cert = {.fullchain_pem = fullchain, .key_pem = "KEY\n",
+					 .chain = chain, .names = names, .n_names = 2,
+					 .ca = ca, .key_type = DA_KEY_EC384};
+	CHECK(da_sink_write(sink, &cert, &err) == DA_OK);
+	CHECK(da_file_read(at("sink/out/chain.pem"), DA_FILE_READ_MAX, &text, &len, &err) == DA_OK);
+	CHECK_STR(text, second);
+	free(text);
+	CHECK(da_file_read(at("sink/out/cert.pem"), DA_FILE_READ_MAX, &text, &len, &err) == DA_OK);
+	CHECK(text != NULL && second != NULL && len == (size_t)(second - fullchain) &&
+	      strncmp(text, fullchain, len) == 0);
+	free(text);
+	CHECK(stat(at("sink/out/privkey.pem"), &st) == 0 && (st.st_mode & 07777) == 0600);
+	CHECK(da_file_read(at("sink/out/metadata.json"), DA_FILE_READ_MAX, &text, &len, &err) ==
+	      DA_OK);
+	CHECK(text != NULL && strstr(text, "\"names\": [\n    \"example.com\",\n    \"*.example.com\"") &&
+	      strstr(text, "\"ca\": \"https://ca.test/directory\"") &&
+	      strstr(text, "\"key_type\": \"ec384\"") &&
+	      strstr(text, "\"not_after\": \"2027-02-26T16:11:36Z\"") &&
+	      strstr(text, "\"ari_id\": \"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE\""));
+	free(text);
+
+	CHECK(da_sink_read(sink, &stored, &err) == DA_OK && stored != NULL);
+	if (stored != NULL) {
+		CHECK(stored->chain->certs[0].not_after == 1803658296);
+		CHECK(da_cert_stored_matches(stored, names, 2, ca, DA_KEY_EC384));
+		CHECK(da_cert_stored_matches(stored, swapped, 2, ca, DA_KEY_EC384));
+		CHECK(!da_cert_stored_matches(stored, fewer, 1, ca, DA_KEY_EC384));
+		CHECK(!da_cert_stored_matches(stored, names, 2, "https://other.test/dir",
+					      DA_KEY_EC384));
+		CHECK(!da_cert_stored_matches(stored, names, 2, ca, DA_KEY_EC256));
+	}
+	da_cert_stored_free(stored);
+	stored = NULL;
+	/* A damaged certificate is no certificate: issued anew, not an error. */
+	CHECK(da_store_write_atomic(at("sink/out/..data/cert.pem"), "junk", 4, 0644, &err) == DA_OK);
+	CHECK(da_sink_read(sink, &stored, &err) == DA_OK && stored == NULL);
+	da_sink_free(sink);
+
+	/* A path that cannot be a directory fails at open, before any order. */
+	CHECK(da_store_write_atomic(at("sink/file"), "x", 1, 0644, &err) == DA_OK);
+	CHECK(da_sink_dir_open(at("sink/file/out"), &sink, &err) == DA_ERR_IO);
+	da_sink_free(sink);
+	da_chain_free(chain);
+	free(fullchain);
+}
+
 static void test_journal(void)
 {
 	const struct dnsacme_record a[] = {
@@ -478,6 +552,7 @@ int main(void)
 	test_account_dir();
 	test_account_files();
 	test_certificate();
+	test_dir_sink();
 	test_journal();
 	test_journal_concurrent();
 	test_run_lock();
