@@ -4,6 +4,8 @@
  *   endpoint "reject"        open fails with a message holding the token
  *   endpoint "http://..."    open GETs it through host->http first
  *   record value "fail"      present fails with a message
+ *   endpoint "fail-present"  present records every record, then fails (half-way)
+ *   endpoint "fail-wait"     wait fails after a successful present
  *   record value "silent"    cleanup fails without a message
  * Built several times with TESTPLUG_* definitions into broken variants (wrong
  * ABI, wrong name, no wait, no cleanup, no entry point).
@@ -102,6 +104,10 @@ static enum dnsacme_status testplug_present(void *state, const struct dnsacme_re
 		s->host->error(s->host, "cannot add %s", bad->fqdn);
 		return DNSACME_ERR_API;
 	}
+	if (strcmp(s->endpoint, "fail-present") == 0) {
+		s->host->error(s->host, "the provider went away half-way");
+		return DNSACME_ERR_NETWORK;
+	}
 	return DNSACME_OK;
 }
 
@@ -123,6 +129,10 @@ static enum dnsacme_status testplug_wait(void *state)
 	struct testplug_seen *s = state;
 
 	s->waits++;
+	if (strcmp(s->endpoint, "fail-wait") == 0) {
+		s->host->error(s->host, "the change never committed");
+		return DNSACME_ERR_TIMEOUT;
+	}
 	return DNSACME_OK;
 }
 #endif
