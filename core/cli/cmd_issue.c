@@ -204,6 +204,19 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 
 		rc = da_sink_write(sink, &cert, &err);
 	}
+	if (rc == DA_OK) {
+		const struct da_issue_record record = {
+			.req = &req,
+			.ca = s->directory_url,
+			.out = out_dir,
+			.deploy_hook = s->deploy_hook,
+			.dns_resolvers = s->dns_resolvers,
+			.propagation_nameservers = s->propagation_nameservers,
+		};
+
+		if (da_issue_save_record(&handles, &record, &err) != DA_OK)
+			rc = da_err_wrap(&err, "the certificate is in %s, but", out_dir);
+	}
 	if (rc == DA_OK && !s->quiet)
 		print_summary(out_dir, names, s->domains.n, req.key_type, issued.chain);
 	if (rc == DA_OK && s->deploy_hook != NULL)

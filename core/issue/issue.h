@@ -54,6 +54,25 @@ enum da_code da_issue_run(const struct da_issue_handles *h, const struct da_issu
 			  struct da_issued *out, struct da_err *err);
 void da_issued_free(struct da_issued *issued);
 
+/* How a certificate was issued, for `renew` to do it again unattended.
+ * Everything borrowed. */
+struct da_issue_record {
+	const struct da_issue_request *req;
+	const char *ca;
+	const char *out;	 /* where the certificate went */
+	const char *deploy_hook; /* or NULL */
+	const char *dns_resolvers;
+	const char *propagation_nameservers;
+};
+
+/*
+ * Save rec as the renewal record of req->names[0] (da_store_renewal_write),
+ * with h->plugin's options (da_plugin_record): secrets only by the file or
+ * environment variable they came from, never their values.
+ */
+enum da_code da_issue_save_record(const struct da_issue_handles *h,
+				  const struct da_issue_record *rec, struct da_err *err);
+
 /*
  * Take the state dir's run lock (*run_lock: close() to release, at the end
  * of the run) and, when no other run is in flight, remove the records that a

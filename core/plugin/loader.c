@@ -21,12 +21,30 @@
 #define BACKOFF_BASE_MS 1000L
 #define BACKOFF_CAP_MS 60000L
 
+/* Where an option's value came from: the debug log says so, and the
+ * renewal record keeps how to find a secret again, never the secret. */
+enum origin_kind {
+	ORIGIN_UNSET = 0,
+	ORIGIN_DEFAULT,
+	ORIGIN_SETTING,	    /* KEY=value */
+	ORIGIN_SETTING_FILE, /* KEY_file=path */
+	ORIGIN_ENV,	    /* an option's variable */
+	ORIGIN_ENV_FILE	    /* its _FILE form */
+};
+
+struct origin {
+	enum origin_kind kind;
+	const char *variable; /* ORIGIN_ENV*: the provider's name for it */
+	char *path;	      /* ORIGIN_*_FILE: the file read (owned) */
+};
+
 struct da_plugin {
 	void *dl;
 	char *name;
 	const struct dnsacme_provider *provider;
 	size_t n_options;
-	char **values; /* per option, resolved by da_plugin_open; NULL: unset */
+	char **values;		 /* per option, resolved by da_plugin_open; NULL: unset */
+	struct origin *origins;	 /* per option, beside values */
 
 	struct dnsacme_host host; /* host.core points back here */
 	struct da_http *http;
@@ -297,6 +315,13 @@ static enum da_code read_value_file(const struct da_plugin *p, const char *what,
 	return DA_OK;
 }
 
+static void set_origin(struct da_plugin *p, size_t i, enum origin_kind kind,
+		       const char *variable, const char *path)
+{
+	free(p->origins[i].path);
+	p->origins[i] = (struct origin){kind, variable, path ? strdup(path) : NULL};
+}
+
 /* Replace p->values[i]; takes ownership of value. */
 static void set_value(struct da_plugin *p, size_t i, char *value)
 {
@@ -340,6 +365,7 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 					break;
 				from_file[i] = 1;
 				set_value(p, (size_t)i, value);
+				set_origin(p, (size_t)i, ORIGIN_SETTING_FILE, NULL, settings[s].value);
 				continue;
 			}
 		}
@@ -356,6 +382,7 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 		}
 		from_value[i] = 1;
 		set_value(p, (size_t)i, value);
+		set_origin(p, (size_t)i, ORIGIN_SETTING, NULL, NULL);
 	}
 	for (size_t i = 0; i < p->n_options && code == DA_OK; i++)
 		if (from_file[i] && from_value[i])
@@ -367,10 +394,9 @@ static enum da_code apply_settings(struct da_plugin *p, const struct da_plugin_s
 	return code;
 }
 
-/* Environment, then NAME_FILE, then the default, for an option still unset.
- * *source names where the value came from, for the debug log. */
+/* Environment, then NAME_FILE, then the default, for an option still unset. */
 static enum da_code resolve_unset(struct da_plugin *p, size_t i, unsigned sources,
-				  const char **source, struct da_err *err)
+				  struct da_err *err)
 {
 	const struct dnsacme_option *opt = &p->provider->options[i];
 	const size_t n_env =
@@ -381,7 +407,7 @@ static enum da_code resolve_unset(struct da_plugin *p, size_t i, unsigned source
 		const char *v = getenv(opt->env[e]);
 
 		if (v != NULL && v[0] != '\0') {
-			*source = opt->env[e];
+			set_origin(p, i, ORIGIN_ENV, opt->env[e], NULL);
 			p->values[i] = strdup(v);
 			return p->values[i] ? DA_OK
 					    : da_err_set(err, DA_ERR_NOMEM, "out of memory");
@@ -393,12 +419,12 @@ static enum da_code resolve_unset(struct da_plugin *p, size_t i, unsigned source
 		snprintf(file_var, sizeof(file_var), "%s_FILE", opt->env[e]);
 		path = getenv(file_var);
 		if (path != NULL && path[0] != '\0') {
-			*source = opt->env[e];
+			set_origin(p, i, ORIGIN_ENV_FILE, opt->env[e], path);
 			return read_value_file(p, file_var, path, &p->values[i], err);
 		}
 	}
 	if (opt->default_value != NULL) {
-		*source = "the default";
+		set_origin(p, i, ORIGIN_DEFAULT, NULL, NULL);
 		p->values[i] = strdup(opt->default_value);
 		return p->values[i] ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
@@ -420,30 +446,41 @@ static void free_values(struct da_plugin *p)
 {
 	for (size_t i = 0; p->values != NULL && i < p->n_options; i++)
 		free_value(p->values[i]);
+	for (size_t i = 0; p->origins != NULL && i < p->n_options; i++)
+		free(p->origins[i].path);
 	free(p->values);
+	free(p->origins);
 	p->values = NULL;
+	p->origins = NULL;
+}
+
+static const char *origin_str(const struct origin *o)
+{
+	switch (o->kind) {
+	case ORIGIN_UNSET: break;
+	case ORIGIN_DEFAULT: return "the default";
+	case ORIGIN_SETTING: return "the settings";
+	case ORIGIN_SETTING_FILE: return "a file named in the settings";
+	case ORIGIN_ENV:
+	case ORIGIN_ENV_FILE: return o->variable;
+	}
+	return "nowhere";
 }
 
 static enum da_code resolve_options(struct da_plugin *p, const struct da_plugin_setting *settings,
 				    size_t n_settings, unsigned sources, struct da_err *err)
 {
-	const char **source;
 	enum da_code code;
 
 	free_values(p); /* a retry after a failed open starts afresh */
 	p->values = calloc(p->n_options + 1, sizeof(*p->values));
-	source = calloc(p->n_options + 1, sizeof(*source));
-	if (p->values == NULL || source == NULL) {
-		free(source);
+	p->origins = calloc(p->n_options + 1, sizeof(*p->origins));
+	if (p->values == NULL || p->origins == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	}
 	code = apply_settings(p, settings, n_settings, sources, err);
-	for (size_t i = 0; i < p->n_options && code == DA_OK; i++) {
-		if (p->values[i] != NULL)
-			source[i] = "the settings";
-		else
-			code = resolve_unset(p, i, sources, &source[i], err);
-	}
+	for (size_t i = 0; i < p->n_options && code == DA_OK; i++)
+		if (p->values[i] == NULL)
+			code = resolve_unset(p, i, sources, err);
 	/* Every secret is known to the log before the first line below. */
 	for (size_t i = 0; i < p->n_options && code == DA_OK; i++)
 		if ((p->provider->options[i].flags & DNSACME_OPT_SECRET) && p->log != NULL &&
@@ -456,10 +493,48 @@ static enum da_code resolve_options(struct da_plugin *p, const struct da_plugin_
 			code = required_missing(p, opt, err);
 		else if (p->values[i] != NULL)
 			da_logf(p->log, DNSACME_LOG_DEBUG, "%s: option %s from %s", p->name,
-				opt->key, source[i]);
+				opt->key, origin_str(&p->origins[i]));
 	}
-	free(source);
 	return code;
+}
+
+enum da_code da_plugin_record(const struct da_plugin *p, json_t **out, struct da_err *err)
+{
+	json_t *options = json_object(), *secrets = json_object();
+	int failed = options == NULL || secrets == NULL;
+
+	*out = NULL;
+	for (size_t i = 0; !failed && p->origins != NULL && i < p->n_options; i++) {
+		const struct dnsacme_option *opt = &p->provider->options[i];
+		const struct origin *o = &p->origins[i];
+		const char *variable = o->kind == ORIGIN_ENV ? o->variable : opt->env[0];
+
+		if (o->kind == ORIGIN_UNSET || o->kind == ORIGIN_DEFAULT)
+			continue; /* a later default applies */
+		if (!(opt->flags & DNSACME_OPT_SECRET))
+			failed = json_object_set_new(options, opt->key, json_string(p->values[i]));
+		else if (o->path != NULL)
+			failed = json_object_set_new(secrets, opt->key,
+						     json_pack("{s:s}", "file", o->path));
+		else if (variable != NULL)
+			failed = json_object_set_new(secrets, opt->key,
+						     json_pack("{s:s}", "env", variable));
+		/* A secret given as a value is not kept: say where renewal looks. */
+		if (!failed && (opt->flags & DNSACME_OPT_SECRET) && o->kind == ORIGIN_SETTING)
+			da_logf(p->log, DNSACME_LOG_WARN,
+				"%s: %s was given as a value, which is not saved for renewal; "
+				"renewal reads it from %s%s or %s_file",
+				p->name, opt->key, variable ? variable : "", variable ? "," : "",
+				opt->key);
+	}
+	if (!failed)
+		*out = json_pack("{s:s, s:o, s:o}", "name", p->name, "options", options, "secrets",
+				 secrets);
+	else {
+		json_decref(options);
+		json_decref(secrets);
+	}
+	return *out ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 }
 
 /* ---- the host table ---- */

@@ -104,6 +104,17 @@ enum da_code da_plugin_open(struct da_plugin *p, const struct da_plugin_setting 
 			    size_t n_settings, unsigned sources, struct da_http *http,
 			    struct da_log *log, const volatile sig_atomic_t *stop, struct da_err *err);
 
+/*
+ * How to open p again unattended, for the renewal record, after a
+ * successful da_plugin_open(): {"name": NAME, "options": {KEY: value},
+ * "secrets": {KEY: {"file": PATH} | {"env": VARIABLE}}} in *out
+ * (json_decref()). Options left to their default are not listed (a later
+ * default applies). A secret's value is never in it: only the file or the
+ * variable it came from; a secret given as a value is recorded by the
+ * option's first variable, with a warning through the log.
+ */
+enum da_code da_plugin_record(const struct da_plugin *p, json_t **out, struct da_err *err);
+
 /* Load and open a plugin in one step; everything borrowed as above. */
 struct da_plugin_start {
 	const char *dir;  /* NULL: da_plugin_default_dir() */

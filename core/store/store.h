@@ -106,6 +106,15 @@ enum da_code da_store_write_certificate(const char *out_dir, const struct da_cer
 					struct da_err *err);
 
 /*
+ * The renewal record of the certificate for name (its first name, "*."
+ * stripped): <state_dir>/renewal/<name>.json (0600; the directory 0700),
+ * the JSON text that `renew` reads to issue it again. name must be a
+ * checked DNS name (it becomes a file name).
+ */
+enum da_code da_store_renewal_write(const char *state_dir, const char *name, const char *json,
+				    struct da_err *err);
+
+/*
  * The cleanup journal, <state_dir>/journal.json (0600): TXT records presented
  * and not yet cleaned up, so a run that was interrupted between present and
  * cleanup removes them next time. Read-modify-write is serialised across
