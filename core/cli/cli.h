@@ -88,10 +88,23 @@ struct da_session_config cli_session_config(const struct cli_settings *s);
 void cli_usage(FILE *out, enum cli_command command);
 
 /* The commands; each returns the process exit status. */
-int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop);
-int cmd_dns(struct cli_settings *s, const volatile sig_atomic_t *stop);
-int cmd_revoke(struct cli_settings *s, const volatile sig_atomic_t *stop);
-int cmd_plugins(struct cli_settings *s);
+typedef int cli_run_fn(struct cli_settings *s, const volatile sig_atomic_t *stop);
+cli_run_fn cmd_issue, cmd_dns, cmd_revoke, cmd_plugins;
+
+/* One row per command (commands.c): a new command is a row here, its bit
+ * in enum cli_command (the options' masks name it) and its cmd_ file. */
+struct cli_command_def {
+	const char *word; /* NULL ends the table */
+	enum cli_command command;
+	const char *synopsis;
+	const char *summary;
+	cli_run_fn *run;
+};
+extern const struct cli_command_def cli_commands[];
+
+/* The row for a command word or bit, or NULL. */
+const struct cli_command_def *cli_command_by_word(const char *word);
+const struct cli_command_def *cli_command_by_id(enum cli_command command);
 
 /* Exit statuses. */
 #define CLI_EXIT_OK 0

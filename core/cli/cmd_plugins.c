@@ -20,8 +20,9 @@ static void print_options(const struct dnsacme_provider *provider)
 	printf("\nEvery KEY also takes KEY_file=PATH to read the value from a file.\n");
 }
 
-int cmd_plugins(struct cli_settings *s)
+int cmd_plugins(struct cli_settings *s, const volatile sig_atomic_t *stop)
 {
+	(void)stop; /* nothing here waits */
 	struct da_err err = {0};
 	struct da_plugin *plugin = NULL;
 	char *default_dir = NULL, **names = NULL;

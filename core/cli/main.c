@@ -32,31 +32,12 @@ static void harden_process(void)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-int cli_fail(const struct da_log *log, const struct da_err *err)
-{
-	char line[DA_ERR_MSG_MAX];
-
-	memcpy(line, err->msg, sizeof(line));
-	if (log != NULL)
-		da_log_redact(log, line, sizeof(line));
-	fprintf(stderr, "dnsacme: error: %s\n", line);
-	return err->code == DA_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
-}
-
-static const struct {
-	const char *word;
-	enum cli_command command;
-} words[] = {
-	{"issue", CMD_ISSUE},	  {"present", CMD_PRESENT}, {"cleanup", CMD_CLEANUP},
-	{"revoke", CMD_REVOKE},	  {"plugins", CMD_PLUGINS},
-};
-
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct cli_settings settings;
 	struct da_err err = {0};
-	enum cli_command command = 0;
+	const struct cli_command_def *command;
 	int status;
 
 	harden_process();
@@ -74,20 +55,18 @@ int main(int argc, char **argv)
 		printf("dnsacme %s\n", DNSACME_VERSION);
 		return CLI_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcmp(argv[1], words[i].word) == 0)
-			command = words[i].command;
-	if (command == 0) {
+	command = cli_command_by_word(argv[1]);
+	if (command == NULL) {
 		fprintf(stderr, "dnsacme: error: unknown command '%s' (see dnsacme --help)\n",
 			argv[1]);
 		return CLI_EXIT_USAGE;
 	}
-	if (cli_settings_load(&settings, command, argc - 2, argv + 2, &err) != DA_OK) {
+	if (cli_settings_load(&settings, command->command, argc - 2, argv + 2, &err) != DA_OK) {
 		cli_settings_free(&settings);
 		return cli_fail(NULL, &err);
 	}
 	if (settings.help) {
-		cli_usage(stdout, command);
+		cli_usage(stdout, command->command);
 		cli_settings_free(&settings);
 		return CLI_EXIT_OK;
 	}
@@ -100,13 +79,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
-	switch (command) {
-	case CMD_ISSUE: status = cmd_issue(&settings, &stop_requested); break;
-	case CMD_PRESENT:
-	case CMD_CLEANUP: status = cmd_dns(&settings, &stop_requested); break;
-	case CMD_REVOKE: status = cmd_revoke(&settings, &stop_requested); break;
-	default: status = cmd_plugins(&settings); break;
-	}
+	status = command->run(&settings, &stop_requested);
 
 	curl_global_cleanup();
 	cli_settings_free(&settings);

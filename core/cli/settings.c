@@ -106,14 +106,9 @@ static const struct opt options[] = {
 
 static const char *command_name(enum cli_command command)
 {
-	switch (command) {
-	case CMD_ISSUE: return "issue";
-	case CMD_PRESENT: return "present";
-	case CMD_CLEANUP: return "cleanup";
-	case CMD_REVOKE: return "revoke";
-	case CMD_PLUGINS: return "plugins";
-	}
-	return "?";
+	const struct cli_command_def *c = cli_command_by_id(command);
+
+	return c ? c->word : "?";
 }
 
 /* "state-dir" -> "state_dir"; lists read better in plural: "domains",
@@ -647,39 +642,20 @@ void cli_settings_free(struct cli_settings *s)
 
 /* --- help ----------------------------------------------------------------- */
 
-static const struct {
-	enum cli_command command;
-	const char *synopsis;
-	const char *summary;
-} commands[] = {
-	{CMD_ISSUE, "issue -d NAME [-d NAME ...] --dns PLUGIN [options]",
-	 "Issue (or renew) a certificate, proving control of every name with DNS-01."},
-	{CMD_PRESENT, "present --dns PLUGIN -d NAME --value TXT [options]",
-	 "Publish TXT at _acme-challenge.NAME (CNAMEs followed), e.g. as another client's hook."},
-	{CMD_CLEANUP, "cleanup --dns PLUGIN -d NAME --value TXT [options]",
-	 "Remove exactly that TXT value; other values at the name stay."},
-	{CMD_REVOKE, "revoke --cert FILE [--reason N] [options]",
-	 "Revoke a certificate with the account that issued it."},
-	{CMD_PLUGINS, "plugins [NAME]",
-	 "List the DNS plugins, or show one plugin's options and their environment variables."},
-};
-
 void cli_usage(FILE *out, enum cli_command command)
 {
 	if (command == 0) {
 		fprintf(out, "usage: dnsacme COMMAND [options]\n\n"
 			     "An ACME client that proves domain control with DNS-01 only.\n\n"
 			     "commands:\n");
-		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			fprintf(out, "  %-9s %s\n", command_name(commands[i].command),
-				commands[i].summary);
+		for (const struct cli_command_def *c = cli_commands; c->word != NULL; c++)
+			fprintf(out, "  %-9s %s\n", c->word, c->summary);
 		fprintf(out, "\nRun `dnsacme COMMAND --help` for a command's options.\n");
 		return;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (commands[i].command == command)
-			fprintf(out, "usage: dnsacme %s\n\n%s\n\noptions:\n", commands[i].synopsis,
-				commands[i].summary);
+	if (cli_command_by_id(command) != NULL)
+		fprintf(out, "usage: dnsacme %s\n\n%s\n\noptions:\n",
+			cli_command_by_id(command)->synopsis, cli_command_by_id(command)->summary);
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct opt *o = &options[i];
 		char flag[96], env[64];
