@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "dnsacme/plugin.h" /* DNSACME_PRINTF */
+#include "dnsacme/types.h" /* DNSACME_PRINTF */
 
 /* Its memory is wiped when it grows and when it is freed, so a buffer may
  * hold a secret; what da_buf_take() hands out is the caller's to wipe. */

@@ -2,7 +2,7 @@
 #ifndef DA_BASE_ERROR_H
 #define DA_BASE_ERROR_H
 
-#include "dnsacme/plugin.h" /* DNSACME_PRINTF */
+#include "dnsacme/types.h" /* DNSACME_PRINTF */
 
 enum da_code {
 	DA_OK = 0,

@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "dnsacme/plugin.h"
+#include "dnsacme/types.h"
 
 struct da_log {
 	enum dnsacme_log_level level; /* lines above this level are dropped */

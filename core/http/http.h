@@ -12,7 +12,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "dnsacme/plugin.h" /* struct dnsacme_http_request / _response */
+#include "dnsacme/types.h" /* struct dnsacme_http_request / _response */
 
 struct da_http_config {
 	/* PEM file of the only CAs trusted; NULL: the system store. The ACME

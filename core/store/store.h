@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
-#include "dnsacme/plugin.h" /* struct dnsacme_record */
+#include "dnsacme/types.h" /* struct dnsacme_record */
 
 /*
  * Replace path with data: a temporary file in the same directory, created
