@@ -51,6 +51,7 @@ struct cli_settings {
 	const char *state_dir;
 	const char *ca_bundle;
 	const char *deploy_hook;
+	long deploy_hook_timeout; /* seconds */
 	const char *dns_resolvers;
 	const char *propagation_nameservers;
 	long propagation_timeout;

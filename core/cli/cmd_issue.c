@@ -1,19 +1,19 @@
 /* dnsacme issue: settings -> issuing flow -> files -> deploy hook. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "base/utc.h"
 #include "cli.h"
 #include "issue/due.h"
+#include "issue/hook.h"
 #include "store/sink.h"
 
 /* A week: longer than any provider takes, and short of overflowing the
  * deadline arithmetic. */
 #define MAX_PROPAGATION_TIMEOUT (7 * 24 * 3600)
+#define MAX_HOOK_TIMEOUT (24 * 3600)
 
 /* Names as the CA and the CSR will see them: checked, lower case, no dot. */
 static enum da_code normalize_names(const struct cli_list *domains, char ***out,
@@ -44,39 +44,6 @@ static void free_names(char **names, size_t n)
 	for (size_t i = 0; names != NULL && i < n; i++)
 		free(names[i]);
 	free(names);
-}
-
-/* The hook sees certbot's and our own variable names. */
-static enum da_code run_deploy_hook(const char *hook, const char *dir, char **names, size_t n,
-				    struct da_err *err)
-{
-	char *joined = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&joined, &len);
-	int status;
-
-	for (size_t i = 0; mem != NULL && i < n; i++)
-		fprintf(mem, "%s%s", i ? " " : "", names[i]);
-	if (mem == NULL || fclose(mem) != 0)
-		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	setenv("DNSACME_CERT_DIR", dir, 1);
-	setenv("DNSACME_DOMAINS", joined, 1);
-	setenv("RENEWED_LINEAGE", dir, 1);
-	setenv("RENEWED_DOMAINS", joined, 1);
-	free(joined);
-	fflush(NULL);
-	status = system(hook);
-	/* The certificate is in place either way: say so, so nobody issues again. */
-	if (status == -1)
-		return da_err_set(err, DA_ERR_IO, "cannot run the deploy hook: %s (the certificate "
-				  "is in %s)", strerror(errno), dir);
-	if (WIFSIGNALED(status))
-		return da_err_set(err, DA_ERR_IO, "the deploy hook was killed by signal %d (the "
-				  "certificate is in %s)", WTERMSIG(status), dir);
-	if (WEXITSTATUS(status) != 0)
-		return da_err_set(err, DA_ERR_IO, "the deploy hook failed with exit status %d (the "
-				  "certificate is in %s)", WEXITSTATUS(status), dir);
-	return DA_OK;
 }
 
 static void print_summary(const char *dir, char **names, size_t n, enum da_key_type key_type,
@@ -160,6 +127,9 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 				"--propagation-timeout must be 1 to %d seconds "
 				"(--propagation-skip does not wait at all)",
 				MAX_PROPAGATION_TIMEOUT);
+	if (rc == DA_OK && (s->deploy_hook_timeout < 1 || s->deploy_hook_timeout > MAX_HOOK_TIMEOUT))
+		rc = da_err_set(&err, DA_ERR_USAGE, "--deploy-hook-timeout must be 1 to %d seconds",
+				MAX_HOOK_TIMEOUT);
 	if (rc == DA_OK)
 		rc = output_dir(s, names[0], &out_dir, &err);
 	if (rc == DA_OK)
@@ -219,8 +189,18 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	}
 	if (rc == DA_OK && !s->quiet)
 		print_summary(out_dir, names, s->domains.n, req.key_type, issued.chain);
-	if (rc == DA_OK && s->deploy_hook != NULL)
-		rc = run_deploy_hook(s->deploy_hook, out_dir, names, s->domains.n, &err);
+	if (rc == DA_OK && s->deploy_hook != NULL) {
+		const struct da_hook hook = {
+			.command = s->deploy_hook,
+			.cert_dir = out_dir,
+			.names = req.names,
+			.n_names = req.n_names,
+			.timeout_seconds = s->deploy_hook_timeout,
+			.plugin_dir = s->plugin_dir,
+		};
+
+		rc = da_hook_run(&hook, stop, &err);
+	}
 
 out:
 	status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&session.log, &err);

@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "cli.h"
+#include "issue/hook.h"
 
 enum opt_kind {
 	OPT_STRING,	/* const char * */
@@ -76,7 +77,10 @@ static const struct opt options[] = {
 	 "trust only these CA certificates (PEM) for the ACME server's HTTPS (DNS providers' "
 	 "APIs keep the system's)"},
 	{"deploy-hook", 0, OPT_STRING, FIELD(deploy_hook), CMD_ISSUE, "CMD",
-	 "run CMD with /bin/sh after the certificate is written"},
+	 "run CMD with /bin/sh after the certificate is written (no secret variables in its "
+	 "environment)"},
+	{"deploy-hook-timeout", 0, OPT_NUMBER, FIELD(deploy_hook_timeout), CMD_ISSUE, "SECONDS",
+	 "stop the deploy hook (its whole process group) after SECONDS (default 300)"},
 	{"dns-resolvers", 0, OPT_STRING, FIELD(dns_resolvers), ALL_DNS, "HOST[:PORT],...",
 	 "resolvers for CNAME and zone discovery (default: /etc/resolv.conf)"},
 	{"propagation-nameservers", 0, OPT_STRING, FIELD(propagation_nameservers), CMD_ISSUE,
@@ -567,6 +571,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->command = command;
 	s->propagation_timeout = 300;
 	s->renew_before = -1;
+	s->deploy_hook_timeout = DA_HOOK_TIMEOUT_DEFAULT;
 	flags = calloc((size_t)argc + 1, sizeof(*flags));
 	if (flags == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");

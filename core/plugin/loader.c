@@ -849,3 +849,53 @@ void da_plugin_settings_clear(struct da_plugin_settings *list)
 	list->items = NULL;
 	list->n = 0;
 }
+
+/* Append a copy of name to the list *vars of *n. */
+static int push_name(char ***vars, size_t *n, const char *name)
+{
+	char **grown = realloc(*vars, (*n + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return -1;
+	*vars = grown;
+	grown[*n] = strdup(name);
+	if (grown[*n] == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+enum da_code da_plugin_secret_variables(const char *dir, char ***vars_out, size_t *n_out,
+					struct da_err *err)
+{
+	char **names = NULL, file_var[256];
+	size_t n = 0;
+	int failed = 0;
+	enum da_code code = da_plugin_list(dir, &names, &n, err);
+
+	*vars_out = NULL;
+	*n_out = 0;
+	for (size_t i = 0; code == DA_OK && !failed && i < n; i++) {
+		struct da_plugin *p = NULL;
+
+		if (da_plugin_load(dir, names[i], &p, NULL) != DA_OK)
+			continue;
+		for (size_t o = 0; !failed && o < p->n_options; o++) {
+			const struct dnsacme_option *opt = &p->provider->options[o];
+			const size_t n_env = sizeof(opt->env) / sizeof(opt->env[0]);
+
+			if (!(opt->flags & DNSACME_OPT_SECRET))
+				continue;
+			for (size_t e = 0; !failed && e < n_env && opt->env[e] != NULL; e++) {
+				snprintf(file_var, sizeof(file_var), "%s_FILE", opt->env[e]);
+				failed = push_name(vars_out, n_out, opt->env[e]) != 0 ||
+					 push_name(vars_out, n_out, file_var) != 0;
+			}
+		}
+		da_plugin_free(p);
+	}
+	da_plugin_names_free(names, n);
+	if (code == DA_OK && failed)
+		code = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	return code;
+}

@@ -80,6 +80,15 @@ void da_plugin_names_free(char **names, size_t n);
 enum da_code da_plugin_load(const char *dir, const char *name, struct da_plugin **out,
 			    struct da_err *err);
 
+/*
+ * The environment variables that may hold a secret for any plugin in dir
+ * (each secret option's variables and their _FILE forms): what a deploy
+ * hook must not inherit. A plugin that does not load is skipped. *vars_out
+ * is freed with da_plugin_names_free().
+ */
+enum da_code da_plugin_secret_variables(const char *dir, char ***vars_out, size_t *n_out,
+					struct da_err *err);
+
 /* The plugin's name, as loaded; valid until da_plugin_free. */
 const char *da_plugin_name(const struct da_plugin *p);
 

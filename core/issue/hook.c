@@ -1,0 +1,162 @@
+#include "issue/hook.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/sleep.h"
+#include "plugin/loader.h"
+
+#define GRACE_MS 5000
+#define POLL_MS 100
+
+extern char **environ;
+
+/* Variables of the core that hold a secret, beside the plugins'. */
+static const char *const core_secrets[] = {"DNSACME_EAB_HMAC_KEY", "DNSACME_EAB_HMAC_KEY_FILE"};
+
+static int is_listed(const char *entry, char *const *vars, size_t n)
+{
+	size_t len = strcspn(entry, "=");
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(vars[i]) == len && strncmp(entry, vars[i], len) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(core_secrets) / sizeof(core_secrets[0]); i++)
+		if (strlen(core_secrets[i]) == len && strncmp(entry, core_secrets[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Our environment less the secrets, plus the hook's own variables, in *env_out
+ * (free() the array; its own "KEY=value" strings are in owned[0..4): free()). */
+static int hook_environment(const struct da_hook *hook, char ***env_out, char *owned[4])
+{
+	char **secrets = NULL, **env, *joined = NULL, *default_dir = NULL;
+	size_t n_secrets = 0, n = 0, len = 0;
+	FILE *mem = open_memstream(&joined, &len);
+	int rc = -1;
+
+	for (size_t i = 0; mem != NULL && i < hook->n_names; i++)
+		fprintf(mem, "%s%s", i ? " " : "", hook->names[i]);
+	if (mem == NULL || fclose(mem) != 0)
+		return -1;
+	if (hook->plugin_dir == NULL && da_plugin_default_dir(&default_dir, NULL) != DA_OK)
+		goto out;
+	if (da_plugin_secret_variables(hook->plugin_dir ? hook->plugin_dir : default_dir, &secrets,
+				       &n_secrets, NULL) != DA_OK)
+		goto out;
+	while (environ[n] != NULL)
+		n++;
+	env = calloc(n + 5, sizeof(*env));
+	if (env == NULL || asprintf(&owned[0], "DNSACME_CERT_DIR=%s", hook->cert_dir) < 0 ||
+	    asprintf(&owned[1], "RENEWED_LINEAGE=%s", hook->cert_dir) < 0 ||
+	    asprintf(&owned[2], "DNSACME_DOMAINS=%s", joined) < 0 ||
+	    asprintf(&owned[3], "RENEWED_DOMAINS=%s", joined) < 0) {
+		free(env);
+		goto out;
+	}
+	n = 0;
+	for (char **e = environ; *e != NULL; e++)
+		if (!is_listed(*e, secrets, n_secrets) && strncmp(*e, "DNSACME_CERT_DIR=", 17) != 0 &&
+		    strncmp(*e, "DNSACME_DOMAINS=", 16) != 0 &&
+		    strncmp(*e, "RENEWED_LINEAGE=", 16) != 0 && strncmp(*e, "RENEWED_DOMAINS=", 16) != 0)
+			env[n++] = *e;
+	for (int i = 0; i < 4; i++)
+		env[n++] = owned[i];
+	*env_out = env;
+	rc = 0;
+out:
+	da_plugin_names_free(secrets, n_secrets);
+	free(default_dir);
+	free(joined);
+	return rc;
+}
+
+/* Stop the hook's process group: SIGTERM, then SIGKILL after the grace time. */
+static int stop_group(pid_t pid)
+{
+	int status = 0;
+
+	kill(-pid, SIGTERM);
+	for (long waited = 0; waited < GRACE_MS; waited += POLL_MS) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			kill(-pid, SIGKILL); /* what it left running */
+			return status;
+		}
+		da_sleep_ms(POLL_MS, NULL);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t *stop,
+			 struct da_err *err)
+{
+	char *owned[4] = {NULL}, **env = NULL;
+	char *const argv[] = {"sh", "-c", (char *)hook->command, NULL};
+	long deadline_ms = hook->timeout_seconds * 1000, waited = 0;
+	int status = 0, timed_out = 0, stopped = 0;
+	pid_t pid;
+
+	if (hook_environment(hook, &env, owned) != 0) {
+		for (int i = 0; i < 4; i++)
+			free(owned[i]);
+		return da_err_set(err, DA_ERR_IO, "cannot prepare the deploy hook's environment (the "
+				  "certificate is in %s)", hook->cert_dir);
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		/* Its own group: a timeout stops what it started, too. */
+		setpgid(0, 0);
+		execve("/bin/sh", argv, env);
+		_exit(127);
+	}
+	if (pid > 0)
+		setpgid(pid, pid); /* before the child runs, whoever is first */
+	free(env);
+	for (int i = 0; i < 4; i++)
+		free(owned[i]);
+	if (pid < 0)
+		return da_err_set(err, DA_ERR_IO, "cannot run the deploy hook: %s (the certificate "
+				  "is in %s)", strerror(errno), hook->cert_dir);
+	for (;;) {
+		pid_t done = waitpid(pid, &status, WNOHANG);
+
+		if (done == pid)
+			break;
+		if (done < 0 && errno != EINTR)
+			return da_err_set(err, DA_ERR_IO, "cannot wait for the deploy hook: %s (the "
+					  "certificate is in %s)", strerror(errno), hook->cert_dir);
+		if (stop != NULL && *stop) {
+			stopped = 1;
+			status = stop_group(pid);
+			break;
+		}
+		if (waited >= deadline_ms) {
+			timed_out = 1;
+			status = stop_group(pid);
+			break;
+		}
+		da_sleep_ms(POLL_MS, stop);
+		waited += POLL_MS;
+	}
+	if (stopped)
+		return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted while the deploy hook ran "
+				  "(the certificate is in %s)", hook->cert_dir);
+	if (timed_out)
+		return da_err_set(err, DA_ERR_IO, "the deploy hook ran past %ld s and was stopped "
+				  "(the certificate is in %s)", hook->timeout_seconds, hook->cert_dir);
+	if (WIFSIGNALED(status))
+		return da_err_set(err, DA_ERR_IO, "the deploy hook was killed by signal %d (the "
+				  "certificate is in %s)", WTERMSIG(status), hook->cert_dir);
+	if (WEXITSTATUS(status) != 0)
+		return da_err_set(err, DA_ERR_IO, "the deploy hook failed with exit status %d (the "
+				  "certificate is in %s)", WEXITSTATUS(status), hook->cert_dir);
+	return DA_OK;
+}
