@@ -31,6 +31,15 @@ static int is_listed(const char *entry, char *const *vars, size_t n)
 	return 0;
 }
 
+/* "NAME=value" as an allocation, or NULL (asprintf leaves its pointer
+ * undefined on failure: never free that). */
+static char *variable(const char *name, const char *value)
+{
+	char *entry;
+
+	return asprintf(&entry, "%s=%s", name, value) < 0 ? NULL : entry;
+}
+
 /* Our environment less the secrets, plus the hook's own variables, in *env_out
  * (free() the array; its own "KEY=value" strings are in owned[0..4): free()). */
 static int hook_environment(const struct da_hook *hook, char ***env_out, char *owned[4])
@@ -52,10 +61,11 @@ static int hook_environment(const struct da_hook *hook, char ***env_out, char *o
 	while (environ[n] != NULL)
 		n++;
 	env = calloc(n + 5, sizeof(*env));
-	if (env == NULL || asprintf(&owned[0], "DNSACME_CERT_DIR=%s", hook->cert_dir) < 0 ||
-	    asprintf(&owned[1], "RENEWED_LINEAGE=%s", hook->cert_dir) < 0 ||
-	    asprintf(&owned[2], "DNSACME_DOMAINS=%s", joined) < 0 ||
-	    asprintf(&owned[3], "RENEWED_DOMAINS=%s", joined) < 0) {
+	owned[0] = variable("DNSACME_CERT_DIR", hook->cert_dir);
+	owned[1] = variable("RENEWED_LINEAGE", hook->cert_dir);
+	owned[2] = variable("DNSACME_DOMAINS", joined);
+	owned[3] = variable("RENEWED_DOMAINS", joined);
+	if (env == NULL || !owned[0] || !owned[1] || !owned[2] || !owned[3]) {
 		free(env);
 		goto out;
 	}
