@@ -63,8 +63,8 @@ static enum da_code creation_payload(struct da_acme *client,
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
 	if (rc == DA_OK && opts->eab_kid != NULL) {
-		rc = da_jws_eab(client->key, opts->eab_kid, opts->eab_hmac_key,
-				client->dir.new_account, &eab, err);
+		rc = da_crypto_jws_eab(client->key, opts->eab_kid, opts->eab_hmac_key,
+				       client->dir.new_account, &eab, err);
 		if (rc == DA_OK && json_object_set_new(payload, "externalAccountBinding", eab) != 0)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
@@ -128,7 +128,7 @@ enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
 	free(client->thumbprint);
 	client->kid = client->thumbprint = NULL;
 	client->key = account_key;
-	rc = da_jwk_thumbprint(account_key, &client->thumbprint, err);
+	rc = da_crypto_jwk_thumbprint(account_key, &client->thumbprint, err);
 	if (rc != DA_OK)
 		return rc;
 	/* A saved URL is taken on trust (no request); acme_post_account()

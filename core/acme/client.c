@@ -201,8 +201,8 @@ enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
 		if (client->nonce == NULL)
 			rc = fetch_nonce(client, err);
 		if (rc == DA_OK)
-			rc = da_jws_sign(signer->key, signer->kid, client->nonce, url, payload,
-					 &body, err);
+			rc = da_crypto_jws_sign(signer->key, signer->kid, client->nonce, url,
+						payload, &body, err);
 		/* A nonce is good for one request, whatever becomes of it. */
 		free(client->nonce);
 		client->nonce = NULL;

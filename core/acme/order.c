@@ -456,14 +456,14 @@ enum da_code da_acme_certificate(struct da_acme *client, const struct da_acme_or
 			 preferred_chain ? &alternates : NULL, err);
 	if (rc != DA_OK)
 		return rc;
-	if (da_chain_parse(pem, &chain, err) != DA_OK) {
+	if (da_crypto_chain_parse(pem, &chain, err) != DA_OK) {
 		free(pem);
 		da_acme_strv_free(alternates);
 		return da_err_set(err, DA_ERR_PROTOCOL, "%s: not a PEM certificate chain",
 				  order->certificate_url);
 	}
 	found = preferred_chain == NULL || issued_by(chain, preferred_chain);
-	da_chain_free(chain);
+	da_crypto_chain_free(chain);
 	for (size_t i = 0; !found && alternates != NULL && alternates[i] != NULL; i++) {
 		char *alt = NULL;
 
@@ -474,9 +474,9 @@ enum da_code da_acme_certificate(struct da_acme *client, const struct da_acme_or
 				err ? err->msg : alternates[i]);
 			continue;
 		}
-		if (da_chain_parse(alt, &chain, NULL) == DA_OK) {
+		if (da_crypto_chain_parse(alt, &chain, NULL) == DA_OK) {
 			found = issued_by(chain, preferred_chain);
-			da_chain_free(chain);
+			da_crypto_chain_free(chain);
 		}
 		if (found) {
 			free(pem);

@@ -336,7 +336,7 @@ enum da_code da_acme_authz_parse(const json_t *obj, const char *url, const char 
 		return da_err_set(err, DA_ERR_PROTOCOL, "%s: dns-01 challenge without url or token",
 				  url);
 	}
-	rc = da_dns01_txt_value(authz->token, thumbprint, &authz->txt_value, err);
+	rc = da_crypto_dns01_txt_value(authz->token, thumbprint, &authz->txt_value, err);
 	if (rc != DA_OK)
 		da_acme_authz_clear(authz);
 	return rc;

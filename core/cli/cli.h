@@ -1,7 +1,7 @@
 /*
- * The command line: one table of options drives flags, environment variables
- * (DNSACME_<OPTION>), the JSON config file and --help. Precedence: flags >
- * environment > config file > defaults.
+ * The command line: the commands, their settings (one option table read by
+ * config/config.h: flags > DNSACME_<OPTION> > the JSON config file >
+ * defaults) and --help.
  */
 #ifndef DA_CLI_CLI_H
 #define DA_CLI_CLI_H
@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "config/config.h"
 #include "issue/session.h"
 #include "plugin/loader.h"
 
@@ -23,18 +24,13 @@ enum cli_command {
 	CMD_PLUGINS = 1u << 4
 };
 
-struct cli_list {
-	const char **items; /* owned array of borrowed strings */
-	size_t n;
-};
-
 /*
  * Every setting of every command. Strings are borrowed from argv, the
- * environment or the parsed config file, which cli_settings_free() releases.
+ * environment or sources, which cli_settings_free() releases.
  */
 struct cli_settings {
 	enum cli_command command;
-	struct cli_list domains;
+	struct da_config_list domains;
 	const char *dns;
 	struct da_plugin_settings dns_options; /* owned */
 	const char *value;
@@ -67,10 +63,8 @@ struct cli_settings {
 
 	const char *directory_url; /* the CA: --server, --staging's or Let's Encrypt's */
 	const char *plugin_name;   /* `dnsacme plugins NAME` */
-	void *config_json;	 /* the parsed config file (json_t *), owned */
 	char *owned_state_dir;	 /* the computed default, owned */
-	char **owned_strings;	 /* values split from environment lists */
-	size_t n_owned_strings;
+	struct da_config sources; /* what the strings borrow from */
 };
 
 /*

@@ -16,7 +16,7 @@
 #define MAX_HOOK_TIMEOUT (24 * 3600)
 
 /* Names as the CA and the CSR will see them: checked, lower case, no dot. */
-static enum da_code normalize_names(const struct cli_list *domains, char ***out,
+static enum da_code normalize_names(const struct da_config_list *domains, char ***out,
 				    struct da_err *err)
 {
 	char **names;
@@ -59,7 +59,7 @@ static void print_summary(const char *dir, char **names, size_t n, enum da_key_t
 	printf("\n  issuer     %s\n  serial     %s\n  not after  %s\n  key        %s\n"
 	       "  files      %s/{cert,chain,fullchain,privkey}.pem\n",
 	       leaf->issuer_cn ? leaf->issuer_cn : "(no CN)", leaf->serial_hex, not_after,
-	       da_key_type_name(key_type), dir);
+	       da_crypto_key_type_name(key_type), dir);
 }
 
 /* --out, else STATE_DIR/certificates/NAME, in *dir_out (free()). */
@@ -90,7 +90,7 @@ static int still_good(const struct cli_settings *s, struct da_sink *sink, char *
 	char until[DA_UTC_LEN];
 	int good;
 
-	if (da_sink_read(sink, &stored, NULL) != DA_OK)
+	if (da_store_sink_read(sink, &stored, NULL) != DA_OK)
 		return 0;
 	good = da_issue_due(stored, &policy) == DA_NOT_DUE;
 	if (good && !s->quiet) {
@@ -98,7 +98,7 @@ static int still_good(const struct cli_settings *s, struct da_sink *sink, char *
 		printf("certificate in %s is not due: valid until %s, more than %ld days away\n",
 		       sink->where, until, s->renew_before);
 	}
-	da_cert_stored_free(stored);
+	da_store_cert_free(stored);
 	return good;
 }
 
@@ -119,7 +119,8 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK)
 		rc = normalize_names(&s->domains, &names, &err);
 	if (rc == DA_OK)
-		rc = da_key_type_parse(s->key_type ? s->key_type : "ec256", &req.key_type, &err);
+		rc = da_crypto_key_type_parse(s->key_type ? s->key_type : "ec256", &req.key_type,
+					      &err);
 	/* Refused now, not after the records are published. */
 	if (rc == DA_OK && !s->propagation_skip &&
 	    (s->propagation_timeout < 1 || s->propagation_timeout > MAX_PROPAGATION_TIMEOUT))
@@ -133,7 +134,7 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK)
 		rc = output_dir(s, names[0], &out_dir, &err);
 	if (rc == DA_OK)
-		rc = da_sink_dir_open(out_dir, &sink, &err);
+		rc = da_store_sink_dir_open(out_dir, &sink, &err);
 	if (rc == DA_OK && s->renew_before >= 0 && still_good(s, sink, names, req.key_type))
 		goto out;
 	if (rc == DA_OK)
@@ -172,7 +173,7 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 			.key_type = req.key_type,
 		};
 
-		rc = da_sink_write(sink, &cert, &err);
+		rc = da_store_sink_write(sink, &cert, &err);
 	}
 	if (rc == DA_OK) {
 		const struct da_issue_record record = {
@@ -205,7 +206,7 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 out:
 	status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&session.log, &err);
 	da_issued_free(&issued);
-	da_sink_free(sink);
+	da_store_sink_free(sink);
 	free_names(names, s->domains.n);
 	free(out_dir);
 	da_session_free(&session);

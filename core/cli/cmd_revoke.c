@@ -24,7 +24,7 @@ int cmd_revoke(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK)
 		rc = da_file_read(s->cert, DA_FILE_READ_MAX, &pem, &len, &err);
 	/* A read error names the file already; a parse error does not. */
-	if (rc == DA_OK && da_chain_parse(pem, &chain, &err) != DA_OK)
+	if (rc == DA_OK && da_crypto_chain_parse(pem, &chain, &err) != DA_OK)
 		rc = da_err_wrap(&err, "%s", s->cert);
 	if (rc == DA_OK)
 		rc = da_session_open_account(&session, 0, &err);
@@ -37,7 +37,7 @@ int cmd_revoke(struct cli_settings *s, const volatile sig_atomic_t *stop)
 
 	int status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&session.log, &err);
 
-	da_chain_free(chain);
+	da_crypto_chain_free(chain);
 	free(pem);
 	da_session_free(&session);
 	return status;

@@ -153,7 +153,7 @@ static enum da_code leaf_der(X509 *cert, struct da_chain *chain, struct da_err *
 	return DA_OK;
 }
 
-enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_err *err)
+enum da_code da_crypto_chain_parse(const char *pem, struct da_chain **out, struct da_err *err)
 {
 	BIO *bio = BIO_new_mem_buf(pem, -1);
 	struct da_chain *chain = calloc(1, sizeof(*chain));
@@ -194,14 +194,14 @@ enum da_code da_chain_parse(const char *pem, struct da_chain **out, struct da_er
 out:
 	BIO_free(bio);
 	if (rc != DA_OK) {
-		da_chain_free(chain);
+		da_crypto_chain_free(chain);
 		return rc;
 	}
 	*out = chain;
 	return DA_OK;
 }
 
-void da_chain_free(struct da_chain *chain)
+void da_crypto_chain_free(struct da_chain *chain)
 {
 	if (chain == NULL)
 		return;
@@ -255,7 +255,7 @@ static int names_one(const struct da_cert_info *cert, const char *name)
 	return 0;
 }
 
-int da_cert_names_are(const struct da_cert_info *cert, const char *const *names, size_t n)
+int da_crypto_cert_names_are(const struct da_cert_info *cert, const char *const *names, size_t n)
 {
 	/* names are unique, so equal counts and each one found make the same set. */
 	if (cert->n_sans != n)
@@ -266,9 +266,9 @@ int da_cert_names_are(const struct da_cert_info *cert, const char *const *names,
 	return 1;
 }
 
-enum da_code da_chain_check_issued(const char *pem, const struct da_chain *chain,
-				   const EVP_PKEY *key, const char *const *names, size_t n,
-				   struct da_err *err)
+enum da_code da_crypto_chain_check_issued(const char *pem, const struct da_chain *chain,
+					  const EVP_PKEY *key, const char *const *names, size_t n,
+					  struct da_err *err)
 {
 	const struct da_cert_info *leaf = &chain->certs[0];
 	const unsigned char *der = chain->leaf_der;

@@ -39,8 +39,8 @@ out:
 	return ext;
 }
 
-enum da_code da_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
-			unsigned char **der_out, size_t *der_len, struct da_err *err)
+enum da_code da_crypto_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
+			       unsigned char **der_out, size_t *der_len, struct da_err *err)
 {
 	enum da_key_type type;
 	X509_REQ *req = NULL;
@@ -53,7 +53,7 @@ enum da_code da_csr_der(EVP_PKEY *key, const char *const *names, size_t n,
 
 	if (n == 0)
 		return da_err_set(err, DA_ERR_USAGE, "a certificate needs at least one name");
-	rc = da_key_type_of(key, &type, err);
+	rc = da_crypto_key_type_of(key, &type, err);
 	if (rc != DA_OK)
 		return rc;
 	req = X509_REQ_new();

@@ -55,13 +55,13 @@ out:
 	return rc;
 }
 
-enum da_code da_jwk_public(const EVP_PKEY *key, json_t **out, struct da_err *err)
+enum da_code da_crypto_jwk_public(const EVP_PKEY *key, json_t **out, struct da_err *err)
 {
 	enum da_key_type type;
 	enum da_code rc;
 	json_t *jwk;
 
-	rc = da_key_type_of(key, &type, err);
+	rc = da_crypto_key_type_of(key, &type, err);
 	if (rc != DA_OK)
 		return rc;
 	jwk = json_object();
@@ -94,13 +94,13 @@ enum da_code da_jwk_public(const EVP_PKEY *key, json_t **out, struct da_err *err
 	return DA_OK;
 }
 
-enum da_code da_jwk_thumbprint(const EVP_PKEY *key, char **out, struct da_err *err)
+enum da_code da_crypto_jwk_thumbprint(const EVP_PKEY *key, char **out, struct da_err *err)
 {
 	json_t *jwk;
 	char *canonical;
 	enum da_code rc;
 
-	rc = da_jwk_public(key, &jwk, err);
+	rc = da_crypto_jwk_public(key, &jwk, err);
 	if (rc != DA_OK)
 		return rc;
 	/* RFC 7638 3.2: only the required members, sorted, no whitespace. The
@@ -114,8 +114,8 @@ enum da_code da_jwk_thumbprint(const EVP_PKEY *key, char **out, struct da_err *e
 	return rc;
 }
 
-enum da_code da_dns01_txt_value(const char *token, const char *thumbprint, char **out,
-				struct da_err *err)
+enum da_code da_crypto_dns01_txt_value(const char *token, const char *thumbprint, char **out,
+				       struct da_err *err)
 {
 	size_t tlen = strlen(token), plen = strlen(thumbprint);
 	char *key_authz = malloc(tlen + 1 + plen + 1);

@@ -25,7 +25,7 @@ static const struct jws_method *jws_method(const EVP_PKEY *key)
 	static const struct jws_method rs256 = {"RS256", "SHA256", 0};
 	enum da_key_type type;
 
-	if (da_key_type_of(key, &type, NULL) != DA_OK)
+	if (da_crypto_key_type_of(key, &type, NULL) != DA_OK)
 		return NULL;
 	switch (type) {
 	case DA_KEY_EC256: return &es256;
@@ -37,15 +37,15 @@ static const struct jws_method *jws_method(const EVP_PKEY *key)
 	return NULL;
 }
 
-const char *da_jws_alg(const EVP_PKEY *key)
+const char *da_crypto_jws_alg(const EVP_PKEY *key)
 {
 	const struct jws_method *m = jws_method(key);
 
 	return m ? m->alg : NULL;
 }
 
-enum da_code da_ecdsa_der_to_raw(const unsigned char *der, size_t der_len, size_t width,
-				 unsigned char *raw, struct da_err *err)
+enum da_code da_crypto_ecdsa_der_to_raw(const unsigned char *der, size_t der_len, size_t width,
+					unsigned char *raw, struct da_err *err)
 {
 	const unsigned char *p = der;
 	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
@@ -63,8 +63,9 @@ enum da_code da_ecdsa_der_to_raw(const unsigned char *der, size_t der_len, size_
 	return rc;
 }
 
-enum da_code da_ecdsa_raw_to_der(const unsigned char *raw, size_t width,
-				 unsigned char **der_out, size_t *der_len, struct da_err *err)
+enum da_code da_crypto_ecdsa_raw_to_der(const unsigned char *raw, size_t width,
+					unsigned char **der_out, size_t *der_len,
+					struct da_err *err)
 {
 	ECDSA_SIG *sig = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(raw, (int)width, NULL);
@@ -119,7 +120,7 @@ static enum da_code sign_input(EVP_PKEY *key, const struct jws_method *m, const 
 	}
 	/* RSA's PKCS#1 v1.5 signature goes out as is; ECDSA's DER becomes r||s. */
 	if (m->ec_width != 0) {
-		rc = da_ecdsa_der_to_raw(sig, sig_len, m->ec_width, raw, err);
+		rc = da_crypto_ecdsa_der_to_raw(sig, sig_len, m->ec_width, raw, err);
 		if (rc == DA_OK)
 			*sig_out = da_b64url_encode(raw, 2 * m->ec_width);
 	} else {
@@ -133,8 +134,8 @@ out:
 	return rc;
 }
 
-enum da_code da_jws_verify(EVP_PKEY *key, const char *protected_b64, const char *payload_b64,
-			   const char *signature_b64, struct da_err *err)
+enum da_code da_crypto_jws_verify(EVP_PKEY *key, const char *protected_b64, const char *payload_b64,
+				  const char *signature_b64, struct da_err *err)
 {
 	const struct jws_method *m = jws_method(key);
 	unsigned char *sig, *der = NULL;
@@ -154,7 +155,7 @@ enum da_code da_jws_verify(EVP_PKEY *key, const char *protected_b64, const char 
 					m->alg, sig_len, 2 * m->ec_width);
 			goto out;
 		}
-		rc = da_ecdsa_raw_to_der(sig, m->ec_width, &der, &der_len, err);
+		rc = da_crypto_ecdsa_raw_to_der(sig, m->ec_width, &der, &der_len, err);
 		if (rc != DA_OK)
 			goto out;
 	}
@@ -179,8 +180,8 @@ out:
 	return rc;
 }
 
-enum da_code da_jws_hs256(const unsigned char *key, size_t key_len, const char *signing_input,
-			  char **sig_out, struct da_err *err)
+enum da_code da_crypto_jws_hs256(const unsigned char *key, size_t key_len,
+				 const char *signing_input, char **sig_out, struct da_err *err)
 {
 	unsigned char mac[32];
 
@@ -227,7 +228,7 @@ static enum da_code jws_build(const json_t *header, const char *payload,
 	if (signer->key != NULL)
 		rc = sign_input(signer->key, signer->m, input.data, &sig, err);
 	else
-		rc = da_jws_hs256(signer->hmac, signer->hmac_len, input.data, &sig, err);
+		rc = da_crypto_jws_hs256(signer->hmac, signer->hmac_len, input.data, &sig, err);
 	if (rc != DA_OK)
 		goto out;
 	*out = json_pack("{s:s, s:s, s:s}", "protected", protected_b64, "payload", payload_b64,
@@ -243,8 +244,8 @@ out:
 	return rc;
 }
 
-enum da_code da_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
-			 const char *payload, char **body_out, struct da_err *err)
+enum da_code da_crypto_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
+				const char *payload, char **body_out, struct da_err *err)
 {
 	struct jws_signer signer = {key, jws_method(key), NULL, 0};
 	json_t *header, *jwk, *jws = NULL;
@@ -261,7 +262,7 @@ enum da_code da_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, cons
 		if (json_object_set_new(header, "kid", json_string(kid)) != 0)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	} else if (rc == DA_OK) {
-		rc = da_jwk_public(key, &jwk, err);
+		rc = da_crypto_jwk_public(key, &jwk, err);
 		if (rc == DA_OK && json_object_set_new(header, "jwk", jwk) != 0)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
@@ -277,9 +278,9 @@ enum da_code da_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, cons
 	return DA_OK;
 }
 
-enum da_code da_jws_eab(const EVP_PKEY *account_key, const char *eab_kid,
-			const char *hmac_key_b64url, const char *new_account_url, json_t **out,
-			struct da_err *err)
+enum da_code da_crypto_jws_eab(const EVP_PKEY *account_key, const char *eab_kid,
+			       const char *hmac_key_b64url, const char *new_account_url,
+			       json_t **out, struct da_err *err)
 {
 	struct jws_signer signer = {0};
 	unsigned char *hmac_key;
@@ -293,7 +294,7 @@ enum da_code da_jws_eab(const EVP_PKEY *account_key, const char *eab_kid,
 		free(hmac_key);
 		return da_err_set(err, DA_ERR_USAGE, "the EAB HMAC key is not valid base64url");
 	}
-	rc = da_jwk_public(account_key, &jwk, err);
+	rc = da_crypto_jwk_public(account_key, &jwk, err);
 	if (rc != DA_OK)
 		goto out;
 	jwk_text = json_dumps(jwk, JSON_COMPACT);

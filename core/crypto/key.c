@@ -38,7 +38,7 @@ enum da_code da_crypto_fail(struct da_err *err, const char *what)
 	return da_err_set(err, DA_ERR_CRYPTO, "%s failed: %s", what, reason);
 }
 
-enum da_code da_key_type_parse(const char *name, enum da_key_type *out, struct da_err *err)
+enum da_code da_crypto_key_type_parse(const char *name, enum da_key_type *out, struct da_err *err)
 {
 	for (size_t i = 0; i < N_KEY_TYPES; i++) {
 		if (strcmp(name, key_types[i].name) == 0) {
@@ -51,14 +51,14 @@ enum da_code da_key_type_parse(const char *name, enum da_key_type *out, struct d
 			  name);
 }
 
-const char *da_key_type_name(enum da_key_type type)
+const char *da_crypto_key_type_name(enum da_key_type type)
 {
 	if ((size_t)type >= N_KEY_TYPES)
 		return "unknown";
 	return key_types[type].name;
 }
 
-enum da_code da_key_type_of(const EVP_PKEY *key, enum da_key_type *out, struct da_err *err)
+enum da_code da_crypto_key_type_of(const EVP_PKEY *key, enum da_key_type *out, struct da_err *err)
 {
 	if (EVP_PKEY_is_a(key, "EC")) {
 		char group[64];
@@ -94,7 +94,7 @@ enum da_code da_key_type_of(const EVP_PKEY *key, enum da_key_type *out, struct d
 			  EVP_PKEY_get0_type_name(key));
 }
 
-enum da_code da_key_generate(enum da_key_type type, EVP_PKEY **out, struct da_err *err)
+enum da_code da_crypto_key_generate(enum da_key_type type, EVP_PKEY **out, struct da_err *err)
 {
 	EVP_PKEY *key;
 
@@ -110,7 +110,7 @@ enum da_code da_key_generate(enum da_key_type type, EVP_PKEY **out, struct da_er
 	return DA_OK;
 }
 
-enum da_code da_key_to_pem(const EVP_PKEY *key, char **pem_out, struct da_err *err)
+enum da_code da_crypto_key_to_pem(const EVP_PKEY *key, char **pem_out, struct da_err *err)
 {
 	BIO *bio = BIO_new(BIO_s_secmem());
 	enum da_code rc = DA_OK;
@@ -149,7 +149,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-enum da_code da_key_from_pem(const char *pem, EVP_PKEY **out, struct da_err *err)
+enum da_code da_crypto_key_from_pem(const char *pem, EVP_PKEY **out, struct da_err *err)
 {
 	BIO *bio = BIO_new_mem_buf(pem, -1);
 	EVP_PKEY *key;
@@ -163,7 +163,7 @@ enum da_code da_key_from_pem(const char *pem, EVP_PKEY **out, struct da_err *err
 	if (key == NULL)
 		return da_crypto_fail(err, "reading a PEM private key (unencrypted PKCS#8 or "
 					   "traditional EC / RSA)");
-	rc = da_key_type_of(key, &type, err);
+	rc = da_crypto_key_type_of(key, &type, err);
 	if (rc != DA_OK) {
 		EVP_PKEY_free(key);
 		return rc;

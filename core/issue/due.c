@@ -24,8 +24,8 @@ enum da_due da_issue_due(const struct da_cert_stored *stored, const struct da_du
 
 	if (stored == NULL)
 		return DA_DUE_MISSING;
-	if (!da_cert_stored_matches(stored, policy->names, policy->n_names, policy->ca,
-				    policy->key_type))
+	if (!da_store_cert_matches(stored, policy->names, policy->n_names, policy->ca,
+				   policy->key_type))
 		return DA_DUE_CHANGED;
 	leaf = &stored->chain->certs[0];
 	left = leaf->not_after - policy->now;

@@ -130,7 +130,7 @@ static enum da_code flow_validate(struct flow *f, const struct da_issue_request 
 	enum da_code rc;
 
 	/* Journal first: a run killed after present still finds its records. */
-	rc = da_journal_add(h->state_dir, plugin, f->records, f->n, err);
+	rc = da_store_journal_add(h->state_dir, plugin, f->records, f->n, err);
 	if (rc != DA_OK)
 		return rc;
 	f->journaled = 1;
@@ -172,7 +172,8 @@ static enum da_code flow_cleanup(struct flow *f, struct da_err *err)
 	if (rc != DA_OK)
 		return da_err_wrap(err, "cleanup failed, the records stay in the journal "
 					"and are removed by the next run");
-	return da_journal_remove(h->state_dir, da_plugin_name(h->plugin), f->records, f->n, err);
+	return da_store_journal_remove(h->state_dir, da_plugin_name(h->plugin), f->records, f->n,
+				       err);
 }
 
 /* New key, CSR, finalize, download, and a check that what came is what
@@ -185,11 +186,11 @@ static enum da_code flow_certificate(struct flow *f, const struct da_issue_reque
 	size_t csr_len = 0;
 	enum da_code rc;
 
-	rc = da_key_generate(p->key_type, &key, err);
+	rc = da_crypto_key_generate(p->key_type, &key, err);
 	if (rc == DA_OK)
-		rc = da_key_to_pem(key, &out->key_pem, err);
+		rc = da_crypto_key_to_pem(key, &out->key_pem, err);
 	if (rc == DA_OK)
-		rc = da_csr_der(key, p->names, p->n_names, &csr, &csr_len, err);
+		rc = da_crypto_csr_der(key, p->names, p->n_names, &csr, &csr_len, err);
 	if (rc == DA_OK)
 		rc = da_acme_finalize(f->h->acme, f->order, csr, csr_len, FINALIZE_TIMEOUT, err);
 	free(csr);
@@ -197,10 +198,10 @@ static enum da_code flow_certificate(struct flow *f, const struct da_issue_reque
 		rc = da_acme_certificate(f->h->acme, f->order, p->preferred_chain,
 					 &out->chain_pem, err);
 	if (rc == DA_OK)
-		rc = da_chain_parse(out->chain_pem, &out->chain, err);
+		rc = da_crypto_chain_parse(out->chain_pem, &out->chain, err);
 	if (rc == DA_OK)
-		rc = da_chain_check_issued(out->chain_pem, out->chain, key, p->names, p->n_names,
-					   err);
+		rc = da_crypto_chain_check_issued(out->chain_pem, out->chain, key, p->names,
+						  p->n_names, err);
 	EVP_PKEY_free(key);
 	return rc;
 }
@@ -238,7 +239,7 @@ void da_issued_free(struct da_issued *r)
 {
 	free(r->chain_pem);
 	da_secret_free(r->key_pem);
-	da_chain_free(r->chain);
+	da_crypto_chain_free(r->chain);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -252,7 +253,7 @@ enum da_code da_issue_clean_journal(const struct da_issue_handles *h, int *run_l
 	int alone;
 	enum da_code rc;
 
-	rc = da_journal_run_lock(h->state_dir, run_lock, &alone, err);
+	rc = da_store_journal_run_lock(h->state_dir, run_lock, &alone, err);
 	if (rc != DA_OK)
 		return rc;
 	if (!alone) {
@@ -261,7 +262,7 @@ enum da_code da_issue_clean_journal(const struct da_issue_handles *h, int *run_l
 			"another dnsacme run is in progress: leftovers are not cleaned up now");
 		return DA_OK;
 	}
-	rc = da_journal_load(h->state_dir, &journal, err);
+	rc = da_store_journal_load(h->state_dir, &journal, err);
 	if (rc != DA_OK)
 		return rc;
 	if (journal->n > 0)
@@ -291,15 +292,15 @@ enum da_code da_issue_clean_journal(const struct da_issue_handles *h, int *run_l
 		 * can no longer remove (a zone gone, new credentials) must not
 		 * stop every issuance from now on. */
 		if (da_plugin_cleanup(h->plugin, records, n, &cleanup_err) == DA_OK)
-			rc = da_journal_remove(h->state_dir, plugin, records, n, err);
+			rc = da_store_journal_remove(h->state_dir, plugin, records, n, err);
 		else
 			da_logf(h->log, DNSACME_LOG_WARN,
 				"%s; the records stay in the journal for the next run",
 				cleanup_err.msg);
 	}
 	free(records);
-	da_journal_free(journal);
+	da_store_journal_free(journal);
 	if (rc == DA_OK)
-		rc = da_journal_run_share(*run_lock, err);
+		rc = da_store_journal_run_share(*run_lock, err);
 	return rc;
 }

@@ -62,7 +62,7 @@ static enum da_code account_key(struct da_session *session, const struct da_stor
 
 	rc = da_store_account_key_read(files, &pem, err);
 	if (rc == DA_OK && pem != NULL) {
-		rc = da_key_from_pem(pem, &session->account_key, err);
+		rc = da_crypto_key_from_pem(pem, &session->account_key, err);
 		da_secret_free(pem);
 		return rc == DA_OK ? DA_OK
 				   : da_err_wrap(err, "account key in %s",
@@ -74,9 +74,9 @@ static enum da_code account_key(struct da_session *session, const struct da_stor
 		return da_err_set(err, DA_ERR_CONFIG,
 				  "no account for %s in %s: issue a certificate first",
 				  session->cfg->directory_url, session->cfg->state_dir);
-	rc = da_key_generate(DA_KEY_EC256, &session->account_key, err);
+	rc = da_crypto_key_generate(DA_KEY_EC256, &session->account_key, err);
 	if (rc == DA_OK)
-		rc = da_key_to_pem(session->account_key, &pem, err);
+		rc = da_crypto_key_to_pem(session->account_key, &pem, err);
 	if (rc == DA_OK)
 		rc = da_store_account_key_write(files, pem, err);
 	da_secret_free(pem);

@@ -150,7 +150,7 @@ static enum da_code write_journal(const char *state_dir, const char *path, json_
 	return code;
 }
 
-/* How da_journal_add and da_journal_remove change the entries. */
+/* How da_store_journal_add and da_store_journal_remove change the entries. */
 typedef enum da_code (*journal_edit)(json_t *entries, const char *plugin,
 				     const struct dnsacme_record *records, size_t n);
 
@@ -227,19 +227,21 @@ static enum da_code edit_journal(const char *state_dir, const char *plugin,
 	return code;
 }
 
-enum da_code da_journal_add(const char *state_dir, const char *plugin,
-			    const struct dnsacme_record *records, size_t n, struct da_err *err)
+enum da_code da_store_journal_add(const char *state_dir, const char *plugin,
+				  const struct dnsacme_record *records, size_t n,
+				  struct da_err *err)
 {
 	return edit_journal(state_dir, plugin, records, n, add_records, err);
 }
 
-enum da_code da_journal_remove(const char *state_dir, const char *plugin,
-			       const struct dnsacme_record *records, size_t n, struct da_err *err)
+enum da_code da_store_journal_remove(const char *state_dir, const char *plugin,
+				     const struct dnsacme_record *records, size_t n,
+				     struct da_err *err)
 {
 	return edit_journal(state_dir, plugin, records, n, remove_records, err);
 }
 
-void da_journal_free(struct da_journal *journal)
+void da_store_journal_free(struct da_journal *journal)
 {
 	if (journal == NULL)
 		return;
@@ -290,14 +292,15 @@ static enum da_code to_journal(json_t *entries, struct da_journal **out, struct 
 		e->value = copy_member(entry, "value", &failed);
 	}
 	if (failed) {
-		da_journal_free(journal);
+		da_store_journal_free(journal);
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
 	*out = journal;
 	return DA_OK;
 }
 
-enum da_code da_journal_load(const char *state_dir, struct da_journal **out, struct da_err *err)
+enum da_code da_store_journal_load(const char *state_dir, struct da_journal **out,
+				   struct da_err *err)
 {
 	char *path = state_path(state_dir, JOURNAL_FILE);
 	json_t *root = NULL;
@@ -322,8 +325,8 @@ enum da_code da_journal_load(const char *state_dir, struct da_journal **out, str
 	return code;
 }
 
-enum da_code da_journal_run_lock(const char *state_dir, int *fd_out, int *exclusive,
-				 struct da_err *err)
+enum da_code da_store_journal_run_lock(const char *state_dir, int *fd_out, int *exclusive,
+				       struct da_err *err)
 {
 	enum da_code code;
 
@@ -340,7 +343,7 @@ enum da_code da_journal_run_lock(const char *state_dir, int *fd_out, int *exclus
 	return da_store_lock(state_dir, RUN_LOCK_FILE, LOCK_SH, fd_out, err);
 }
 
-enum da_code da_journal_run_share(int fd, struct da_err *err)
+enum da_code da_store_journal_run_share(int fd, struct da_err *err)
 {
 	/* Not atomic (flock(2)), which is harmless: this run has no entries
 	 * yet that another run could take for leftovers. */

@@ -1,7 +1,7 @@
 /*
  * Where an issued certificate goes, and where the one in use is read back
  * from to decide whether it is due: an output directory today
- * (da_sink_dir_open), a Kubernetes Secret next. Callers see only this
+ * (da_store_sink_dir_open), a Kubernetes Secret next. Callers see only this
  * interface, so a new backend is a new implementation of struct
  * da_sink_ops, not a change to every caller.
  */
@@ -24,21 +24,21 @@ struct da_cert_out {
 	enum da_key_type key_type;
 };
 
-/* The certificate a sink holds now: da_cert_stored_free(). */
+/* The certificate a sink holds now: da_store_cert_free(). */
 struct da_cert_stored {
 	struct da_chain *chain; /* chain->certs[0] is the leaf */
 	char *ca;		/* the CA recorded with it, or NULL */
-	char *key_type;		/* its key type's name (da_key_type_name), or NULL */
+	char *key_type;         /* its key type's name (da_crypto_key_type_name), or NULL */
 };
-void da_cert_stored_free(struct da_cert_stored *stored);
+void da_store_cert_free(struct da_cert_stored *stored);
 
 /*
  * Is stored the certificate for exactly these names (its leaf's DNS names,
  * in any order and case), from ca, with a key of key_type? Anything not
  * recorded counts as different: the certificate is then issued anew.
  */
-int da_cert_stored_matches(const struct da_cert_stored *stored, const char *const *names,
-			   size_t n, const char *ca, enum da_key_type key_type);
+int da_store_cert_matches(const struct da_cert_stored *stored, const char *const *names, size_t n,
+			  const char *ca, enum da_key_type key_type);
 
 /* A backend. impl is what its open function made. */
 struct da_sink_ops {
@@ -58,11 +58,12 @@ struct da_sink {
 	char *where; /* the place, for summaries: a directory's path (owned) */
 };
 
-enum da_code da_sink_read(struct da_sink *sink, struct da_cert_stored **out, struct da_err *err);
-enum da_code da_sink_write(struct da_sink *sink, const struct da_cert_out *cert,
-			   struct da_err *err);
+enum da_code da_store_sink_read(struct da_sink *sink, struct da_cert_stored **out,
+				struct da_err *err);
+enum da_code da_store_sink_write(struct da_sink *sink, const struct da_cert_out *cert,
+				 struct da_err *err);
 /* Release the backend and the sink (may be NULL). */
-void da_sink_free(struct da_sink *sink);
+void da_store_sink_free(struct da_sink *sink);
 
 /*
  * The directory backend: cert.pem (the leaf), chain.pem (the rest),
@@ -70,8 +71,8 @@ void da_sink_free(struct da_sink *sink);
  * serial, CA, key type, issuer, ARI CertID), replaced as one set
  * (da_store_write_certificate). The directory is created now (0755), so a
  * path that cannot be one fails before the CA issues anything. *out:
- * da_sink_free().
+ * da_store_sink_free().
  */
-enum da_code da_sink_dir_open(const char *dir, struct da_sink **out, struct da_err *err);
+enum da_code da_store_sink_dir_open(const char *dir, struct da_sink **out, struct da_err *err);
 
 #endif

@@ -34,11 +34,10 @@ static char *metadata_json(const struct da_cert_out *cert)
 		json_array_append_new(list, json_string(cert->names[i]));
 	da_utc_format(leaf->not_before, not_before);
 	da_utc_format(leaf->not_after, not_after);
-	root = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "names", list,
-			 "not_before", not_before, "not_after", not_after, "serial",
-			 leaf->serial_hex, "ca", cert->ca, "key_type",
-			 da_key_type_name(cert->key_type), "issuer", leaf->issuer_cn, "ari_id",
-			 leaf->ari_id);
+	root = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "names", list, "not_before",
+			 not_before, "not_after", not_after, "serial", leaf->serial_hex, "ca",
+			 cert->ca, "key_type", da_crypto_key_type_name(cert->key_type), "issuer",
+			 leaf->issuer_cn, "ari_id", leaf->ari_id);
 	text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
 	json_decref(root);
 	return text;
@@ -106,10 +105,10 @@ static enum da_code dir_read(void *impl, struct da_cert_stored **out, struct da_
 	}
 	stored->ca = meta_string(meta, "ca");
 	stored->key_type = meta_string(meta, "key_type");
-	if (da_chain_parse(pem, &stored->chain, NULL) == DA_OK)
+	if (da_crypto_chain_parse(pem, &stored->chain, NULL) == DA_OK)
 		*out = stored;
 	else
-		da_cert_stored_free(stored);
+		da_store_cert_free(stored);
 out:
 	free(pem);
 	free(meta_text);
@@ -143,7 +142,7 @@ static char *path_in(const char *dir, const char *name)
 	return asprintf(&path, "%s/%s", dir, name) < 0 ? NULL : path;
 }
 
-enum da_code da_sink_dir_open(const char *dir, struct da_sink **out, struct da_err *err)
+enum da_code da_store_sink_dir_open(const char *dir, struct da_sink **out, struct da_err *err)
 {
 	struct da_sink *sink = calloc(1, sizeof(*sink));
 	struct dir_sink *d = calloc(1, sizeof(*d));

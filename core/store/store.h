@@ -134,13 +134,15 @@ struct da_journal {
 
 /* Record records for plugin, before presenting them. An entry already there
  * (same plugin, fqdn and value) is not added twice. Creates state_dir 0700. */
-enum da_code da_journal_add(const char *state_dir, const char *plugin,
-			    const struct dnsacme_record *records, size_t n, struct da_err *err);
+enum da_code da_store_journal_add(const char *state_dir, const char *plugin,
+				  const struct dnsacme_record *records, size_t n,
+				  struct da_err *err);
 
 /* Every entry, in the order added; an empty journal when there is no file.
- * *out is freed with da_journal_free(). */
-enum da_code da_journal_load(const char *state_dir, struct da_journal **out, struct da_err *err);
-void da_journal_free(struct da_journal *journal);
+ * *out is freed with da_store_journal_free(). */
+enum da_code da_store_journal_load(const char *state_dir, struct da_journal **out,
+				   struct da_err *err);
+void da_store_journal_free(struct da_journal *journal);
 
 /*
  * The run lock, <state_dir>/run.lock: every issuing run holds it shared from
@@ -149,16 +151,17 @@ void da_journal_free(struct da_journal *journal);
  * is still having validated (two timers firing at once). Takes the lock
  * exclusively when no other run holds it (*exclusive set: the journal's
  * entries are all leftovers), else waits for it shared (*exclusive clear:
- * leave the journal alone). Call da_journal_run_share() once the leftovers
+ * leave the journal alone). Call da_store_journal_run_share() once the leftovers
  * are gone. Creates state_dir 0700. *fd_out: close() to release.
  */
-enum da_code da_journal_run_lock(const char *state_dir, int *fd_out, int *exclusive,
-				 struct da_err *err);
-enum da_code da_journal_run_share(int fd, struct da_err *err);
+enum da_code da_store_journal_run_lock(const char *state_dir, int *fd_out, int *exclusive,
+				       struct da_err *err);
+enum da_code da_store_journal_run_share(int fd, struct da_err *err);
 
 /* Forget these records of plugin (matched by fqdn and value) after a
  * successful cleanup; the file is removed when nothing is left. */
-enum da_code da_journal_remove(const char *state_dir, const char *plugin,
-			       const struct dnsacme_record *records, size_t n, struct da_err *err);
+enum da_code da_store_journal_remove(const char *state_dir, const char *plugin,
+				     const struct dnsacme_record *records, size_t n,
+				     struct da_err *err);
 
 #endif

@@ -61,8 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (da_acme_links(values, 1, "alternate", &urls, &n, NULL) == DA_OK)
 		da_acme_strv_free(urls);
 	da_acme_rfc3339_parse(text, &t);
-	if (da_chain_parse(text, &chain, NULL) == DA_OK)
-		da_chain_free(chain);
+	if (da_crypto_chain_parse(text, &chain, NULL) == DA_OK)
+		da_crypto_chain_free(chain);
 	free(text);
 	return 0;
 }

@@ -49,7 +49,7 @@ static int fixture_open(struct fixture *f, struct script_server *s)
 	f->stop = 0;
 	f->acme = NULL;
 	snprintf(url, sizeof(url), "%s/dir", s->base);
-	CHECK(da_key_generate(DA_KEY_EC256, &f->key, NULL) == DA_OK);
+	CHECK(da_crypto_key_generate(DA_KEY_EC256, &f->key, NULL) == DA_OK);
 	CHECK(da_http_new(&f->http, &(struct da_http_config){0}, &f->log, &err) == DA_OK);
 	if (da_acme_new(&f->acme, &(struct da_acme_config){url, f->http, &f->log, &f->stop},
 			&err) != DA_OK) {
@@ -195,8 +195,8 @@ static void test_order_flow(void)
 	if (order != NULL) {
 		CHECK(order->n_authz == 1 && order->authz[0].wildcard);
 		CHECK_STR(order->authz[0].identifier, "example.test");
-		CHECK(da_jwk_thumbprint(f.key, &thumb, NULL) == DA_OK);
-		CHECK(da_dns01_txt_value("tok-1", thumb, &txt, NULL) == DA_OK);
+		CHECK(da_crypto_jwk_thumbprint(f.key, &thumb, NULL) == DA_OK);
+		CHECK(da_crypto_dns01_txt_value("tok-1", thumb, &txt, NULL) == DA_OK);
 		CHECK_STR(order->authz[0].txt_value, txt);
 		CHECK(da_acme_challenge_respond(f.acme, order, 0, &err) == DA_OK);
 		CHECK(order->authz[0].challenge_status == DA_ACME_PROCESSING);

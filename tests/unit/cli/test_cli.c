@@ -59,92 +59,54 @@ static void test_precedence(void)
 	unsetenv("DNSACME_DOMAIN");
 }
 
-static void test_errors(void)
+/* The table's own rules are tested in tests/unit/config; here, what the
+ * commands add: their scopes, their one argument, the defaults that follow. */
+static void test_scopes(void)
 {
-	char *unknown_flag[] = {"--nameserver", "x"};
-	char *no_value[] = {"--server"};
-	char *bad_number[] = {"--propagation-timeout", "soon"};
-	char *wrong_command[] = {"--cert", "x.pem"};
-	char *unknown_key[] = {"--config", "cli/unknown-key.json"};
-	char *wrong_type[] = {"--config", "cli/wrong-type.json"};
-	char *malformed[] = {"--config", "cli/malformed.json"};
-	char *missing[] = {"--config", "cli/does-not-exist.json"};
-	char *directory[] = {"--config", "cli"};
+	char *revoke_flag[] = {"--cert", "x.pem"};
+	char *dns_flag[] = {"--dns", "rfc2136"};
+	char *argument[] = {"example.com", "--state-dir", "/tmp/x"};
 	struct cli_settings s;
 	struct da_err err;
 
-	CHECK(load(&s, CMD_ISSUE, unknown_flag, 2, &err) == DA_ERR_USAGE);
-	CHECK_STR(err.msg, "unknown option '--nameserver' for 'issue'");
+	CHECK(load(&s, CMD_ISSUE, revoke_flag, 2, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "unknown option '--cert' for 'issue'");
 	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, no_value, 1, &err) == DA_ERR_USAGE);
-	CHECK_STR(err.msg, "--server needs a value (URL)");
+	CHECK(load(&s, CMD_REVOKE, dns_flag, 2, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "unknown option '--dns' for 'revoke'");
 	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, bad_number, 2, &err) == DA_ERR_USAGE);
-	CHECK_STR(err.msg, "--propagation-timeout: expected a number, got 'soon'");
-	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, wrong_command, 2, &err) == DA_ERR_USAGE);
-	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, unknown_key, 2, &err) == DA_ERR_CONFIG);
-	CHECK_STR(err.msg, "cli/unknown-key.json:4:5: unknown key 'propagation_timout'");
-	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, wrong_type, 2, &err) == DA_ERR_CONFIG);
-	CHECK_STR(err.msg,
-		  "cli/wrong-type.json:3:3: domains: wrong type (expected an array of strings)");
-	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, malformed, 2, &err) == DA_ERR_CONFIG);
-	CHECK(strncmp(err.msg, "cli/malformed.json:4:1: ", 24) == 0);
-	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, missing, 2, &err) == DA_ERR_CONFIG);
-	CHECK_STR(err.msg, "config file: cannot read cli/does-not-exist.json: "
-			   "No such file or directory");
-	cli_settings_free(&s);
-	CHECK(load(&s, CMD_ISSUE, directory, 2, &err) == DA_ERR_CONFIG);
-	CHECK_STR(err.msg, "config file: cannot read cli: Is a directory");
+	CHECK(load(&s, CMD_ISSUE, argument, 3, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "unexpected argument 'example.com'");
 	cli_settings_free(&s);
 }
 
-/* --help shows the help whatever else is wrong with the settings. */
-static void test_help_first(void)
-{
-	char *argv[] = {"--config", "cli/malformed.json", "--help"};
-	struct cli_settings s;
-	struct da_err err;
-
-	setenv("DNSACME_PROPAGATION_TIMEOUT", "soon", 1);
-	CHECK(load(&s, CMD_ISSUE, argv, 3, &err) == DA_OK);
-	CHECK(s.help);
-	cli_settings_free(&s);
-	unsetenv("DNSACME_PROPAGATION_TIMEOUT");
-}
-
-/* DNSACME_X_FILE: the value from a file, less one trailing newline. */
-static void test_env_file(void)
+static void test_defaults(void)
 {
 	char *argv[] = {"--state-dir", "/tmp/x"};
-	char path[] = "/tmp/dnsacme-test-cli-XXXXXX";
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
 	struct cli_settings s;
 	struct da_err err;
-	int fd = mkstemp(path);
 
-	CHECK(fd >= 0 && write(fd, "c2VjcmV0LWhtYWMta2V5\r\n", 22) == 22);
-	close(fd);
-	setenv("DNSACME_EAB_HMAC_KEY_FILE", path, 1);
 	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_OK);
-	CHECK_STR(s.eab_hmac_key, "c2VjcmV0LWhtYWMta2V5");
+	CHECK_STR(s.directory_url, DA_LETSENCRYPT_PRODUCTION);
+	CHECK(s.propagation_timeout == 300 && s.renew_before == -1);
 	cli_settings_free(&s);
-
-	/* The variable itself wins over its _FILE form. */
-	setenv("DNSACME_EAB_HMAC_KEY", "from-the-variable", 1);
-	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_OK);
-	CHECK_STR(s.eab_hmac_key, "from-the-variable");
+	if (geteuid() != 0) {
+		setenv("HOME", "/home/someone", 1);
+		setenv("XDG_DATA_HOME", "relative/ignored", 1);
+		CHECK(load(&s, CMD_ISSUE, argv, 0, &err) == DA_OK);
+		CHECK_STR(s.state_dir, "/home/someone/.local/share/dnsacme");
+		cli_settings_free(&s);
+		unsetenv("XDG_DATA_HOME");
+	}
+	/* present and cleanup keep no state and need no home. */
+	unsetenv("HOME");
+	CHECK(load(&s, CMD_PRESENT, argv, 0, &err) == DA_OK);
+	CHECK(s.state_dir == NULL);
 	cli_settings_free(&s);
-	unsetenv("DNSACME_EAB_HMAC_KEY");
-
-	unlink(path);
-	CHECK(load(&s, CMD_ISSUE, argv, 2, &err) == DA_ERR_IO);
-	CHECK(strncmp(err.msg, "DNSACME_EAB_HMAC_KEY_FILE: ", 27) == 0);
-	cli_settings_free(&s);
-	unsetenv("DNSACME_EAB_HMAC_KEY_FILE");
+	if (home != NULL)
+		setenv("HOME", home, 1);
+	free(home);
 }
 
 static void test_plugins_argument(void)
@@ -163,9 +125,8 @@ int main(void)
 	unsetenv("DNSACME_CONFIG");
 	test_file_only();
 	test_precedence();
-	test_errors();
-	test_help_first();
-	test_env_file();
+	test_scopes();
+	test_defaults();
 	test_plugins_argument();
 	return check_report();
 }

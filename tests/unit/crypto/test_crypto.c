@@ -97,16 +97,16 @@ static void test_thumbprint_rfc7638(void)
 	json_t *jwk = NULL;
 
 	CHECK(key != NULL);
-	CHECK(da_jwk_thumbprint(key, &thumb, NULL) == DA_OK);
+	CHECK(da_crypto_jwk_thumbprint(key, &thumb, NULL) == DA_OK);
 	CHECK_STR(thumb, rfc7638_thumbprint);
-	CHECK(da_jwk_public(key, &jwk, NULL) == DA_OK);
+	CHECK(da_crypto_jwk_public(key, &jwk, NULL) == DA_OK);
 	CHECK_STR(json_string_value(json_object_get(jwk, "n")), rfc7638_n);
 	CHECK_STR(json_string_value(json_object_get(jwk, "e")), "AQAB");
 	CHECK(json_object_size(jwk) == 3);
 	/* RFC 8555 8.4: base64url(SHA-256(token "." thumbprint)); expected
 	 * value computed independently with Python's hashlib. */
-	CHECK(da_dns01_txt_value("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA", thumb, &txt,
-				 NULL) == DA_OK);
+	CHECK(da_crypto_dns01_txt_value("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA", thumb, &txt,
+					NULL) == DA_OK);
 	CHECK_STR(txt, "ZTRx1Ckl1-tM05o5zaizTTA0yUy5AGereMgSNWC6Ll8");
 	json_decref(jwk);
 	free(txt);
@@ -124,23 +124,23 @@ static void test_es256_rfc7515_a3(void)
 	struct da_err err;
 
 	CHECK(key != NULL);
-	CHECK_STR(da_jws_alg(key), "ES256");
-	CHECK(da_jws_verify(key, a3_protected, a1_payload, a3_signature, &err) == DA_OK);
+	CHECK_STR(da_crypto_jws_alg(key), "ES256");
+	CHECK(da_crypto_jws_verify(key, a3_protected, a1_payload, a3_signature, &err) == DA_OK);
 	memcpy(tampered, a3_signature, sizeof(tampered));
 	tampered[sizeof(tampered) - 2] = 'A';
-	CHECK(da_jws_verify(key, a3_protected, a1_payload, tampered, &err) == DA_ERR_CRYPTO);
-	CHECK(da_jws_verify(key, a3_protected, "e30", a3_signature, &err) == DA_ERR_CRYPTO);
+	CHECK(da_crypto_jws_verify(key, a3_protected, a1_payload, tampered, &err) == DA_ERR_CRYPTO);
+	CHECK(da_crypto_jws_verify(key, a3_protected, "e30", a3_signature, &err) == DA_ERR_CRYPTO);
 
 	/* r||s -> DER -> r||s gives back the same 64 bytes. */
 	raw = da_b64url_decode(a3_signature, &raw_len);
 	CHECK(raw != NULL && raw_len == 64);
-	CHECK(da_ecdsa_raw_to_der(raw, 32, &der, &der_len, NULL) == DA_OK);
+	CHECK(da_crypto_ecdsa_raw_to_der(raw, 32, &der, &der_len, NULL) == DA_OK);
 	CHECK(der_len > 64 && der[0] == 0x30);
-	CHECK(da_ecdsa_der_to_raw(der, der_len, 32, back, NULL) == DA_OK);
+	CHECK(da_crypto_ecdsa_der_to_raw(der, der_len, 32, back, NULL) == DA_OK);
 	CHECK(memcmp(raw, back, 64) == 0);
-	CHECK(da_ecdsa_der_to_raw(der, der_len - 1, 32, back, &err) == DA_ERR_CRYPTO);
+	CHECK(da_crypto_ecdsa_der_to_raw(der, der_len - 1, 32, back, &err) == DA_ERR_CRYPTO);
 
-	CHECK(da_jwk_public(key, &jwk, NULL) == DA_OK);
+	CHECK(da_crypto_jwk_public(key, &jwk, NULL) == DA_OK);
 	CHECK_STR(json_string_value(json_object_get(jwk, "kty")), "EC");
 	CHECK_STR(json_string_value(json_object_get(jwk, "crv")), "P-256");
 	CHECK_STR(json_string_value(json_object_get(jwk, "x")), a3_x);
@@ -170,15 +170,16 @@ static void check_sign_verify(EVP_PKEY *key, const char *alg)
 	const char *prot, *payload, *sig;
 
 	/* With a kid and a payload. */
-	CHECK(da_jws_sign(key, "https://ca.test/acct/1", "nonce-1", "https://ca.test/new-order",
-			  "{\"a\":1}", &body, NULL) == DA_OK);
+	CHECK(da_crypto_jws_sign(key, "https://ca.test/acct/1", "nonce-1",
+				 "https://ca.test/new-order", "{\"a\":1}", &body, NULL) == DA_OK);
 	jws = body ? json_loads(body, 0, NULL) : NULL;
 	CHECK(jws != NULL && json_object_size(jws) == 3);
 	prot = json_string_value(json_object_get(jws, "protected"));
 	payload = json_string_value(json_object_get(jws, "payload"));
 	sig = json_string_value(json_object_get(jws, "signature"));
 	CHECK_STR(payload, "eyJhIjoxfQ");
-	CHECK(prot && payload && sig && da_jws_verify(key, prot, payload, sig, NULL) == DA_OK);
+	CHECK(prot && payload && sig &&
+	      da_crypto_jws_verify(key, prot, payload, sig, NULL) == DA_OK);
 	header = jws_header(jws);
 	CHECK_STR(json_string_value(json_object_get(header, "alg")), alg);
 	CHECK_STR(json_string_value(json_object_get(header, "kid")), "https://ca.test/acct/1");
@@ -190,14 +191,14 @@ static void check_sign_verify(EVP_PKEY *key, const char *alg)
 	free(body);
 
 	/* POST-as-GET with the jwk instead of a kid. */
-	CHECK(da_jws_sign(key, NULL, "nonce-2", "https://ca.test/authz/1", NULL, &body, NULL) ==
-	      DA_OK);
+	CHECK(da_crypto_jws_sign(key, NULL, "nonce-2", "https://ca.test/authz/1", NULL, &body,
+				 NULL) == DA_OK);
 	jws = body ? json_loads(body, 0, NULL) : NULL;
 	prot = json_string_value(json_object_get(jws, "protected"));
 	sig = json_string_value(json_object_get(jws, "signature"));
 	CHECK_STR(json_string_value(json_object_get(jws, "payload")), "");
-	CHECK(prot && sig && da_jws_verify(key, prot, "", sig, NULL) == DA_OK);
-	CHECK(prot && sig && da_jws_verify(key, prot, "e30", sig, NULL) == DA_ERR_CRYPTO);
+	CHECK(prot && sig && da_crypto_jws_verify(key, prot, "", sig, NULL) == DA_OK);
+	CHECK(prot && sig && da_crypto_jws_verify(key, prot, "e30", sig, NULL) == DA_ERR_CRYPTO);
 	header = jws_header(jws);
 	CHECK(json_is_object(json_object_get(header, "jwk")));
 	CHECK(json_object_get(header, "kid") == NULL);
@@ -226,29 +227,29 @@ static void test_key_types(void)
 		EVP_PKEY *key = NULL, *back = NULL;
 		char *pem = NULL;
 
-		CHECK(da_key_type_parse(want[i].name, &type, NULL) == DA_OK && type == i);
-		CHECK_STR(da_key_type_name(type), want[i].name);
-		CHECK(da_key_generate(type, &key, NULL) == DA_OK);
+		CHECK(da_crypto_key_type_parse(want[i].name, &type, NULL) == DA_OK && type == i);
+		CHECK_STR(da_crypto_key_type_name(type), want[i].name);
+		CHECK(da_crypto_key_generate(type, &key, NULL) == DA_OK);
 		if (key == NULL)
 			continue;
-		CHECK(da_key_type_of(key, &got, NULL) == DA_OK && got == type);
+		CHECK(da_crypto_key_type_of(key, &got, NULL) == DA_OK && got == type);
 		CHECK(EVP_PKEY_get_bits(key) == want[i].bits);
 		CHECK(EVP_PKEY_is_a(key, want[i].alg[0] == 'E' ? "EC" : "RSA"));
-		CHECK_STR(da_jws_alg(key), want[i].alg);
+		CHECK_STR(da_crypto_jws_alg(key), want[i].alg);
 		check_sign_verify(key, want[i].alg);
 
 		/* PEM round trip: PKCS#8, and the same key comes back. */
-		CHECK(da_key_to_pem(key, &pem, NULL) == DA_OK);
+		CHECK(da_crypto_key_to_pem(key, &pem, NULL) == DA_OK);
 		CHECK(pem && strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
-		CHECK(pem && da_key_from_pem(pem, &back, NULL) == DA_OK);
+		CHECK(pem && da_crypto_key_from_pem(pem, &back, NULL) == DA_OK);
 		CHECK(back && EVP_PKEY_eq(key, back) == 1);
 		da_secret_free(pem);
 		EVP_PKEY_free(back);
 		EVP_PKEY_free(key);
 	}
-	CHECK(da_key_type_parse("ed25519", &(enum da_key_type){0}, &err) == DA_ERR_USAGE);
+	CHECK(da_crypto_key_type_parse("ed25519", &(enum da_key_type){0}, &err) == DA_ERR_USAGE);
 	CHECK(strstr(err.msg, "ed25519") != NULL);
-	CHECK(da_key_from_pem("not a key", &(EVP_PKEY *){NULL}, &err) == DA_ERR_CRYPTO);
+	CHECK(da_crypto_key_from_pem("not a key", &(EVP_PKEY *){NULL}, &err) == DA_ERR_CRYPTO);
 }
 
 static void test_eab(void)
@@ -264,14 +265,14 @@ static void test_eab(void)
 
 	/* RFC 7515 A.1's HS256 example. */
 	snprintf(input, sizeof(input), "%s.%s", a1_protected, a1_payload);
-	CHECK(key && da_jws_hs256(key, key_len, input, &sig, NULL) == DA_OK);
+	CHECK(key && da_crypto_jws_hs256(key, key_len, input, &sig, NULL) == DA_OK);
 	CHECK_STR(sig, a1_signature);
 	free(sig);
 	sig = NULL;
 
 	/* RFC 8555 7.3.4: {alg HS256, kid, url} over the account JWK. */
-	CHECK(da_key_generate(DA_KEY_EC256, &account, NULL) == DA_OK);
-	CHECK(da_jws_eab(account, "kid-1", a1_key, "https://ca.test/new-acct", &eab, NULL) ==
+	CHECK(da_crypto_key_generate(DA_KEY_EC256, &account, NULL) == DA_OK);
+	CHECK(da_crypto_jws_eab(account, "kid-1", a1_key, "https://ca.test/new-acct", &eab, NULL) ==
 	      DA_OK);
 	header = jws_header(eab);
 	CHECK(json_object_size(header) == 3);
@@ -281,19 +282,19 @@ static void test_eab(void)
 	json_decref(header);
 	payload = da_b64url_decode(json_string_value(json_object_get(eab, "payload")),
 				   &payload_len);
-	CHECK(da_jwk_public(account, &jwk, NULL) == DA_OK);
+	CHECK(da_crypto_jwk_public(account, &jwk, NULL) == DA_OK);
 	jwk_text = json_dumps(jwk, JSON_COMPACT);
 	CHECK(payload && jwk_text && payload_len == strlen(jwk_text) &&
 	      memcmp(payload, jwk_text, payload_len) == 0);
 	snprintf(input, sizeof(input), "%s.%s",
 		 json_string_value(json_object_get(eab, "protected")),
 		 json_string_value(json_object_get(eab, "payload")));
-	CHECK(da_jws_hs256(key, key_len, input, &sig, NULL) == DA_OK);
+	CHECK(da_crypto_jws_hs256(key, key_len, input, &sig, NULL) == DA_OK);
 	CHECK_STR(json_string_value(json_object_get(eab, "signature")), sig);
 
 	/* A bad key is refused without echoing it. */
-	CHECK(da_jws_eab(account, "kid-1", "not+base64url", "https://ca.test/new-acct",
-			 &(json_t *){NULL}, &err) == DA_ERR_USAGE);
+	CHECK(da_crypto_jws_eab(account, "kid-1", "not+base64url", "https://ca.test/new-acct",
+				&(json_t *){NULL}, &err) == DA_ERR_USAGE);
 	CHECK(strstr(err.msg, "not+base64url") == NULL);
 
 	free(jwk_text);
@@ -352,8 +353,8 @@ static void test_csr(void)
 	size_t len = 0;
 	char sans[512], cn[128];
 
-	CHECK(da_key_generate(DA_KEY_EC384, &key, NULL) == DA_OK);
-	CHECK(da_csr_der(key, names, 3, &der, &len, NULL) == DA_OK);
+	CHECK(da_crypto_key_generate(DA_KEY_EC384, &key, NULL) == DA_OK);
+	CHECK(da_crypto_csr_der(key, names, 3, &der, &len, NULL) == DA_OK);
 	csr_names(der, len, key, sans, sizeof(sans), cn, sizeof(cn));
 	CHECK_STR(sans, "example.com,*.example.com,www.example.org");
 	CHECK_STR(cn, "example.com");
@@ -361,14 +362,14 @@ static void test_csr(void)
 
 	/* Over 64 characters: no CN, but still the SAN. */
 	CHECK(strlen(long_names[0]) > 64);
-	CHECK(da_csr_der(key, long_names, 2, &der, &len, NULL) == DA_OK);
+	CHECK(da_crypto_csr_der(key, long_names, 2, &der, &len, NULL) == DA_OK);
 	csr_names(der, len, key, sans, sizeof(sans), cn, sizeof(cn));
 	CHECK_STR(sans, "a-very-long-label-that-goes-on-and-on.another-long-label.example.com,"
 			"x.test");
 	CHECK_STR(cn, "");
 	free(der);
 
-	CHECK(da_csr_der(key, names, 0, &der, &len, NULL) == DA_ERR_USAGE);
+	CHECK(da_crypto_csr_der(key, names, 0, &der, &len, NULL) == DA_ERR_USAGE);
 	EVP_PKEY_free(key);
 }
 
@@ -390,7 +391,7 @@ static void test_chain(void)
 	struct da_chain *chain = NULL;
 	struct da_err err;
 
-	CHECK(pem && da_chain_parse(pem, &chain, &err) == DA_OK);
+	CHECK(pem && da_crypto_chain_parse(pem, &chain, &err) == DA_OK);
 	if (chain == NULL) {
 		free(pem);
 		return;
@@ -411,12 +412,12 @@ static void test_chain(void)
 	/* RFC 9773 4.1's example CertID. */
 	CHECK_STR(chain->certs[0].ari_id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
 	CHECK(chain->leaf_der != NULL && chain->leaf_der_len > 100 && chain->leaf_der[0] == 0x30);
-	da_chain_free(chain);
+	da_crypto_chain_free(chain);
 
-	CHECK(da_chain_parse("no certificate here", &chain, &err) == DA_ERR_CRYPTO);
+	CHECK(da_crypto_chain_parse("no certificate here", &chain, &err) == DA_ERR_CRYPTO);
 	/* A damaged second block is an error, not a shorter chain. */
 	pem[strlen(pem) - 60] = '!';
-	CHECK(da_chain_parse(pem, &chain, &err) == DA_ERR_CRYPTO);
+	CHECK(da_crypto_chain_parse(pem, &chain, &err) == DA_ERR_CRYPTO);
 	free(pem);
 }
 
@@ -458,13 +459,13 @@ static void check_issued(const char *pem, EVP_PKEY *key, const char *const *name
 	struct da_chain *chain = NULL;
 	struct da_err err = {0};
 
-	CHECK(pem != NULL && da_chain_parse(pem, &chain, &err) == DA_OK);
+	CHECK(pem != NULL && da_crypto_chain_parse(pem, &chain, &err) == DA_OK);
 	if (chain == NULL)
 		return;
-	CHECK(da_chain_check_issued(pem, chain, key, names, n, &err) == want);
+	CHECK(da_crypto_chain_check_issued(pem, chain, key, names, n, &err) == want);
 	if (message != NULL)
 		CHECK_STR(err.msg, message);
-	da_chain_free(chain);
+	da_crypto_chain_free(chain);
 }
 
 static void test_check_issued(void)
@@ -474,8 +475,8 @@ static void test_check_issued(void)
 	EVP_PKEY *key = NULL, *other_key = NULL;
 	char *pem, *extra = NULL;
 
-	CHECK(da_key_generate(DA_KEY_EC256, &key, NULL) == DA_OK);
-	CHECK(da_key_generate(DA_KEY_EC256, &other_key, NULL) == DA_OK);
+	CHECK(da_crypto_key_generate(DA_KEY_EC256, &key, NULL) == DA_OK);
+	CHECK(da_crypto_key_generate(DA_KEY_EC256, &other_key, NULL) == DA_OK);
 	pem = certificate_pem(key, "DNS:a.test,DNS:*.A.test");
 	check_issued(pem, key, names, 2, DA_OK, NULL);
 	check_issued(pem, other_key, names, 2, DA_ERR_CRYPTO,

@@ -79,16 +79,16 @@ static struct run issue_with(const struct script_answer *script, size_t n, const
 	s.stop = &stop;
 	s.stop_at = stop_at;
 	snprintf(url, sizeof(url), "%s/dir", s.base);
-	if (da_key_generate(DA_KEY_EC256, &key, &err) == DA_OK &&
+	if (da_crypto_key_generate(DA_KEY_EC256, &key, &err) == DA_OK &&
 	    da_http_new(&http, &(struct da_http_config){0}, &log, &err) == DA_OK &&
 	    da_acme_new(&acme, &(struct da_acme_config){url, http, &log, &stop}, &err) == DA_OK &&
 	    da_acme_account(acme, key, &(struct da_acme_account_opts){.known_url = "https://a/1"},
 			    &account, &err) == DA_OK &&
 	    da_dns_new(&dns, &(struct da_dns_config){.resolvers = resolvers}, &log, &stop, &err) ==
-		    DA_OK &&
+		DA_OK &&
 	    da_plugin_load(TESTPLUG_DIR, "testplug", &plugin, &err) == DA_OK &&
-	    da_plugin_open(plugin, settings, 1, DA_PLUGIN_FROM_SETTINGS, NULL, &log, &stop,
-			   &err) == DA_OK) {
+	    da_plugin_open(plugin, settings, 1, DA_PLUGIN_FROM_SETTINGS, NULL, &log, &stop, &err) ==
+		DA_OK) {
 		const struct da_issue_handles h = {
 			.acme = acme, .dns = dns, .plugin = plugin, .state_dir = state_dir, .log = &log};
 
@@ -97,9 +97,9 @@ static struct run issue_with(const struct script_answer *script, size_t n, const
 	} else {
 		fprintf(stderr, "setting up: %s\n", err.msg);
 	}
-	if (da_journal_load(state_dir, &journal, &err) == DA_OK)
+	if (da_store_journal_load(state_dir, &journal, &err) == DA_OK)
 		run.journal_left = journal->n;
-	da_journal_free(journal);
+	da_store_journal_free(journal);
 	da_plugin_free(plugin);
 	da_dns_free(dns);
 	da_acme_free(acme);

@@ -322,18 +322,18 @@ static void test_dir_sink(void)
 	size_t len;
 
 	CHECK(da_file_read("crypto/chain.pem", DA_FILE_READ_MAX, &fullchain, &len, &err) == DA_OK);
-	CHECK(fullchain != NULL && da_chain_parse(fullchain, &chain, &err) == DA_OK);
+	CHECK(fullchain != NULL && da_crypto_chain_parse(fullchain, &chain, &err) == DA_OK);
 	if (chain == NULL)
 		return;
 	second = strstr(fullchain + 1, "-----BEGIN CERTIFICATE-----");
-	CHECK(da_sink_dir_open(at("sink/out"), &sink, &err) == DA_OK);
+	CHECK(da_store_sink_dir_open(at("sink/out"), &sink, &err) == DA_OK);
 	CHECK(stat(at("sink/out"), &st) == 0 && S_ISDIR(st.st_mode)); /* made at open */
-	CHECK(da_sink_read(sink, &stored, &err) == DA_OK && stored == NULL);
+	CHECK(da_store_sink_read(sink, &stored, &err) == DA_OK && stored == NULL);
 
 	const struct da_cert_out cert = {.fullchain_pem = fullchain, .key_pem = "KEY\n",
 					 .chain = chain, .names = names, .n_names = 2,
 					 .ca = ca, .key_type = DA_KEY_EC384};
-	CHECK(da_sink_write(sink, &cert, &err) == DA_OK);
+	CHECK(da_store_sink_write(sink, &cert, &err) == DA_OK);
 	CHECK(da_file_read(at("sink/out/chain.pem"), DA_FILE_READ_MAX, &text, &len, &err) == DA_OK);
 	CHECK_STR(text, second);
 	free(text);
@@ -351,28 +351,28 @@ static void test_dir_sink(void)
 	      strstr(text, "\"ari_id\": \"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE\""));
 	free(text);
 
-	CHECK(da_sink_read(sink, &stored, &err) == DA_OK && stored != NULL);
+	CHECK(da_store_sink_read(sink, &stored, &err) == DA_OK && stored != NULL);
 	if (stored != NULL) {
 		CHECK(stored->chain->certs[0].not_after == 1803658296);
-		CHECK(da_cert_stored_matches(stored, names, 2, ca, DA_KEY_EC384));
-		CHECK(da_cert_stored_matches(stored, swapped, 2, ca, DA_KEY_EC384));
-		CHECK(!da_cert_stored_matches(stored, fewer, 1, ca, DA_KEY_EC384));
-		CHECK(!da_cert_stored_matches(stored, names, 2, "https://other.test/dir",
-					      DA_KEY_EC384));
-		CHECK(!da_cert_stored_matches(stored, names, 2, ca, DA_KEY_EC256));
+		CHECK(da_store_cert_matches(stored, names, 2, ca, DA_KEY_EC384));
+		CHECK(da_store_cert_matches(stored, swapped, 2, ca, DA_KEY_EC384));
+		CHECK(!da_store_cert_matches(stored, fewer, 1, ca, DA_KEY_EC384));
+		CHECK(!da_store_cert_matches(stored, names, 2, "https://other.test/dir",
+					     DA_KEY_EC384));
+		CHECK(!da_store_cert_matches(stored, names, 2, ca, DA_KEY_EC256));
 	}
-	da_cert_stored_free(stored);
+	da_store_cert_free(stored);
 	stored = NULL;
 	/* A damaged certificate is no certificate: issued anew, not an error. */
 	CHECK(da_store_write_atomic(at("sink/out/..data/cert.pem"), "junk", 4, 0644, &err) == DA_OK);
-	CHECK(da_sink_read(sink, &stored, &err) == DA_OK && stored == NULL);
-	da_sink_free(sink);
+	CHECK(da_store_sink_read(sink, &stored, &err) == DA_OK && stored == NULL);
+	da_store_sink_free(sink);
 
 	/* A path that cannot be a directory fails at open, before any order. */
 	CHECK(da_store_write_atomic(at("sink/file"), "x", 1, 0644, &err) == DA_OK);
-	CHECK(da_sink_dir_open(at("sink/file/out"), &sink, &err) == DA_ERR_IO);
-	da_sink_free(sink);
-	da_chain_free(chain);
+	CHECK(da_store_sink_dir_open(at("sink/file/out"), &sink, &err) == DA_ERR_IO);
+	da_store_sink_free(sink);
+	da_crypto_chain_free(chain);
 	free(fullchain);
 }
 
@@ -396,16 +396,16 @@ static void test_journal(void)
 	snprintf(state, sizeof(state), "%s", at("jstate/deeper"));
 	snprintf(journal, sizeof(journal), "%s/journal.json", state);
 
-	CHECK(da_journal_load(state, &j, &err) == DA_OK); /* no state dir yet */
+	CHECK(da_store_journal_load(state, &j, &err) == DA_OK); /* no state dir yet */
 	CHECK(j != NULL && j->n == 0);
-	da_journal_free(j);
+	da_store_journal_free(j);
 
-	CHECK(da_journal_add(state, "rfc2136", a, 2, &err) == DA_OK);
-	CHECK(da_journal_add(state, "route53", b, 1, &err) == DA_OK);
-	CHECK(da_journal_add(state, "rfc2136", a, 1, &err) == DA_OK); /* already there */
+	CHECK(da_store_journal_add(state, "rfc2136", a, 2, &err) == DA_OK);
+	CHECK(da_store_journal_add(state, "route53", b, 1, &err) == DA_OK);
+	CHECK(da_store_journal_add(state, "rfc2136", a, 1, &err) == DA_OK); /* already there */
 	CHECK(mode_of(journal) == 0600);
 	CHECK(mode_of(state) == 0700);
-	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_OK);
 	CHECK(j != NULL && j->n == 3);
 	if (j != NULL && j->n == 3) {
 		CHECK(entry_is(&j->entries[0], "rfc2136", a[0].fqdn, "example.com",
@@ -413,50 +413,50 @@ static void test_journal(void)
 		CHECK(entry_is(&j->entries[1], "rfc2136", a[1].fqdn, "example.com", "apex-value-apex-value-apex-value-apex-value"));
 		CHECK(entry_is(&j->entries[2], "route53", b[0].fqdn, NULL, "b-value-b-value-b-value-b-value-b-value-b-v"));
 	}
-	da_journal_free(j);
+	da_store_journal_free(j);
 
 	/* The same record under another plugin is not that plugin's. */
-	CHECK(da_journal_remove(state, "route53", a, 1, &err) == DA_OK);
-	CHECK(da_journal_remove(state, "rfc2136", a + 1, 1, &err) == DA_OK);
-	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(da_store_journal_remove(state, "route53", a, 1, &err) == DA_OK);
+	CHECK(da_store_journal_remove(state, "rfc2136", a + 1, 1, &err) == DA_OK);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_OK);
 	CHECK(j != NULL && j->n == 2);
 	if (j != NULL && j->n == 2) {
 		CHECK(entry_is(&j->entries[0], "rfc2136", a[0].fqdn, "example.com",
 			       "wildcard-value-wildcard-value-wildcard-valu"));
 		CHECK(entry_is(&j->entries[1], "route53", b[0].fqdn, NULL, "b-value-b-value-b-value-b-value-b-value-b-v"));
 	}
-	da_journal_free(j);
+	da_store_journal_free(j);
 
-	CHECK(da_journal_remove(state, "route53", b, 1, &err) == DA_OK);
-	CHECK(da_journal_remove(state, "rfc2136", a, 2, &err) == DA_OK);
+	CHECK(da_store_journal_remove(state, "route53", b, 1, &err) == DA_OK);
+	CHECK(da_store_journal_remove(state, "rfc2136", a, 2, &err) == DA_OK);
 	CHECK(access(journal, F_OK) != 0); /* empty: the file is gone */
-	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_OK);
 	CHECK(j != NULL && j->n == 0);
-	da_journal_free(j);
+	da_store_journal_free(j);
 
 	/* A damaged journal is reported, not silently replaced. */
 	CHECK(da_store_write_atomic(journal, incomplete, strlen(incomplete), 0600, &err) == DA_OK);
-	CHECK(da_journal_load(state, &j, &err) == DA_ERR_IO);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_ERR_IO);
 	CHECK(strstr(err.msg, "is corrupt: entry 0 is incomplete; move it aside") != NULL);
-	CHECK(da_journal_add(state, "rfc2136", a, 1, &err) == DA_ERR_IO);
+	CHECK(da_store_journal_add(state, "rfc2136", a, 1, &err) == DA_ERR_IO);
 	CHECK(da_store_write_atomic(journal, "{not json", 9, 0600, &err) == DA_OK);
-	CHECK(da_journal_load(state, &j, &err) == DA_ERR_IO);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_ERR_IO);
 	CHECK(strstr(err.msg, "is corrupt: line 1") != NULL);
 
 	/* Only DNS-01 values: a planted SPF record is never taken for ours. */
 	CHECK(da_store_write_atomic(journal, planted, strlen(planted), 0600, &err) == DA_OK);
-	CHECK(da_journal_load(state, &j, &err) == DA_ERR_IO);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_ERR_IO);
 	CHECK(strstr(err.msg, "entry 0 is no DNS-01 value") != NULL);
-	CHECK(da_journal_add(state, "rfc2136", spf, 1, &err) == DA_ERR_USAGE);
+	CHECK(da_store_journal_add(state, "rfc2136", spf, 1, &err) == DA_ERR_USAGE);
 	unlink(journal);
 
 	/* A state dir others can write is refused before it is read. */
 	CHECK(chmod(state, 0770) == 0);
-	CHECK(da_journal_load(state, &j, &err) == DA_ERR_CONFIG);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_ERR_CONFIG);
 	CHECK(strstr(err.msg, "is writable by its group") != NULL);
-	CHECK(da_journal_add(state, "rfc2136", a, 1, &err) == DA_ERR_CONFIG);
+	CHECK(da_store_journal_add(state, "rfc2136", a, 1, &err) == DA_ERR_CONFIG);
 	CHECK(chmod(state, 0702) == 0);
-	CHECK(da_journal_run_lock(state, &lock, &exclusive, &err) == DA_ERR_CONFIG);
+	CHECK(da_store_journal_run_lock(state, &lock, &exclusive, &err) == DA_ERR_CONFIG);
 	CHECK(strstr(err.msg, "is writable by everyone") != NULL);
 	CHECK(chmod(state, 0700) == 0);
 }
@@ -482,7 +482,7 @@ static void test_journal_concurrent(void)
 
 				/* DNS-01 shaped: 43 characters of base64url. */
 				snprintf(value, sizeof(value), "writer%d-%02d-%032d", w, i, 0);
-				if (da_journal_add(state, "rfc2136", &r, 1, &err) != DA_OK)
+				if (da_store_journal_add(state, "rfc2136", &r, 1, &err) != DA_OK)
 					_exit(1);
 			}
 			_exit(0);
@@ -496,9 +496,9 @@ static void test_journal_concurrent(void)
 			ok = 0;
 	}
 	CHECK(ok);
-	CHECK(da_journal_load(state, &j, &err) == DA_OK);
+	CHECK(da_store_journal_load(state, &j, &err) == DA_OK);
 	CHECK(j != NULL && j->n == WRITERS * EACH);
-	da_journal_free(j);
+	da_store_journal_free(j);
 }
 
 /* A run that starts while another is in flight leaves the journal alone;
@@ -510,23 +510,23 @@ static void test_run_lock(void)
 	int first = -1, second = -1, third = -1, exclusive = 0;
 
 	snprintf(state, sizeof(state), "%s", at("runs/state"));
-	CHECK(da_journal_run_lock(state, &first, &exclusive, &err) == DA_OK);
+	CHECK(da_store_journal_run_lock(state, &first, &exclusive, &err) == DA_OK);
 	CHECK(first >= 0 && exclusive);
 	CHECK(mode_of(state) == 0700);
-	CHECK(first >= 0 && da_journal_run_share(first, &err) == DA_OK);
+	CHECK(first >= 0 && da_store_journal_run_share(first, &err) == DA_OK);
 	/* flock(2) locks belong to open files: a second open conflicts like
 	 * another process would. */
-	CHECK(da_journal_run_lock(state, &second, &exclusive, &err) == DA_OK);
+	CHECK(da_store_journal_run_lock(state, &second, &exclusive, &err) == DA_OK);
 	CHECK(second >= 0 && !exclusive);
 	if (first >= 0)
 		close(first);
-	CHECK(da_journal_run_lock(state, &third, &exclusive, &err) == DA_OK);
+	CHECK(da_store_journal_run_lock(state, &third, &exclusive, &err) == DA_OK);
 	CHECK(third >= 0 && !exclusive);
 	if (second >= 0)
 		close(second);
 	if (third >= 0)
 		close(third);
-	CHECK(da_journal_run_lock(state, &first, &exclusive, &err) == DA_OK);
+	CHECK(da_store_journal_run_lock(state, &first, &exclusive, &err) == DA_OK);
 	CHECK(first >= 0 && exclusive);
 	if (first >= 0)
 		close(first);
