@@ -207,29 +207,14 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+int da_http_header_parse(const char *line, size_t len, struct dnsacme_http_header *out)
 {
-	struct exchange *ex = userdata;
-	size_t len = size * nmemb, name_len, value_len;
-	const char *colon, *value;
-	struct dnsacme_http_header *grown;
+	const char *colon = memchr(line, ':', len), *value;
+	size_t name_len, value_len;
 	char *copy;
 
-	/* A status line starts a new response (after 1xx, a redirect or a
-	 * proxy's CONNECT answer): only the final response's headers count. */
-	if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-		free_headers(ex->headers, ex->n_headers);
-		ex->headers = NULL;
-		ex->n_headers = 0;
-		return len;
-	}
-	colon = memchr(line, ':', len);
 	if (colon == NULL || colon == line)
-		return len; /* the blank line ending the headers, or junk */
-	if (ex->n_headers >= MAX_HEADERS) {
-		ex->too_large = 1;
-		return 0;
-	}
+		return 0; /* the blank line ending the headers, or junk */
 	name_len = (size_t)(colon - line);
 	value = colon + 1;
 	value_len = len - name_len - 1;
@@ -239,25 +224,51 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 	}
 	while (value_len > 0 && is_space(value[value_len - 1]))
 		value_len--;
-
-	grown = realloc(ex->headers, (ex->n_headers + 1) * sizeof(*grown));
 	copy = malloc(name_len + value_len + 2);
-	if (grown == NULL || copy == NULL) {
-		if (grown != NULL)
-			ex->headers = grown;
-		free(copy);
-		ex->nomem = 1;
-		return 0;
-	}
-	ex->headers = grown;
+	if (copy == NULL)
+		return -1;
 	for (size_t i = 0; i < name_len; i++)
 		copy[i] = (char)tolower((unsigned char)line[i]);
 	copy[name_len] = '\0';
 	memcpy(copy + name_len + 1, value, value_len);
 	copy[name_len + 1 + value_len] = '\0';
-	ex->headers[ex->n_headers].name = copy;
-	ex->headers[ex->n_headers].value = copy + name_len + 1;
-	ex->n_headers++;
+	out->name = copy;
+	out->value = copy + name_len + 1;
+	return 1;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+	struct exchange *ex = userdata;
+	size_t len = size * nmemb;
+	struct dnsacme_http_header header, *grown;
+	int parsed;
+
+	/* A status line starts a new response (after 1xx, a redirect or a
+	 * proxy's CONNECT answer): only the final response's headers count. */
+	if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+		free_headers(ex->headers, ex->n_headers);
+		ex->headers = NULL;
+		ex->n_headers = 0;
+		return len;
+	}
+	parsed = da_http_header_parse(line, len, &header);
+	if (parsed == 0)
+		return len;
+	if (parsed > 0 && ex->n_headers >= MAX_HEADERS) {
+		free((char *)header.name);
+		ex->too_large = 1;
+		return 0;
+	}
+	grown = parsed > 0 ? realloc(ex->headers, (ex->n_headers + 1) * sizeof(*grown)) : NULL;
+	if (grown == NULL) {
+		if (parsed > 0)
+			free((char *)header.name);
+		ex->nomem = 1;
+		return 0;
+	}
+	ex->headers = grown;
+	ex->headers[ex->n_headers++] = header;
 	return len;
 }
 

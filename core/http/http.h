@@ -51,6 +51,14 @@ enum da_code da_http_do(struct da_http *http, const struct dnsacme_http_request 
 			struct dnsacme_http_response *resp, struct da_err *err);
 void da_http_response_free(struct dnsacme_http_response *resp);
 
+/*
+ * One raw header line ("Name: value\r\n", not NUL-terminated) into *out:
+ * the name lower-cased, the value without surrounding blanks, both in one
+ * allocation starting at out->name (free() that). Returns 1 for a header, 0
+ * for a line that is none (the blank line, junk), -1 when out of memory.
+ */
+int da_http_header_parse(const char *line, size_t len, struct dnsacme_http_header *out);
+
 /* A response header's value (name case-insensitive), or NULL. */
 const char *da_http_header(const struct dnsacme_http_response *resp, const char *name);
 
