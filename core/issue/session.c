@@ -83,15 +83,23 @@ static enum da_code account_key(struct da_session *session, const struct da_stor
 	return rc;
 }
 
-enum da_code da_session_open_account(struct da_session *session, int create, struct da_err *err)
+enum da_code da_session_open_ca(struct da_session *session, struct da_err *err)
 {
-	const struct da_session_config *cfg = session->cfg;
 	struct da_acme_config acme_cfg = {
-		.directory_url = cfg->directory_url,
+		.directory_url = session->cfg->directory_url,
 		.http = session->http,
 		.log = &session->log,
 		.stop = session->stop,
 	};
+
+	if (session->acme != NULL)
+		return DA_OK;
+	return da_acme_new(&session->acme, &acme_cfg, err);
+}
+
+enum da_code da_session_open_account(struct da_session *session, int create, struct da_err *err)
+{
+	const struct da_session_config *cfg = session->cfg;
 	struct da_acme_account_opts opts = {
 		.email = cfg->email,
 		.agree_tos = cfg->agree_tos,
@@ -104,7 +112,7 @@ enum da_code da_session_open_account(struct da_session *session, int create, str
 
 	if ((cfg->eab_kid == NULL) != (cfg->eab_hmac_key == NULL))
 		return da_err_set(err, DA_ERR_USAGE, "--eab-kid and --eab-hmac-key go together");
-	rc = da_acme_new(&session->acme, &acme_cfg, err);
+	rc = da_session_open_ca(session, err);
 	/* Locked from reading the key to saving the URL: two first runs on one
 	 * state dir would otherwise register two accounts and keep the key of
 	 * one beside the URL of the other. */

@@ -62,6 +62,10 @@ enum da_code da_session_open_dns(struct da_session *s, struct da_err *err);
 /* Load and open cfg->plugin with its settings. */
 enum da_code da_session_open_plugin(struct da_session *s, struct da_err *err);
 
+/* The ACME client for cfg->directory_url, without an account (enough for
+ * renewalInfo); da_session_open_account() opens it when it is not yet. */
+enum da_code da_session_open_ca(struct da_session *s, struct da_err *err);
+
 /*
  * The ACME client and the account for this CA: the account key and URL are
  * kept under STATE_DIR/accounts/<ca>/ (locked while read and written); with
