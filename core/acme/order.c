@@ -156,6 +156,30 @@ static enum da_code load_authz(struct da_acme *client, struct da_acme_authz *aut
 	return DA_OK;
 }
 
+static enum da_code post_new_order(struct da_acme *client, const char *const *names, size_t n,
+				   const char *profile, const char *replaces,
+				   struct dnsacme_http_response *resp, struct da_err *err)
+{
+	char *payload = NULL;
+	enum da_code rc;
+
+	rc = order_payload(names, n, profile, replaces, &payload, err);
+	if (rc == DA_OK)
+		rc = acme_post_account(client, client->dir.new_order, payload, resp, err);
+	free(payload);
+	return rc;
+}
+
+/*
+ * How CAs refuse a replaces they will not honour: 409 alreadyReplaced (RFC
+ * 9773 5), 403 when another account issued the old certificate, and 5xx
+ * from CAs whose ARI bookkeeping fails.
+ */
+static int refuses_replaces(long status)
+{
+	return status == 409 || status == 403 || status >= 500;
+}
+
 enum da_code da_acme_order_new(struct da_acme *client, const char *const *names, size_t n,
 			       const char *profile, const char *replaces,
 			       struct da_acme_order **out, struct da_err *err)
@@ -163,7 +187,6 @@ enum da_code da_acme_order_new(struct da_acme *client, const char *const *names,
 	const char *url = client->dir.new_order, *location;
 	struct dnsacme_http_response resp;
 	struct da_acme_order *order;
-	char *payload = NULL;
 	json_t *obj = NULL;
 	enum da_code rc;
 
@@ -177,11 +200,16 @@ enum da_code da_acme_order_new(struct da_acme *client, const char *const *names,
 			"the CA offers no ARI; not sending replaces");
 		replaces = NULL;
 	}
-	rc = order_payload(names, n, profile, replaces, &payload, err);
-	if (rc != DA_OK)
-		return rc;
-	rc = acme_post_account(client, url, payload, &resp, err);
-	free(payload);
+	rc = post_new_order(client, names, n, profile, replaces, &resp, err);
+	if (rc == DA_OK && replaces != NULL && refuses_replaces(resp.status)) {
+		/* A renewal must not fail for want of ARI's bookkeeping: lego's
+		 * did, each time a CA answered alreadyReplaced. */
+		da_logf(client->log, DNSACME_LOG_WARN,
+			"%s: the CA refused the order replacing %s (HTTP %ld); ordering again "
+			"without replaces", url, replaces, resp.status);
+		da_http_response_free(&resp);
+		rc = post_new_order(client, names, n, profile, NULL, &resp, err);
+	}
 	if (rc != DA_OK)
 		return rc;
 	order = calloc(1, sizeof(*order));

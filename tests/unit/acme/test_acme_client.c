@@ -14,6 +14,7 @@
 
 #include "acme/acme.h"
 #include "acme_server.h"
+#include "base/b64.h"
 #include "check.h"
 #include "crypto/crypto.h"
 
@@ -355,6 +356,85 @@ static void test_renewal_info(void)
 	script_server_free(&s);
 }
 
+/* Whether a JWS body's decoded payload holds needle. */
+static int payload_has(const char *body, const char *needle)
+{
+	const char *start = strstr(body, "\"payload\":\"");
+	char *b64, *end;
+	unsigned char *payload;
+	size_t len;
+	int found;
+
+	if (start == NULL)
+		return 0;
+	b64 = strdup(start + strlen("\"payload\":\""));
+	end = b64 ? strchr(b64, '"') : NULL;
+	if (end == NULL) {
+		free(b64);
+		return 0;
+	}
+	*end = '\0';
+	payload = da_b64url_decode(b64, &len);
+	found = payload != NULL && memmem(payload, len, needle, strlen(needle)) != NULL;
+	free(payload);
+	free(b64);
+	return found;
+}
+
+/* A CA that refuses replaces (409 alreadyReplaced, 403, 5xx) gets the order
+ * once more without it, and the answer to that one stands. */
+static void test_replaces_refused(void)
+{
+#define ARI_DIRECTORY                                                                      \
+	"{\"newNonce\":\"{base}/nonce\",\"newAccount\":\"{base}/new-acct\","              \
+	"\"newOrder\":\"{base}/new-order\",\"renewalInfo\":\"{base}/ari/\"}"
+#define ALREADY_REPLACED                                                                   \
+	"{\"type\":\"urn:ietf:params:acme:error:alreadyReplaced\",\"detail\":\"no\"}"
+	static const struct script_answer script[] = {
+		{"/dir", 200, "", ARI_DIRECTORY},
+		{"/nonce", 200, "Replay-Nonce: n1\r\n", ""},
+		{"/new-order", 409, "Replay-Nonce: n2\r\n", ALREADY_REPLACED},
+		{"/new-order", 201, "Replay-Nonce: n3\r\nLocation: {base}/order/1\r\n",
+		 ORDER_PENDING},
+		{"/authz/1", 200, "Replay-Nonce: n3a\r\n", AUTHZ("valid")},
+		{"/new-order", 403, "Replay-Nonce: n4\r\n",
+		 "{\"type\":\"urn:ietf:params:acme:error:unauthorized\",\"detail\":\"not yours\"}"},
+		{"/new-order", 400, "Replay-Nonce: n5\r\n",
+		 "{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"bad\"}"},
+	};
+	const char *names[] = {"*.example.test"};
+	struct da_acme_order *order = NULL;
+	struct script_server s;
+	struct fixture f;
+	struct da_err err;
+	char *url = NULL;
+
+	CHECK(script_server_start(&s, script, sizeof(script) / sizeof(script[0])) == 0);
+	if (fixture_open(&f, &s) == 0) {
+		struct da_acme_account_opts opts = {.known_url = "https://ca.test/acct/1"};
+
+		CHECK(da_acme_account(f.acme, f.key, &opts, &url, NULL) == DA_OK);
+		CHECK(da_acme_order_new(f.acme, names, 1, NULL, "old.cert-id", &order, &err) ==
+		      DA_OK);
+		da_acme_order_free(order);
+		/* The retry without replaces is refused too: that error stands. */
+		CHECK(da_acme_order_new(f.acme, names, 1, NULL, "old.cert-id", &order, &err) ==
+		      DA_ERR_CA);
+		CHECK(strstr(err.msg, "malformed") != NULL);
+	}
+	fixture_close(&f);
+	CHECK(script_server_stop(&s) == 0);
+	CHECK(s.n_seen == 7);
+	if (s.n_seen == 7) {
+		CHECK(payload_has(s.seen[2].body, "\"replaces\":\"old.cert-id\""));
+		CHECK(!payload_has(s.seen[3].body, "replaces"));
+		CHECK(payload_has(s.seen[5].body, "\"replaces\":\"old.cert-id\""));
+		CHECK(!payload_has(s.seen[6].body, "replaces"));
+	}
+	script_server_free(&s);
+	free(url);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -363,5 +443,6 @@ int main(void)
 	test_failures();
 	test_plain_http_refused();
 	test_renewal_info();
+	test_replaces_refused();
 	return check_report();
 }
