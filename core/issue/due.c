@@ -43,6 +43,26 @@ enum da_due da_issue_due(const struct da_cert_stored *stored, const struct da_du
 	return left < lifetime / 3 ? DA_DUE_LIFETIME : DA_NOT_DUE;
 }
 
+time_t da_issue_due_at(const struct da_cert_stored *stored, const struct da_due_policy *policy)
+{
+	const struct da_cert_info *leaf = &stored->chain->certs[0];
+	time_t at = leaf->not_after - (leaf->not_after - leaf->not_before) / 3;
+
+	if (policy->renew_before_days >= 0)
+		at = policy->renew_before_days >= (leaf->not_after - leaf->not_before) / DAY
+			     ? leaf->not_before
+			     : leaf->not_after - (time_t)policy->renew_before_days * DAY;
+	if (policy->ari != NULL) {
+		double span = difftime(policy->ari->window_end, policy->ari->window_start);
+		time_t in_window = policy->ari->window_start +
+				   (time_t)((span > 0 ? span : 0) * policy->ari_point);
+
+		if (policy->renew_before_days < 0 || in_window < at)
+			at = in_window;
+	}
+	return at < leaf->not_after ? at : leaf->not_after;
+}
+
 const char *da_due_str(enum da_due due)
 {
 	switch (due) {

@@ -43,6 +43,10 @@ struct da_due_policy {
 /* Whether stored (may be NULL) is due under policy, and why. */
 enum da_due da_issue_due(const struct da_cert_stored *stored, const struct da_due_policy *policy);
 
+/* When stored (not NULL, matching the policy) becomes due under policy:
+ * what "not due until DATE" says. */
+time_t da_issue_due_at(const struct da_cert_stored *stored, const struct da_due_policy *policy);
+
 /* One line saying why, e.g. "inside the CA's renewal window". */
 const char *da_due_str(enum da_due due);
 

@@ -112,8 +112,42 @@ static void test_changed(void)
 	CHECK_STR(da_due_str(DA_DUE_ARI_WINDOW), "inside the CA's renewal window");
 }
 
+/* "Not due until": the moment each rule first says due. */
+static void test_due_at(void)
+{
+	struct da_acme_renewal ari = {.window_start = T0 + 50 * DAY,
+				      .window_end = T0 + 52 * DAY};
+	struct da_due_policy p = at(T0);
+
+	CHECK(da_issue_due_at(&stored, &p) == T0 + 60 * DAY);
+	p.now = da_issue_due_at(&stored, &p);
+	CHECK(da_issue_due(&stored, &p) == DA_NOT_DUE); /* 30 days left is not less than a third */
+	p.now++;
+	CHECK(da_issue_due(&stored, &p) == DA_DUE_LIFETIME);
+	p = at(T0);
+	p.renew_before_days = 10;
+	CHECK(da_issue_due_at(&stored, &p) == T0 + 80 * DAY);
+	p.now = T0 + 80 * DAY;
+	CHECK(da_issue_due(&stored, &p) == DA_DUE_RENEW_BEFORE);
+	p.renew_before_days = 1000; /* more than the lifetime: due from the start */
+	CHECK(da_issue_due_at(&stored, &p) == T0);
+	p = at(T0);
+	p.ari = &ari;
+	p.ari_point = 0.5;
+	CHECK(da_issue_due_at(&stored, &p) == T0 + 51 * DAY);
+	p.now = T0 + 51 * DAY;
+	CHECK(da_issue_due(&stored, &p) == DA_DUE_ARI_WINDOW);
+	p.renew_before_days = 45; /* the earlier of the two */
+	CHECK(da_issue_due_at(&stored, &p) == T0 + 45 * DAY);
+	ari.window_start = T0 + 100 * DAY; /* never past notAfter */
+	ari.window_end = T0 + 101 * DAY;
+	p.renew_before_days = -1;
+	CHECK(da_issue_due_at(&stored, &p) == T0 + 90 * DAY);
+}
+
 int main(void)
 {
+	test_due_at();
 	test_third_of_lifetime();
 	test_renew_before();
 	test_ari_window();
