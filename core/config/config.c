@@ -121,6 +121,8 @@ static enum da_code apply(struct loader *l, const struct da_config_option *o, co
 		if (list_push(field, text) != 0)
 			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 		return DA_OK;
+	case DA_CONFIG_JSON:
+		return da_err_set(err, DA_ERR_USAGE, "%s: only a config file can set it", where);
 	case DA_CONFIG_PLUGIN: {
 		const char *eq = strchr(text, '=');
 		char *key;
@@ -225,6 +227,10 @@ static enum da_code file_value(struct loader *l, const struct da_config_option *
 	json_t *item;
 	size_t i;
 
+	if (o->kind == DA_CONFIG_JSON) {
+		*(const void **)field_of(l, o) = value;
+		return DA_OK;
+	}
 	switch (json_typeof(value)) {
 	case JSON_STRING:
 		if (o->kind != DA_CONFIG_STRING)
@@ -284,24 +290,30 @@ static const struct da_config_option *option_of_key(const struct loader *l, cons
 	return NULL;
 }
 
-static enum da_code apply_file_keys(struct loader *l, const char *path, const char *text,
-				    json_t *root, struct da_err *err)
+/* Apply an object's keys; where is the file (text its content, for key
+ * positions) or, with text NULL, what names the object in errors. */
+static enum da_code apply_keys(struct loader *l, const char *where, const char *text,
+			       json_t *root, struct da_err *err)
 {
 	const char *key;
 	json_t *value;
 
 	json_object_foreach(root, key, value) {
 		const struct da_config_option *o = option_of_key(l, key);
-		char where[512];
-		int line, column;
+		char at[512];
+		int line = 0, column = 0;
 		enum da_code rc;
 
-		key_position(text, key, &line, &column);
+		if (text != NULL) {
+			key_position(text, key, &line, &column);
+			snprintf(at, sizeof(at), "%s:%d:%d", where, line, column);
+		} else {
+			snprintf(at, sizeof(at), "%s", where);
+		}
 		if (o == NULL)
-			return da_err_set(err, DA_ERR_CONFIG, "%s:%d:%d: unknown key '%s'", path,
-					  line, column, key);
-		snprintf(where, sizeof(where), "%s:%d:%d: %s", path, line, column, key);
-		rc = file_value(l, o, value, where, err);
+			return da_err_set(err, DA_ERR_CONFIG, "%s: unknown key '%s'", at, key);
+		snprintf(at + strlen(at), sizeof(at) - strlen(at), ": %s", key);
+		rc = file_value(l, o, value, at, err);
 		if (rc != DA_OK)
 			return rc;
 	}
@@ -327,7 +339,7 @@ static enum da_code load_file(struct loader *l, const char *path, struct da_err 
 	else if (!json_is_object(root))
 		rc = da_err_set(err, DA_ERR_CONFIG, "%s:1:1: expected a JSON object", path);
 	else
-		rc = apply_file_keys(l, path, text, root, err);
+		rc = apply_keys(l, path, text, root, err);
 	/* Settings borrow the file's strings even after a failure: keep it. */
 	l->c->json = root;
 	da_secret_free(text);
@@ -386,7 +398,7 @@ static enum da_code load_environment(struct loader *l, struct da_err *err)
 		enum da_code rc;
 
 		if (!(o->scopes & l->scope) || o->kind == DA_CONFIG_HELP ||
-		    o->kind == DA_CONFIG_FILE)
+		    o->kind == DA_CONFIG_FILE || o->kind == DA_CONFIG_JSON)
 			continue;
 		env_name(l->t, o, name, sizeof(name));
 		text = getenv(name);
@@ -437,7 +449,7 @@ static enum da_code parse_flags(struct loader *l, const char *scope_name, int ar
 		} else {
 			o = arg[2] == '\0' ? find_option(l, NULL, 0, arg[1]) : NULL;
 		}
-		if (o == NULL || !(o->scopes & l->scope))
+		if (o == NULL || !(o->scopes & l->scope) || o->kind == DA_CONFIG_JSON)
 			return da_err_set(err, DA_ERR_USAGE, "unknown option '%s' for '%s'", arg,
 					  scope_name);
 		snprintf(out[n].where, sizeof(out[n].where), "--%s", o->name);
@@ -522,6 +534,24 @@ out:
 	return rc;
 }
 
+enum da_code da_config_load_object(struct da_config *c, const struct da_config_table *t,
+				   unsigned scope, void *settings, const void *object,
+				   const char *where, struct da_err *err)
+{
+	struct loader l = {.t = t, .scope = scope, .settings = settings, .c = c};
+	enum da_code rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object((const json_t *)object))
+		return da_err_set(err, DA_ERR_CONFIG, "%s: expected an object", where);
+	l.set_by = calloc(t->n, sizeof(*l.set_by));
+	if (l.set_by == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	rc = apply_keys(&l, where, NULL, (json_t *)object, err);
+	free(l.set_by);
+	return rc;
+}
+
 void da_config_free(struct da_config *c, const struct da_config_table *t, void *settings)
 {
 	for (size_t i = 0; i < t->n; i++) {
@@ -552,7 +582,7 @@ void da_config_usage(FILE *out, const struct da_config_table *t, unsigned scope)
 		const struct da_config_option *o = &t->options[i];
 		char flag[96], env[64];
 
-		if (!(o->scopes & scope))
+		if (!(o->scopes & scope) || o->kind == DA_CONFIG_JSON)
 			continue;
 		/* "-d, --domain NAME" and "    --dns PLUGIN": the long names align. */
 		snprintf(flag, sizeof(flag), "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',

@@ -28,7 +28,8 @@ enum da_config_kind {
 	DA_CONFIG_NUMBER,  /* long, >= 0 */
 	DA_CONFIG_PLUGIN,  /* struct da_plugin_settings; KEY=VALUE flags, an object in the file */
 	DA_CONFIG_HELP,	   /* int; a flag only: loading stops and sets it */
-	DA_CONFIG_FILE	   /* const char *; the JSON file to read (flag or env) */
+	DA_CONFIG_FILE,	   /* const char *; the JSON file to read (flag or env) */
+	DA_CONFIG_JSON	   /* const void * (json_t *); any JSON value, in the file only */
 };
 
 struct da_config_option {
@@ -75,6 +76,16 @@ struct da_config {
 enum da_code da_config_load(struct da_config *c, const struct da_config_table *t,
 			    unsigned scope, const char *scope_name, void *settings, int argc,
 			    char **argv, struct da_err *err);
+
+/*
+ * Fill settings from the keys of a JSON object (json_t *) as if they stood in
+ * a config file: each key one of t's options in scope, named in errors as
+ * "<where>: <key>". Strings borrow from object, which must outlive settings;
+ * release with da_config_free().
+ */
+enum da_code da_config_load_object(struct da_config *c, const struct da_config_table *t,
+				   unsigned scope, void *settings, const void *object,
+				   const char *where, struct da_err *err);
 
 /* Release c and what the table's lists and plugin options hold in settings. */
 void da_config_free(struct da_config *c, const struct da_config_table *t, void *settings);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "check.h"
 #include "config/config.h"
 
@@ -16,6 +18,7 @@ struct settings {
 	long count;
 	struct da_plugin_settings opts;
 	const char *only_b;
+	const void *extra; /* json_t * */
 	const char *config;
 	int help;
 };
@@ -29,6 +32,7 @@ static const struct da_config_option options[] = {
 	{"count", 0, DA_CONFIG_NUMBER, FIELD(count), SCOPE_A, "N", "a count"},
 	{"opt", 0, DA_CONFIG_PLUGIN, FIELD(opts), SCOPE_A, "KEY=VALUE", "an option"},
 	{"only-b", 0, DA_CONFIG_STRING, FIELD(only_b), SCOPE_B, "X", "B's own"},
+	{"extra", 0, DA_CONFIG_JSON, FIELD(extra), SCOPE_A, NULL, "any JSON"},
 	{"config", 'c', DA_CONFIG_FILE, FIELD(config), SCOPE_A | SCOPE_B, "FILE", "file"},
 	{"help", 'h', DA_CONFIG_HELP, FIELD(help), ~0u, NULL, "help"},
 };
@@ -262,6 +266,43 @@ static void test_env_file(void)
 	unsetenv("TEST_NAME_FILE");
 }
 
+/* A JSON option: the file only; and an object read as a file would be. */
+static void test_json_and_objects(void)
+{
+	char *flag[] = {"--extra", "x"};
+	char *file[] = {"--config", "config/good.json"};
+	struct settings s, entry;
+	struct da_config entry_c;
+	struct da_err err;
+	const json_t *list;
+
+	CHECK(load(&s, SCOPE_A, flag, 2, &err) == DA_ERR_USAGE);
+	CHECK_STR(err.msg, "unknown option '--extra' for 'a'");
+	done(&s);
+	setenv("TEST_EXTRA", "x", 1);
+	CHECK(load(&s, SCOPE_A, file, 2, &err) == DA_OK);
+	unsetenv("TEST_EXTRA");
+	list = s.extra;
+	CHECK(json_is_array(list) && json_array_size(list) == 2);
+
+	memset(&entry, 0, sizeof(entry));
+	CHECK(da_config_load_object(&entry_c, &table, SCOPE_A, &entry, json_array_get(list, 0),
+				    "extra[0]", &err) == DA_OK);
+	CHECK_STR(entry.name, "first");
+	CHECK(entry.hosts.n == 1 && entry.opts.n == 1);
+	da_config_free(&entry_c, &table, &entry);
+	memset(&entry, 0, sizeof(entry));
+	CHECK(da_config_load_object(&entry_c, &table, SCOPE_A, &entry, json_array_get(list, 1),
+				    "extra[1]", &err) == DA_ERR_CONFIG);
+	CHECK_STR(err.msg, "extra[1]: count: wrong type (expected a number)");
+	da_config_free(&entry_c, &table, &entry);
+	CHECK(da_config_load_object(&entry_c, &table, SCOPE_A, &entry, list, "extra", &err) ==
+	      DA_ERR_CONFIG);
+	CHECK_STR(err.msg, "extra: expected an object");
+	da_config_free(&entry_c, &table, &entry);
+	done(&s);
+}
+
 static void test_usage(void)
 {
 	char *text = NULL;
@@ -287,6 +328,7 @@ int main(void)
 	test_file_errors();
 	test_help_first();
 	test_env_file();
+	test_json_and_objects();
 	test_usage();
 	return check_report();
 }
