@@ -108,11 +108,24 @@ enum da_code da_store_write_certificate(const char *out_dir, const struct da_cer
 /*
  * The renewal record of the certificate for name (its first name, "*."
  * stripped): <state_dir>/renewal/<name>.json (0600; the directory 0700),
- * the JSON text that `renew` reads to issue it again. name must be a
- * checked DNS name (it becomes a file name).
+ * the JSON text that `renew` reads to issue it again; and, beside it in
+ * <state_dir>/renew-state/<name>.json, what `renew` learnt about it since.
+ * name must be a checked DNS name (it becomes a file name). A read of a
+ * file that is not there gives *json NULL and DA_OK.
  */
 enum da_code da_store_renewal_write(const char *state_dir, const char *name, const char *json,
 				    struct da_err *err);
+enum da_code da_store_renewal_read(const char *state_dir, const char *name, char **json,
+				   struct da_err *err);
+enum da_code da_store_renew_state_write(const char *state_dir, const char *name,
+					const char *json, struct da_err *err);
+enum da_code da_store_renew_state_read(const char *state_dir, const char *name, char **json,
+				       struct da_err *err);
+
+/* The names of every renewal record, sorted, in *names (*n of them; free()
+ * each and the array); none when there is no renewal/ yet. */
+enum da_code da_store_renewal_list(const char *state_dir, char ***names, size_t *n,
+				   struct da_err *err);
 
 /*
  * The cleanup journal, <state_dir>/journal.json (0600): TXT records presented

@@ -540,6 +540,40 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+/* The two books: records by name, sorted; a missing one is no error. */
+static void test_renewal_books(void)
+{
+	struct da_err err;
+	char **names = NULL, *json = NULL;
+	size_t n = 9;
+	struct stat st;
+
+	CHECK(da_store_renewal_list(at("books"), &names, &n, &err) == DA_OK && n == 0);
+	CHECK(da_store_renewal_write(at("books"), "*.b.example", "{\"b\":1}", &err) == DA_OK);
+	CHECK(da_store_renewal_write(at("books"), "a.example", "{}", &err) == DA_OK);
+	CHECK(da_store_renew_state_write(at("books"), "a.example", "{\"s\":1}", &err) == DA_OK);
+	CHECK(da_store_write_atomic(at("books/renewal/.half.json"), "x", 1, 0600, &err) == DA_OK);
+	CHECK(da_store_write_atomic(at("books/renewal/notes.txt"), "x", 1, 0600, &err) == DA_OK);
+	CHECK(da_store_renewal_list(at("books"), &names, &n, &err) == DA_OK);
+	CHECK(n == 2);
+	CHECK_STR(n == 2 ? names[0] : NULL, "a.example");
+	CHECK_STR(n == 2 ? names[1] : NULL, "b.example");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	CHECK(da_store_renewal_read(at("books"), "b.example", &json, &err) == DA_OK);
+	CHECK_STR(json, "{\"b\":1}");
+	free(json);
+	CHECK(da_store_renew_state_read(at("books"), "a.example", &json, &err) == DA_OK);
+	CHECK_STR(json, "{\"s\":1}");
+	free(json);
+	CHECK(da_store_renew_state_read(at("books"), "b.example", &json, &err) == DA_OK);
+	CHECK(json == NULL);
+	CHECK(stat(at("books/renew-state/a.example.json"), &st) == 0 &&
+	      (st.st_mode & 0777) == 0600);
+	CHECK(da_store_renewal_read(at("books"), "../x", &json, &err) == DA_ERR_USAGE);
+}
+
 int main(void)
 {
 	umask(022);
@@ -557,5 +591,6 @@ int main(void)
 	test_journal_concurrent();
 	test_run_lock();
 	nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_renewal_books();
 	return check_report();
 }
