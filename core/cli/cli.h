@@ -21,7 +21,8 @@ enum cli_command {
 	CMD_PRESENT = 1u << 1,
 	CMD_CLEANUP = 1u << 2,
 	CMD_REVOKE = 1u << 3,
-	CMD_PLUGINS = 1u << 4
+	CMD_PLUGINS = 1u << 4,
+	CMD_RENEW = 1u << 5
 };
 
 /*
@@ -52,7 +53,13 @@ struct cli_settings {
 	const char *propagation_nameservers;
 	long propagation_timeout;
 	int propagation_skip;
-	long renew_before; /* days; -1: always issue */
+	long renew_before; /* days; -1: always issue (renew: ARI, else a third) */
+	long parallel;
+	int dry_run;
+	int json;
+	const char *post_hook;
+	const char *metrics_textfile;
+	const void *certificates; /* json_t *: the config file's list */
 	const char *plugin_dir;
 	const char *config;
 	const char *cert;
@@ -84,7 +91,7 @@ void cli_usage(FILE *out, enum cli_command command);
 
 /* The commands; each returns the process exit status. */
 typedef int cli_run_fn(struct cli_settings *s, const volatile sig_atomic_t *stop);
-cli_run_fn cmd_issue, cmd_dns, cmd_revoke, cmd_plugins;
+cli_run_fn cmd_issue, cmd_renew, cmd_dns, cmd_revoke, cmd_plugins;
 
 /* One row per command (commands.c): a new command is a row here, its bit
  * in enum cli_command (the options' masks name it) and its cmd_ file. */

@@ -8,6 +8,10 @@
 const struct cli_command_def cli_commands[] = {
 	{"issue", CMD_ISSUE, "issue -d NAME [-d NAME ...] --dns PLUGIN [options]",
 	 "Issue (or renew) a certificate, proving control of every name with DNS-01.", cmd_issue},
+	{"renew", CMD_RENEW, "renew [--config FILE] [options]",
+	 "Renew every certificate that is due: the config's \"certificates\", else every one "
+	 "`issue` recorded.",
+	 cmd_renew},
 	{"present", CMD_PRESENT, "present --dns PLUGIN -d NAME --value TXT [options]",
 	 "Publish TXT at _acme-challenge.NAME (CNAMEs followed), e.g. as another client's hook.",
 	 cmd_dns},

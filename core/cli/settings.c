@@ -12,16 +12,17 @@
 #include "issue/hook.h"
 
 #define ALL_DNS (CMD_ISSUE | CMD_PRESENT | CMD_CLEANUP)
-#define ACME (CMD_ISSUE | CMD_REVOKE)
+#define ACME (CMD_ISSUE | CMD_REVOKE | CMD_RENEW)
+#define ISSUING (CMD_ISSUE | CMD_RENEW) /* for renew: the defaults of every certificate */
 
 #define FIELD(f) offsetof(struct cli_settings, f)
 
 static const struct da_config_option options[] = {
 	{"domain", 'd', DA_CONFIG_LIST, FIELD(domains), CMD_ISSUE | CMD_PRESENT | CMD_CLEANUP, "NAME",
 	 "a name for the certificate (repeat; \"*.example.com\" for a wildcard)"},
-	{"dns", 0, DA_CONFIG_STRING, FIELD(dns), ALL_DNS, "PLUGIN",
+	{"dns", 0, DA_CONFIG_STRING, FIELD(dns), ALL_DNS | CMD_RENEW, "PLUGIN",
 	 "DNS provider plugin (see `dnsacme plugins`)"},
-	{"dns-option", 0, DA_CONFIG_PLUGIN, FIELD(dns_options), ALL_DNS, "KEY=VALUE",
+	{"dns-option", 0, DA_CONFIG_PLUGIN, FIELD(dns_options), ALL_DNS | CMD_RENEW, "KEY=VALUE",
 	 "a plugin option (repeat); KEY_file=PATH reads it from a file"},
 	{"value", 0, DA_CONFIG_STRING, FIELD(value), CMD_PRESENT | CMD_CLEANUP, "TXT",
 	 "the TXT value to publish or remove"},
@@ -29,19 +30,19 @@ static const struct da_config_option options[] = {
 	 "ACME directory URL (default: Let's Encrypt production)"},
 	{"staging", 0, DA_CONFIG_BOOL, FIELD(staging), ACME, NULL,
 	 "use Let's Encrypt's staging directory"},
-	{"email", 0, DA_CONFIG_STRING, FIELD(email), CMD_ISSUE, "ADDR",
+	{"email", 0, DA_CONFIG_STRING, FIELD(email), ISSUING, "ADDR",
 	 "contact address for the account"},
-	{"agree-tos", 0, DA_CONFIG_BOOL, FIELD(agree_tos), CMD_ISSUE, NULL,
+	{"agree-tos", 0, DA_CONFIG_BOOL, FIELD(agree_tos), ISSUING, NULL,
 	 "agree to the CA's terms of service"},
-	{"eab-kid", 0, DA_CONFIG_STRING, FIELD(eab_kid), CMD_ISSUE, "ID",
+	{"eab-kid", 0, DA_CONFIG_STRING, FIELD(eab_kid), ISSUING, "ID",
 	 "External Account Binding key id (ZeroSSL, Google, Sectigo, ...)"},
-	{"eab-hmac-key", 0, DA_CONFIG_STRING, FIELD(eab_hmac_key), CMD_ISSUE, "KEY",
+	{"eab-hmac-key", 0, DA_CONFIG_STRING, FIELD(eab_hmac_key), ISSUING, "KEY",
 	 "External Account Binding HMAC key, base64url"},
-	{"key-type", 0, DA_CONFIG_STRING, FIELD(key_type), CMD_ISSUE, "TYPE",
+	{"key-type", 0, DA_CONFIG_STRING, FIELD(key_type), ISSUING, "TYPE",
 	 "certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096"},
-	{"profile", 0, DA_CONFIG_STRING, FIELD(profile), CMD_ISSUE, "NAME",
+	{"profile", 0, DA_CONFIG_STRING, FIELD(profile), ISSUING, "NAME",
 	 "certificate profile, when the CA offers profiles"},
-	{"preferred-chain", 0, DA_CONFIG_STRING, FIELD(preferred_chain), CMD_ISSUE, "ISSUER_CN",
+	{"preferred-chain", 0, DA_CONFIG_STRING, FIELD(preferred_chain), ISSUING, "ISSUER_CN",
 	 "pick the chain whose top certificate is issued by ISSUER_CN"},
 	{"out", 0, DA_CONFIG_STRING, FIELD(out), CMD_ISSUE, "DIR",
 	 "where to write the certificate (default: STATE_DIR/certificates/NAME)"},
@@ -51,24 +52,38 @@ static const struct da_config_option options[] = {
 	{"ca-bundle", 0, DA_CONFIG_STRING, FIELD(ca_bundle), ACME, "FILE",
 	 "trust only these CA certificates (PEM) for the ACME server's HTTPS (DNS providers' "
 	 "APIs keep the system's)"},
-	{"deploy-hook", 0, DA_CONFIG_STRING, FIELD(deploy_hook), CMD_ISSUE, "CMD",
+	{"deploy-hook", 0, DA_CONFIG_STRING, FIELD(deploy_hook), ISSUING, "CMD",
 	 "run CMD with /bin/sh after the certificate is written (no secret variables in its "
 	 "environment)"},
-	{"deploy-hook-timeout", 0, DA_CONFIG_NUMBER, FIELD(deploy_hook_timeout), CMD_ISSUE, "SECONDS",
+	{"deploy-hook-timeout", 0, DA_CONFIG_NUMBER, FIELD(deploy_hook_timeout), ISSUING, "SECONDS",
 	 "stop the deploy hook (its whole process group) after SECONDS (default 300)"},
-	{"dns-resolvers", 0, DA_CONFIG_STRING, FIELD(dns_resolvers), ALL_DNS, "HOST[:PORT],...",
+	{"dns-resolvers", 0, DA_CONFIG_STRING, FIELD(dns_resolvers), ALL_DNS | CMD_RENEW, "HOST[:PORT],...",
 	 "resolvers for CNAME and zone discovery (default: /etc/resolv.conf)"},
-	{"propagation-nameservers", 0, DA_CONFIG_STRING, FIELD(propagation_nameservers), CMD_ISSUE,
+	{"propagation-nameservers", 0, DA_CONFIG_STRING, FIELD(propagation_nameservers), ISSUING,
 	 "HOST[:PORT],...", "check these servers instead of each zone's nameservers"},
-	{"propagation-timeout", 0, DA_CONFIG_NUMBER, FIELD(propagation_timeout), CMD_ISSUE,
+	{"propagation-timeout", 0, DA_CONFIG_NUMBER, FIELD(propagation_timeout), ISSUING,
 	 "SECONDS", "give up waiting for DNS after this long (default 300)"},
-	{"propagation-skip", 0, DA_CONFIG_BOOL, FIELD(propagation_skip), CMD_ISSUE, NULL,
+	{"propagation-skip", 0, DA_CONFIG_BOOL, FIELD(propagation_skip), ISSUING, NULL,
 	 "do not check the nameservers before asking the CA to validate"},
-	{"renew-before", 0, DA_CONFIG_NUMBER, FIELD(renew_before), CMD_ISSUE, "DAYS",
-	 "do nothing while the certificate in --out, from the same CA, key type and names, has "
-	 "more than DAYS days left (default: always issue)"},
-	{"plugin-dir", 0, DA_CONFIG_STRING, FIELD(plugin_dir), ALL_DNS | CMD_PLUGINS, "DIR",
+	{"renew-before", 0, DA_CONFIG_NUMBER, FIELD(renew_before), ISSUING, "DAYS",
+	 "renew only once the certificate in place (same CA, key type and names) has DAYS days "
+	 "or fewer left (default: issue always; renew follows the CA's renewal window, else "
+	 "a third of the lifetime)"},
+	{"plugin-dir", 0, DA_CONFIG_STRING, FIELD(plugin_dir), ALL_DNS | CMD_RENEW | CMD_PLUGINS,
+	 "DIR",
 	 "where dnsacme-NAME.so plugins live"},
+	{"parallel", 0, DA_CONFIG_NUMBER, FIELD(parallel), CMD_RENEW, "N",
+	 "renew up to N certificates at once (default 4)"},
+	{"dry-run", 0, DA_CONFIG_BOOL, FIELD(dry_run), CMD_RENEW, NULL,
+	 "say what is due and why; change nothing"},
+	{"json", 0, DA_CONFIG_BOOL, FIELD(json), CMD_RENEW, NULL,
+	 "print the summary as JSON"},
+	{"post-hook", 0, DA_CONFIG_STRING, FIELD(post_hook), CMD_RENEW, "CMD",
+	 "run CMD with /bin/sh once after the run when any certificate was renewed"},
+	{"metrics-textfile", 0, DA_CONFIG_STRING, FIELD(metrics_textfile), CMD_RENEW, "FILE",
+	 "write node_exporter textfile metrics to FILE after the run"},
+	{"certificates", 0, DA_CONFIG_JSON, FIELD(certificates), CMD_RENEW, NULL,
+	 "the config file's list of certificates"},
 	{"cert", 0, DA_CONFIG_STRING, FIELD(cert), CMD_REVOKE, "FILE",
 	 "the certificate (PEM) to revoke"},
 	{"reason", 0, DA_CONFIG_NUMBER, FIELD(reason), CMD_REVOKE, "N",
@@ -143,6 +158,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->propagation_timeout = 300;
 	s->renew_before = -1;
 	s->deploy_hook_timeout = DA_HOOK_TIMEOUT_DEFAULT;
+	s->parallel = 4;
 	rc = da_config_load(&s->sources, &table, command, def ? def->word : "?", s, argc, argv,
 			    err);
 	if (rc != DA_OK || s->help)
@@ -205,7 +221,13 @@ void cli_usage(FILE *out, enum cli_command command)
 		fprintf(out, "usage: dnsacme %s\n\n%s\n\noptions:\n",
 			cli_command_by_id(command)->synopsis, cli_command_by_id(command)->summary);
 	da_config_usage(out, &table, command);
-	if (command & (CMD_ISSUE | CMD_PRESENT | CMD_CLEANUP))
+	if (command == CMD_RENEW)
+		fprintf(out, "\nThe config file's \"certificates\" is a list of objects with the keys "
+			     "name, domains, dns,\ndns_options, out, key_type, profile, "
+			     "preferred_chain and deploy_hook; the top-level\nkeys are their "
+			     "defaults. Without it, every certificate `issue` recorded in\n"
+			     "STATE_DIR/renewal/ is renewed with the settings it was issued with.\n");
+	if (command & (CMD_ISSUE | CMD_PRESENT | CMD_CLEANUP | CMD_RENEW))
 		fprintf(out, "\nPlugin options also come from each plugin's environment "
 			     "variables: see `dnsacme plugins NAME`.\n");
 	fprintf(out, "An option with one value may also come from a file: DNSACME_<OPTION>_FILE=PATH.\n"

@@ -107,6 +107,7 @@ static int stop_group(pid_t pid)
 enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t *stop,
 			 struct da_err *err)
 {
+	const char *what = hook->label ? hook->label : "deploy hook";
 	char *owned[4] = {NULL}, **env = NULL;
 	char *const argv[] = {"sh", "-c", (char *)hook->command, NULL};
 	long deadline_ms = hook->timeout_seconds * 1000, waited = 0;
@@ -116,8 +117,8 @@ enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t
 	if (hook_environment(hook, &env, owned) != 0) {
 		for (int i = 0; i < 4; i++)
 			free(owned[i]);
-		return da_err_set(err, DA_ERR_IO, "cannot prepare the deploy hook's environment (the "
-				  "certificate is in %s)", hook->cert_dir);
+		return da_err_set(err, DA_ERR_IO, "cannot prepare the %s's environment (the "
+				  "certificate is in %s)", what, hook->cert_dir);
 	}
 	fflush(NULL);
 	pid = fork();
@@ -133,16 +134,16 @@ enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t
 	for (int i = 0; i < 4; i++)
 		free(owned[i]);
 	if (pid < 0)
-		return da_err_set(err, DA_ERR_IO, "cannot run the deploy hook: %s (the certificate "
-				  "is in %s)", strerror(errno), hook->cert_dir);
+		return da_err_set(err, DA_ERR_IO, "cannot run the %s: %s (the certificate "
+				  "is in %s)", what, strerror(errno), hook->cert_dir);
 	for (;;) {
 		pid_t done = waitpid(pid, &status, WNOHANG);
 
 		if (done == pid)
 			break;
 		if (done < 0 && errno != EINTR)
-			return da_err_set(err, DA_ERR_IO, "cannot wait for the deploy hook: %s (the "
-					  "certificate is in %s)", strerror(errno), hook->cert_dir);
+			return da_err_set(err, DA_ERR_IO, "cannot wait for the %s: %s (the "
+					  "certificate is in %s)", what, strerror(errno), hook->cert_dir);
 		if (stop != NULL && *stop) {
 			stopped = 1;
 			status = stop_group(pid);
@@ -157,16 +158,16 @@ enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t
 		waited += POLL_MS;
 	}
 	if (stopped)
-		return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted while the deploy hook ran "
-				  "(the certificate is in %s)", hook->cert_dir);
+		return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted while the %s ran "
+				  "(the certificate is in %s)", what, hook->cert_dir);
 	if (timed_out)
-		return da_err_set(err, DA_ERR_IO, "the deploy hook ran past %ld s and was stopped "
-				  "(the certificate is in %s)", hook->timeout_seconds, hook->cert_dir);
+		return da_err_set(err, DA_ERR_IO, "the %s ran past %ld s and was stopped "
+				  "(the certificate is in %s)", what, hook->timeout_seconds, hook->cert_dir);
 	if (WIFSIGNALED(status))
-		return da_err_set(err, DA_ERR_IO, "the deploy hook was killed by signal %d (the "
-				  "certificate is in %s)", WTERMSIG(status), hook->cert_dir);
+		return da_err_set(err, DA_ERR_IO, "the %s was killed by signal %d (the "
+				  "certificate is in %s)", what, WTERMSIG(status), hook->cert_dir);
 	if (WEXITSTATUS(status) != 0)
-		return da_err_set(err, DA_ERR_IO, "the deploy hook failed with exit status %d (the "
-				  "certificate is in %s)", WEXITSTATUS(status), hook->cert_dir);
+		return da_err_set(err, DA_ERR_IO, "the %s failed with exit status %d (the "
+				  "certificate is in %s)", what, WEXITSTATUS(status), hook->cert_dir);
 	return DA_OK;
 }

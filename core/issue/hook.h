@@ -15,6 +15,7 @@
 #define DA_HOOK_TIMEOUT_DEFAULT 300 /* seconds */
 
 struct da_hook {
+	const char *label;	  /* in messages; NULL: "deploy hook" */
 	const char *command;
 	const char *cert_dir; /* DNSACME_CERT_DIR, RENEWED_LINEAGE */
 	const char *const *names; /* DNSACME_DOMAINS, RENEWED_DOMAINS (space-separated) */
