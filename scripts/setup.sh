@@ -10,7 +10,7 @@ packages=(
 	libssl-dev libcurl4-openssl-dev libc-ares-dev libjansson-dev libxml2-dev
 	bind9 bind9-utils bind9-dnsutils pebble
 	python3 python3-dnspython python3-botocore python3-cryptography
-	openssl iproute2 curl hyperfine time
+	openssl iproute2 curl hyperfine time systemd
 )
 if [[ ${1:-} == bench ]]; then
 	packages+=(certbot python3-certbot-dns-rfc2136)

@@ -1,5 +1,6 @@
 # Install the build into a scratch prefix and check that the installed binary
-# finds every plugin without --plugin-dir or DNSACME_PLUGIN_DIR.
+# finds every plugin without --plugin-dir or DNSACME_PLUGIN_DIR, and that the
+# renewal units went where systemd looks.
 #   cmake -DBUILD=<build dir> -DPREFIX=<scratch dir> -P install_check.cmake
 file(REMOVE_RECURSE "${PREFIX}")
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD}" --prefix "${PREFIX}"
@@ -18,5 +19,10 @@ foreach(plugin alidns rfc2136 route53)
     message(FATAL_ERROR "installed dnsacme does not list ${plugin}:\n${out}")
   endif()
 endforeach()
+foreach(unit dnsacme-renew.service dnsacme-renew.timer)
+  if(NOT EXISTS "${PREFIX}/lib/systemd/system/${unit}")
+    message(FATAL_ERROR "cmake --install did not put ${unit} in lib/systemd/system")
+  endif()
+endforeach()
 file(REMOVE_RECURSE "${PREFIX}")
-message(STATUS "installed binary finds its plugins")
+message(STATUS "installed binary finds its plugins; the renewal units are in place")
