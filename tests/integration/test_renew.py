@@ -170,6 +170,18 @@ class RenewTest(harness.IntegrationTestCase):
         self.assertIn("renewal/damaged.example.test.json", lines["damaged.example.test"])
         self.assertTrue(lines["record.example.test"].startswith("not due until"))
 
+    def test_readme_example(self):
+        """conf/renew.example.json, as the README shows it, dry-run."""
+        example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "conf", "renew.example.json")
+        result = self.renew("--config", example, "--dry-run", "--state-dir", self.out_dir())
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(self.lines(result), {
+            "example.com": "due: no certificate yet",
+            "gateway.internal.example.com": "due: no certificate yet",
+            "mail": "due: no certificate yet",
+        })
+
     def test_bad_input(self):
         bad = self.write_config([{"domains": ["x.example.test"], "colour": "red"}])
         result = self.renew("--config", bad)
