@@ -166,8 +166,14 @@ enum da_code acme_account_relookup(struct da_acme *client, struct da_err *err)
 	free(type);
 	if (rc != DA_OK)
 		return rc;
-	da_logf(client->log, DNSACME_LOG_WARN,
-		"the saved account URL %s is not this key's account; using %s", client->kid, url);
+	if (strcmp(url, client->kid) == 0)
+		da_logf(client->log, DNSACME_LOG_DEBUG,
+			"the account URL %s is this key's: the refusal was not about the account",
+			url);
+	else
+		da_logf(client->log, DNSACME_LOG_WARN,
+			"the saved account URL %s is not this key's account; using %s", client->kid,
+			url);
 	free(client->kid);
 	client->kid = url;
 	client->kid_confirmed = 1;

@@ -13,14 +13,18 @@ In a test (Debian's /usr/bin/python3):
     proxy.start()                 # proxy.directory_url: https://127.0.0.1:PORT/dir
     proxy.rewrite("/certZ/", lambda status, headers, body: (status, headers, other_pem))
     proxy.fail("/order-plz", [(503, {"Retry-After": "1"}, b"")])   # answers before Pebble's
+    proxy.serve("/ari/", lambda method, path, body: (200, [], b"{...}"))  # every time
     proxy.requests()              # [(method, path), ...] in arrival order
+    proxy.bodies("/order-plz")    # [body, ...] of the requests to a prefix
     proxy.stop()
 
 A rule applies to requests whose path starts with its prefix. rewrite(prefix,
 fn) passes Pebble's answer through fn(status, headers, body) -> (status,
 headers, body); headers is a list of (name, value). fail(prefix, answers)
 answers the next len(answers) matching requests itself, one answer each,
-without asking Pebble. clear() drops every rule and forgets the requests seen.
+without asking Pebble. serve(prefix, fn) answers every matching request with
+fn(method, path, body) -> (status, headers, body), for what Pebble does not
+have (renewalInfo). clear() drops every rule and forgets the requests seen.
 """
 
 import http.client
@@ -42,8 +46,8 @@ class _Handler(BaseHTTPRequestHandler):
         proxy = self.server.proxy
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        proxy._seen(self.command, self.path)
-        canned = proxy._canned(self.path)
+        proxy._seen(self.command, self.path, body)
+        canned = proxy._canned(self.path) or proxy._served(self.command, self.path, body)
         if canned is not None:
             self._answer(*canned)
             return
@@ -87,7 +91,8 @@ class CAProxy:
         self._lock = threading.Lock()
         self._rules = []   # (prefix, fn)
         self._faults = []  # [prefix, [answer, ...]]
-        self._log = []
+        self._servers = []  # (prefix, fn)
+        self._log = []     # (method, path, body)
         self._httpd = None
 
     def start(self):
@@ -113,19 +118,36 @@ class CAProxy:
         with self._lock:
             self._faults.append([prefix, list(answers)])
 
+    def serve(self, prefix, fn):
+        with self._lock:
+            self._servers.append((prefix, fn))
+
     def clear(self):
         with self._lock:
             self._rules.clear()
             self._faults.clear()
+            self._servers.clear()
             self._log.clear()
 
     def requests(self):
         with self._lock:
-            return list(self._log)
+            return [(method, path) for method, path, _ in self._log]
 
-    def _seen(self, method, path):
+    def bodies(self, prefix):
         with self._lock:
-            self._log.append((method, path))
+            return [body for _, path, body in self._log if path.startswith(prefix)]
+
+    def _seen(self, method, path, body):
+        with self._lock:
+            self._log.append((method, path, body))
+
+    def _served(self, method, path, body):
+        with self._lock:
+            servers = list(self._servers)
+        for prefix, fn in servers:
+            if path.startswith(prefix):
+                return fn(method, path, body)
+        return None
 
     def _rewrites(self):
         with self._lock:
