@@ -2,7 +2,7 @@
 # Installs the Debian (bookworm) packages that dnsacme's build and tests need.
 # Quick when everything is already there: apt runs only for missing packages.
 #   scripts/setup.sh          build + test suite
-#   scripts/setup.sh bench    also certbot, for tests/bench/issue100.sh
+#   scripts/setup.sh bench    also certbot and lego, for tests/bench/
 set -euo pipefail
 
 packages=(
@@ -13,7 +13,7 @@ packages=(
 	openssl iproute2 curl hyperfine time systemd
 )
 if [[ ${1:-} == bench ]]; then
-	packages+=(certbot python3-certbot-dns-rfc2136)
+	packages+=(certbot python3-certbot-dns-rfc2136 lego)
 fi
 
 missing=()

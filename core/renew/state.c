@@ -66,13 +66,17 @@ enum da_code da_renew_state_save(const char *state_dir, const char *name,
 				 "failures", (json_int_t)st->failures, "last_success",
 				 (json_int_t)st->last_success, "last_failure",
 				 (json_int_t)st->last_failure);
-	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
-	enum da_code rc;
+	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL, *saved = NULL;
+	enum da_code rc = DA_OK;
 
 	json_decref(root);
 	if (text == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	rc = da_store_renew_state_write(state_dir, name, text, err);
+	/* A timer's run mostly learns nothing new: no write, no fsync. */
+	if (da_store_renew_state_read(state_dir, name, &saved, NULL) != DA_OK || saved == NULL ||
+	    strcmp(saved, text) != 0)
+		rc = da_store_renew_state_write(state_dir, name, text, err);
+	free(saved);
 	free(text);
 	return rc;
 }
