@@ -26,6 +26,8 @@ def utc(t):
 
 
 class RenewAriTest(harness.IntegrationTestCase):
+    # The tests count newOrder requests: no badNonce retries among them.
+    ENV_OPTIONS = {"nonce_reject": 0}
 
     @classmethod
     def setUpClass(cls):
