@@ -164,7 +164,7 @@ def main():
             ratio(c["rss_kib"], d["rss_kib"]), ratio(c["updates"], d["updates"])))
         print("dnsacme / certbot wall time: %.2f" % (d["wall"] / c["wall"]))
         print("after the secondary had every record: first challenge answered %+.0f ms, all %d"
-              " answered %+.0f ms (poll interval 250 ms, growing x1.5 to 5 s)"
+              " answered %+.0f ms (poll interval 20 ms, growing x1.5 to 5 s)"
               % (d["first_answer_lag"] * 1000, len(NAMES), d["last_answer_lag"] * 1000))
         floor = libcurl_floor()
         print("peak RSS of a program that only initialises libcurl: %.1f MiB; dnsacme adds"
