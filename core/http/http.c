@@ -455,8 +455,9 @@ enum da_code da_http_do(struct da_http *http, const struct dnsacme_http_request 
 	} else if (ex.nomem) {
 		code = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	} else if (ex.too_large) {
-		code = da_err_set(err, DA_ERR_PROTOCOL, "%s %s: response too large", req->method,
-				  shown);
+		code = da_err_set(err, DA_ERR_PROTOCOL,
+				  "%s %s: the answer is over 16 MiB or has over 256 headers",
+				  req->method, shown);
 	} else {
 		const char *why = http->curl_error[0] ? http->curl_error : curl_easy_strerror(rc);
 

@@ -74,7 +74,6 @@ static struct da_acme *client_for(struct decide *d, const struct da_renew_cert *
 	if (ca == NULL) {
 		ca = &d->cas[d->n_cas++];
 		ca->cfg = session_config(d->cfg, c);
-		ca->cfg.log_level = d->cfg->log_level;
 		ca->opened = da_session_init(&ca->session, &ca->cfg, d->stop, &err) == DA_OK &&
 					     da_session_open_ca(&ca->session, &err) == DA_OK
 				     ? 1

@@ -22,15 +22,34 @@ A rule applies to requests whose path starts with its prefix. rewrite(prefix,
 fn) passes Pebble's answer through fn(status, headers, body) -> (status,
 headers, body); headers is a list of (name, value). fail(prefix, answers)
 answers the next len(answers) matching requests itself, one answer each,
-without asking Pebble. serve(prefix, fn) answers every matching request with
+without asking Pebble; an answer's body may be Reset(body) (cut off half-way)
+or Stall(seconds, body) (sent late). serve(prefix, fn) answers every matching request with
 fn(method, path, body) -> (status, headers, body), for what Pebble does not
 have (renewalInfo). clear() drops every rule and forgets the requests seen.
 """
 
 import http.client
+import socket
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Reset:
+    """An answer body that is cut off: its Content-Length promises body, the
+    connection is reset after the first half."""
+
+    def __init__(self, body):
+        self.body = body.encode() if isinstance(body, str) else body
+
+
+class Stall:
+    """An answer sent only after seconds (past the client's timeout)."""
+
+    def __init__(self, seconds, body=b""):
+        self.seconds = seconds
+        self.body = body
+
 
 # Headers that describe one hop, not the message (RFC 9110 7.6.1).
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
@@ -67,6 +86,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(*answer)
 
     def _answer(self, status, headers, body):
+        if isinstance(body, Stall):
+            time.sleep(body.seconds)
+            body = body.body
+        if isinstance(body, Reset):
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body.body)))
+            self.end_headers()
+            self.wfile.write(body.body[:len(body.body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if isinstance(body, str):
             body = body.encode()
         self.send_response(status)
