@@ -3,7 +3,7 @@
 # shell loop of `lego renew` over the same 50, and `dnsacme renew` over 1,000
 # recorded certificates none of which is due (wall time, requests to the CA).
 # Needs root. Not part of the test suite: timings vary with the machine.
-#   tests/bench/renew50.sh
+#   tests/bench/renew50.sh [--without-lego]
 # DNSACME_BIN may name a built binary; otherwise one is built in build-bench/.
 set -euo pipefail
 
