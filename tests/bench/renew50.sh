@@ -7,12 +7,5 @@
 # DNSACME_BIN may name a built binary; otherwise one is built in build-bench/.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root"
-"$root/scripts/setup.sh" bench
-if [[ -z ${DNSACME_BIN:-} ]]; then
-	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDNSACME_TESTS=OFF >&2
-	cmake --build build-bench -j "${JOBS:-2}" --target dnsacme dnsacme-rfc2136 >&2
-	export DNSACME_BIN=$root/build-bench/bin/dnsacme
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/build.sh"
 exec /usr/bin/python3 "$root/tests/bench/renew50.py" "$@"

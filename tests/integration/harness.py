@@ -912,6 +912,25 @@ class IntegrationTestCase(unittest.TestCase):
         return lines[0]
 
 
+class ProxiedTestCase(IntegrationTestCase):
+    """An IntegrationTestCase with cls.proxy, a caproxy.CAProxy in front of
+    Pebble (tests/fakes/caproxy.py), its rules and log cleared before each
+    test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.proxy = cls.env.ca_proxy()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.proxy.clear()
+
+
 # -- command line ------------------------------------------------------------
 
 def _shell_up(env):

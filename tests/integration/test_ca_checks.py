@@ -12,21 +12,16 @@ import harness
 NAME = "checked.example.test"
 
 
-class CAChecksTest(harness.IntegrationTestCase):
+class CAChecksTest(harness.ProxiedTestCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.proxy = cls.env.ca_proxy()
         # Two real chains to hand out in place of the one ordered: one for
         # the same name (so: another key), one for other names.
         cls.same_name_chain = cls._issued_chain([NAME])
         cls.other_names_chain = cls._issued_chain(["other.example.test"])
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.proxy.stop()
-        super().tearDownClass()
 
     @classmethod
     def _issued_chain(cls, names):
@@ -39,10 +34,6 @@ class CAChecksTest(harness.IntegrationTestCase):
             raise AssertionError("issuing a chain to swap in failed:\n" + result.stderr)
         with open(os.path.join(out, "fullchain.pem")) as f:
             return f.read()
-
-    def tearDown(self):
-        self.proxy.clear()
-        super().tearDown()
 
     def issue_through_proxy(self):
         """issue NAME through the proxy with a deploy hook; returns (result,

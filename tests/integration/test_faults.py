@@ -25,22 +25,9 @@ def problem(kind, detail):
     return json.dumps({"type": "urn:ietf:params:acme:error:" + kind, "detail": detail})
 
 
-class FaultTest(harness.IntegrationTestCase):
+class FaultTest(harness.ProxiedTestCase):
     # The tests count requests: no badNonce retries among them.
     ENV_OPTIONS = {"nonce_reject": 0}
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.proxy = cls.env.ca_proxy()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.proxy.stop()
-        super().tearDownClass()
-
-    def setUp(self):
-        self.proxy.clear()
 
     def issue(self, name):
         """issue name through the proxy: (CompletedProcess, out dir, seconds)."""

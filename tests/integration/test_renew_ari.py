@@ -25,22 +25,12 @@ def utc(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-class RenewAriTest(harness.IntegrationTestCase):
+class RenewAriTest(harness.ProxiedTestCase):
     # The tests count newOrder requests: no badNonce retries among them.
     ENV_OPTIONS = {"nonce_reject": 0}
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.proxy = cls.env.ca_proxy()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.proxy.stop()
-        super().tearDownClass()
-
     def setUp(self):
-        self.proxy.clear()
+        super().setUp()
         self.window = None  # (start, end) as Unix times
         self.retry_after = "3600"
         base = self.proxy.directory_url.rsplit("/", 1)[0]
