@@ -2,7 +2,8 @@
 # The whole check, as CI runs it (.ci/run):
 #  1. gcc, -Werror: build everything, run every test (unit + integration);
 #  2. clang with ASan/UBSan: every test again (the integration tests run the
-#     sanitized binary against Pebble and BIND; a leak or UB fails them).
+#     sanitized binary against Pebble and BIND; a leak or UB fails them);
+#  3. every libFuzzer target with its seeds, 10 s each (scripts/fuzz.sh).
 # Exits non-zero if anything failed. Integration tests need root (they add
 # loopback addresses and bind port 53). JOBS (default 2) sets the parallelism.
 set -euo pipefail
