@@ -361,8 +361,9 @@ static void test_propagation(const struct test_named *n, struct da_log *log)
 		int asked = queries(n, "_acme-challenge.nx.example.test IN TXT -E(0)",
 				    i == 0 ? "127.0.0.1" : "::1");
 
-		CHECK(asked >= 7 && asked <= 10);
-		if (asked < 7 || asked > 10)
+		/* Slack for a loaded machine; a fixed schedule is far outside. */
+		CHECK(asked >= 5 && asked <= 11);
+		if (asked < 5 || asked > 11)
 			fprintf(stderr, "  asked %d times\n", asked);
 	}
 
