@@ -35,6 +35,7 @@ struct cli_settings {
 	const char *dns;
 	struct da_plugin_settings dns_options; /* owned */
 	const char *value;
+	int no_wait;
 	const char *server;
 	int staging;
 	const char *email;
@@ -107,6 +108,10 @@ extern const struct cli_command_def cli_commands[];
 /* The row for a command word or bit, or NULL. */
 const struct cli_command_def *cli_command_by_word(const char *word);
 const struct cli_command_def *cli_command_by_id(enum cli_command command);
+
+/* --propagation-timeout's bound: a week, longer than any provider takes and
+ * short of overflowing the deadline arithmetic. */
+#define CLI_MAX_PROPAGATION_TIMEOUT (7 * 24 * 3600)
 
 /* Exit statuses. */
 #define CLI_EXIT_OK 0

@@ -10,9 +10,6 @@
 #include "issue/job.h"
 #include "store/sink.h"
 
-/* A week: longer than any provider takes, and short of overflowing the
- * deadline arithmetic. */
-#define MAX_PROPAGATION_TIMEOUT (7 * 24 * 3600)
 #define MAX_HOOK_TIMEOUT (24 * 3600)
 
 static void print_summary(const char *dir, char **names, size_t n, enum da_key_type key_type,
@@ -101,11 +98,11 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 					      &job.request.key_type, &err);
 	/* Refused now, not after the records are published. */
 	if (rc == DA_OK && !s->propagation_skip &&
-	    (s->propagation_timeout < 1 || s->propagation_timeout > MAX_PROPAGATION_TIMEOUT))
+	    (s->propagation_timeout < 1 || s->propagation_timeout > CLI_MAX_PROPAGATION_TIMEOUT))
 		rc = da_err_set(&err, DA_ERR_USAGE,
 				"--propagation-timeout must be 1 to %d seconds "
 				"(--propagation-skip does not wait at all)",
-				MAX_PROPAGATION_TIMEOUT);
+				CLI_MAX_PROPAGATION_TIMEOUT);
 	if (rc == DA_OK && (s->deploy_hook_timeout < 1 || s->deploy_hook_timeout > MAX_HOOK_TIMEOUT))
 		rc = da_err_set(&err, DA_ERR_USAGE, "--deploy-hook-timeout must be 1 to %d seconds",
 				MAX_HOOK_TIMEOUT);

@@ -12,10 +12,11 @@ const struct cli_command_def cli_commands[] = {
 	 "Renew every certificate that is due: the config's \"certificates\", else every one "
 	 "`issue` recorded.",
 	 cmd_renew},
-	{"present", CMD_PRESENT, "present --dns PLUGIN -d NAME --value TXT [options]",
-	 "Publish TXT at _acme-challenge.NAME (CNAMEs followed), e.g. as another client's hook.",
+	{"present", CMD_PRESENT, "present --dns PLUGIN [-d NAME --value TXT] [options]",
+	 "Publish TXT at _acme-challenge.NAME (CNAMEs followed) and wait until every nameserver "
+	 "has it, e.g. as another client's hook.",
 	 cmd_dns},
-	{"cleanup", CMD_CLEANUP, "cleanup --dns PLUGIN -d NAME --value TXT [options]",
+	{"cleanup", CMD_CLEANUP, "cleanup --dns PLUGIN [-d NAME --value TXT] [options]",
 	 "Remove exactly that TXT value; other values at the name stay.", cmd_dns},
 	{"revoke", CMD_REVOKE, "revoke --cert FILE [--reason N] [options]",
 	 "Revoke a certificate with the account that issued it.", cmd_revoke},
