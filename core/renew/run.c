@@ -290,8 +290,14 @@ static void renew_due(const struct da_renew_config *cfg, const struct da_renew_c
 	pid_t parent = getpid();
 	int stopping = 0;
 
-	if (w == NULL)
-		return; /* the due ones stay "due": reported as not renewed */
+	if (w == NULL) {
+		for (size_t i = 0; i < n; i++)
+			if (results[i].outcome == DA_RENEW_DUE) {
+				results[i].outcome = DA_RENEW_FAILED;
+				snprintf(results[i].error, sizeof(results[i].error), "out of memory");
+			}
+		return;
+	}
 	for (;;) {
 		while (!*stop && n_workers < (size_t)cfg->parallel && next < n) {
 			int fds[2];
@@ -400,7 +406,7 @@ enum da_code da_renew_run(const struct da_renew_config *cfg, const struct da_ren
 	struct da_renew_state *states = calloc(n ? n : 1, sizeof(*states));
 	char **replaces = calloc(n ? n : 1, sizeof(*replaces));
 	enum da_code rc = DA_OK;
-	size_t renewed = 0;
+	size_t renewed = 0, decided = 0;
 
 	d.cas = calloc(n ? n : 1, sizeof(*d.cas));
 	if (states == NULL || replaces == NULL || d.cas == NULL) {
@@ -412,8 +418,11 @@ enum da_code da_renew_run(const struct da_renew_config *cfg, const struct da_ren
 	da_log_init(&log, cfg->log_level, stderr);
 	d.log = &log;
 	memset(results, 0, n * sizeof(*results));
-	for (size_t i = 0; i < n && !*stop; i++) {
+	for (size_t i = 0; i < n; i++)
 		da_renew_state_load(cfg->state_dir, certs[i].name, &states[i]);
+	for (; decided < n && !*stop; decided++) {
+		size_t i = decided;
+
 		if (certs[i].broken != NULL) {
 			results[i].outcome = DA_RENEW_FAILED;
 			snprintf(results[i].error, sizeof(results[i].error), "%s: %s",
@@ -428,7 +437,14 @@ enum da_code da_renew_run(const struct da_renew_config *cfg, const struct da_ren
 	if (!cfg->dry_run)
 		renew_due(cfg, certs, n, results, replaces, stop);
 
-	for (size_t i = 0; i < n; i++) {
+	/* Stopped before some were even looked at: they are not "not due", and
+	 * their saved state is left as it was. */
+	for (size_t i = decided; i < n; i++) {
+		results[i].outcome = DA_RENEW_FAILED;
+		snprintf(results[i].error, sizeof(results[i].error),
+			 "interrupted before it was checked");
+	}
+	for (size_t i = 0; i < decided; i++) {
 		struct da_err save_err;
 
 		if (results[i].outcome == DA_RENEW_RENEWED) {
