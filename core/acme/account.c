@@ -63,7 +63,7 @@ static enum da_code creation_payload(struct da_acme *client,
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
 	if (rc == DA_OK && opts->eab_kid != NULL) {
-		rc = da_crypto_jws_eab(client->key, opts->eab_kid, opts->eab_hmac_key,
+		rc = da_crypto_jws_eab(client->key->public_key, opts->eab_kid, opts->eab_hmac_key,
 				       client->dir.new_account, &eab, err);
 		if (rc == DA_OK && json_object_set_new(payload, "externalAccountBinding", eab) != 0)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
@@ -117,7 +117,7 @@ static enum da_code find_or_create(struct da_acme *client,
 	return rc;
 }
 
-enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
+enum da_code da_acme_account(struct da_acme *client, const struct da_signer *account_key,
 			     const struct da_acme_account_opts *opts, char **url_out,
 			     struct da_err *err)
 {
@@ -128,7 +128,7 @@ enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
 	free(client->thumbprint);
 	client->kid = client->thumbprint = NULL;
 	client->key = account_key;
-	rc = da_crypto_jwk_thumbprint(account_key, &client->thumbprint, err);
+	rc = da_crypto_jwk_thumbprint(account_key->public_key, &client->thumbprint, err);
 	if (rc != DA_OK)
 		return rc;
 	/* A saved URL is taken on trust (no request); acme_post_account()
@@ -185,7 +185,7 @@ const char *da_acme_account_url(const struct da_acme *client)
 	return client->kid;
 }
 
-enum da_code da_acme_revoke(struct da_acme *client, EVP_PKEY *account_key,
+enum da_code da_acme_revoke(struct da_acme *client, const struct da_signer *account_key,
 			    const char *account_url, const unsigned char *cert_der, size_t len,
 			    int reason, struct da_err *err)
 {

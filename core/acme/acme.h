@@ -15,10 +15,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "base/error.h"
 #include "base/log.h"
+#include "crypto/crypto.h"
 #include "http/http.h"
 
 /* Resource status (RFC 8555 7.1.6). */
@@ -88,14 +87,14 @@ struct da_acme_account_opts {
 };
 
 /*
- * Use account_key (borrowed: it must outlive the client) for every request
- * from now on, and find the account URL (the JWS kid): known_url as is, else
+ * Sign every request from now on with account_key (borrowed: it must outlive the client)
+ * and find the account URL (the JWS kid): known_url as is, else
  * newAccount with onlyReturnExisting, else a new account. The URL is returned
  * in *url_out (free()) and kept by the client. Should the CA refuse
  * known_url for this key, the first request that is refused looks the key's
  * account up and goes again: da_acme_account_url() then differs from it.
  */
-enum da_code da_acme_account(struct da_acme *client, EVP_PKEY *account_key,
+enum da_code da_acme_account(struct da_acme *client, const struct da_signer *account_key,
 			     const struct da_acme_account_opts *opts, char **url_out,
 			     struct da_err *err);
 
@@ -190,7 +189,7 @@ void da_acme_renewal_clear(struct da_acme_renewal *renewal);
  * or, when account_url is NULL, with account_key as the certificate's own
  * key (jwk). Does not need da_acme_account() first.
  */
-enum da_code da_acme_revoke(struct da_acme *client, EVP_PKEY *account_key,
+enum da_code da_acme_revoke(struct da_acme *client, const struct da_signer *account_key,
 			    const char *account_url, const unsigned char *cert_der, size_t len,
 			    int reason, struct da_err *err);
 

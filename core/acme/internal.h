@@ -15,7 +15,7 @@ struct da_acme {
 	const volatile sig_atomic_t *stop;
 	struct da_acme_directory dir;
 	char *nonce;	  /* the last Replay-Nonce, used once */
-	EVP_PKEY *key;	  /* the account key (borrowed), from da_acme_account() */
+	const struct da_signer *key; /* the account's (borrowed), from da_acme_account() */
 	char *kid;	  /* the account URL */
 	int kid_confirmed; /* the CA accepted kid for key (or handed it out) */
 	char *thumbprint; /* of key */
@@ -23,7 +23,7 @@ struct da_acme {
 
 /* How a request is signed: key with kid, or with its jwk when kid is NULL. */
 struct acme_signer {
-	EVP_PKEY *key;
+	const struct da_signer *key;
 	const char *kid;
 };
 

@@ -74,14 +74,36 @@ enum da_code da_crypto_dns01_txt_value(const char *token, const char *thumbprint
 const char *da_crypto_jws_alg(const EVP_PKEY *key);
 
 /*
+ * Who signs JWS requests: the public half of a key, which the JWK, the alg
+ * and the thumbprint come from, and a function that signs with the private
+ * half wherever that is kept — in this process (da_crypto_signer_of()) or
+ * in a process of its own (keyproc/keyproc.h), so that the process that
+ * talks to the network never holds it. sign() gets the JWS signing input
+ * (ASCII(protected "." payload)) and returns the JWS signature, base64url,
+ * in *sig_out (free()).
+ */
+struct da_signer {
+	EVP_PKEY *public_key; /* borrowed; may hold the private half too */
+	enum da_code (*sign)(void *ctx, const char *input, char **sig_out, struct da_err *err);
+	void *ctx;
+};
+
+/* A signer over a key held here (borrowed: it must outlive the signer). */
+struct da_signer da_crypto_signer_of(EVP_PKEY *key);
+
+/* What a signer's sign() does with the private key in hand. */
+enum da_code da_crypto_jws_sign_input(EVP_PKEY *key, const char *input, char **sig_out,
+				      struct da_err *err);
+
+/*
  * An RFC 8555 6.2 request body: a flattened JSON JWS (RFC 7515 7.2.2) with
  * protected header {alg, nonce, url} and either kid (when kid != NULL) or the
- * key's jwk. payload is JSON text, or "" / NULL for POST-as-GET (an empty
+ * signer's jwk. payload is JSON text, or "" / NULL for POST-as-GET (an empty
  * payload). nonce may be NULL only for requests that need none (EAB's inner
  * JWS is built by da_crypto_jws_eab()). The serialized JSON is returned in
  * *body_out (free()).
  */
-enum da_code da_crypto_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
+enum da_code da_crypto_jws_sign(const struct da_signer *signer, const char *kid, const char *nonce, const char *url,
 				const char *payload, char **body_out, struct da_err *err);
 
 /*

@@ -94,15 +94,18 @@ enum da_code da_crypto_ecdsa_raw_to_der(const unsigned char *raw, size_t width,
 	return rc;
 }
 
-/* Sign input with key; the JWS signature (base64url) in *sig_out. */
-static enum da_code sign_input(EVP_PKEY *key, const struct jws_method *m, const char *input,
-			       char **sig_out, struct da_err *err)
+enum da_code da_crypto_jws_sign_input(EVP_PKEY *key, const char *input, char **sig_out,
+				      struct da_err *err)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const struct jws_method *m = jws_method(key);
+	EVP_MD_CTX *ctx = NULL;
 	unsigned char *sig = NULL, raw[2 * 48];
 	size_t sig_len = 0, in_len = strlen(input);
 	enum da_code rc = DA_OK;
 
+	if (m == NULL)
+		return da_err_set(err, DA_ERR_CRYPTO, "unsupported key for JWS");
+	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL ||
 	    EVP_DigestSignInit_ex(ctx, NULL, m->digest, NULL, NULL, key, NULL) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)input, in_len) != 1) {
@@ -196,10 +199,19 @@ enum da_code da_crypto_jws_hs256(const unsigned char *key, size_t key_len,
 	return DA_OK;
 }
 
-/* Who signs a JWS: a private key (key, m) or an HMAC key (hmac). */
+static enum da_code sign_here(void *key, const char *input, char **sig_out, struct da_err *err)
+{
+	return da_crypto_jws_sign_input(key, input, sig_out, err);
+}
+
+struct da_signer da_crypto_signer_of(EVP_PKEY *key)
+{
+	return (struct da_signer){.public_key = key, .sign = sign_here, .ctx = key};
+}
+
+/* Who signs a JWS: a signer, or an HMAC key (hmac) when signer is NULL. */
 struct jws_signer {
-	EVP_PKEY *key;
-	const struct jws_method *m;
+	const struct da_signer *signer;
 	const unsigned char *hmac;
 	size_t hmac_len;
 };
@@ -225,8 +237,8 @@ static enum da_code jws_build(const json_t *header, const char *payload,
 		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (signer->key != NULL)
-		rc = sign_input(signer->key, signer->m, input.data, &sig, err);
+	if (signer->signer != NULL)
+		rc = signer->signer->sign(signer->signer->ctx, input.data, &sig, err);
 	else
 		rc = da_crypto_jws_hs256(signer->hmac, signer->hmac_len, input.data, &sig, err);
 	if (rc != DA_OK)
@@ -244,16 +256,18 @@ out:
 	return rc;
 }
 
-enum da_code da_crypto_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
-				const char *payload, char **body_out, struct da_err *err)
+enum da_code da_crypto_jws_sign(const struct da_signer *by, const char *kid, const char *nonce,
+				const char *url, const char *payload, char **body_out,
+				struct da_err *err)
 {
-	struct jws_signer signer = {key, jws_method(key), NULL, 0};
+	const struct jws_signer signer = {by, NULL, 0};
+	const char *alg = da_crypto_jws_alg(by->public_key);
 	json_t *header, *jwk, *jws = NULL;
 	enum da_code rc = DA_OK;
 
-	if (signer.m == NULL)
+	if (alg == NULL)
 		return da_err_set(err, DA_ERR_CRYPTO, "unsupported key for JWS");
-	header = json_pack("{s:s, s:s}", "alg", signer.m->alg, "url", url);
+	header = json_pack("{s:s, s:s}", "alg", alg, "url", url);
 	if (header == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	if (nonce != NULL && json_object_set_new(header, "nonce", json_string(nonce)) != 0)
@@ -262,7 +276,7 @@ enum da_code da_crypto_jws_sign(EVP_PKEY *key, const char *kid, const char *nonc
 		if (json_object_set_new(header, "kid", json_string(kid)) != 0)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	} else if (rc == DA_OK) {
-		rc = da_crypto_jwk_public(key, &jwk, err);
+		rc = da_crypto_jwk_public(by->public_key, &jwk, err);
 		if (rc == DA_OK && json_object_set_new(header, "jwk", jwk) != 0)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}

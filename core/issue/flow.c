@@ -176,21 +176,16 @@ static enum da_code flow_cleanup(struct flow *f, struct da_err *err)
 				       err);
 }
 
-/* New key, CSR, finalize, download, and a check that what came is what
- * was asked for. */
+/* CSR, finalize, download, and a check that what came is what was asked
+ * for. */
 static enum da_code flow_certificate(struct flow *f, const struct da_issue_request *p,
 				     struct da_issued *out, struct da_err *err)
 {
-	EVP_PKEY *key = NULL;
 	unsigned char *csr = NULL;
 	size_t csr_len = 0;
 	enum da_code rc;
 
-	rc = da_crypto_key_generate(p->key_type, &key, err);
-	if (rc == DA_OK)
-		rc = da_crypto_key_to_pem(key, &out->key_pem, err);
-	if (rc == DA_OK)
-		rc = da_crypto_csr_der(key, p->names, p->n_names, &csr, &csr_len, err);
+	rc = da_keyproc_csr(f->h->cert_key, p->names, p->n_names, &csr, &csr_len, err);
 	if (rc == DA_OK)
 		rc = da_acme_finalize(f->h->acme, f->order, csr, csr_len, FINALIZE_TIMEOUT, err);
 	free(csr);
@@ -200,9 +195,9 @@ static enum da_code flow_certificate(struct flow *f, const struct da_issue_reque
 	if (rc == DA_OK)
 		rc = da_crypto_chain_parse(out->chain_pem, &out->chain, err);
 	if (rc == DA_OK)
-		rc = da_crypto_chain_check_issued(out->chain_pem, out->chain, key, p->names,
+		rc = da_crypto_chain_check_issued(out->chain_pem, out->chain,
+						  da_keyproc_public_key(f->h->cert_key), p->names,
 						  p->n_names, err);
-	EVP_PKEY_free(key);
 	return rc;
 }
 
@@ -238,7 +233,6 @@ enum da_code da_issue_run(const struct da_issue_handles *h, const struct da_issu
 void da_issued_free(struct da_issued *r)
 {
 	free(r->chain_pem);
-	da_secret_free(r->key_pem);
 	da_crypto_chain_free(r->chain);
 	memset(r, 0, sizeof(*r));
 }

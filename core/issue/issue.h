@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "crypto/crypto.h"
 #include "dns/dns.h"
+#include "keyproc/keyproc.h"
 #include "plugin/loader.h"
 
 /* What to issue. Strings are borrowed for the call. */
@@ -35,18 +36,20 @@ struct da_issue_handles {
 	struct da_plugin *plugin; /* opened */
 	const char *state_dir;	  /* where the cleanup journal lives */
 	const struct da_log *log; /* may be NULL */
+	/* The new certificate's key, in its own process (da_keyproc_certificate()):
+	 * it builds the CSR, and writes the key with the chain afterwards. */
+	struct da_keyproc *cert_key;
 };
 
 /* The certificate issued: freed with da_issued_free(), also after a failure. */
 struct da_issued {
 	char *chain_pem;	/* leaf first, only CERTIFICATE blocks */
-	char *key_pem;		/* the certificate's private key; secret */
 	struct da_chain *chain; /* chain_pem parsed, once */
 };
 
 /*
- * Issue req's certificate: on DA_OK *out holds the chain (checked to name
- * exactly req->names and carry the new key) and the key. Records published
+ * Issue req's certificate for h->cert_key: on DA_OK *out holds the chain,
+ * checked to name exactly req->names and carry that key. Records published
  * for the order are removed whatever happens; what the plugin cannot remove
  * stays in the journal for the next run.
  */

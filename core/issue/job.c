@@ -39,7 +39,7 @@ void da_issue_names_free(char **names, size_t n)
 /* The account's URL is saved even when the flow failed: the one the CA gave
  * is the account's. */
 static enum da_code issue(struct da_session *s, const struct da_issue_job *job,
-			  struct da_issued *issued, struct da_err *err)
+			  struct da_keyproc *key, struct da_issued *issued, struct da_err *err)
 {
 	struct da_issue_handles handles;
 	struct da_err save_err;
@@ -56,6 +56,7 @@ static enum da_code issue(struct da_session *s, const struct da_issue_job *job,
 	if (rc != DA_OK)
 		return rc;
 	handles = da_session_handles(s);
+	handles.cert_key = key;
 	rc = da_issue_run(&handles, &job->request, issued, err);
 	save_rc = da_session_save_account_url(s, &save_err);
 	if (rc == DA_OK && save_rc != DA_OK) {
@@ -70,14 +71,17 @@ enum da_code da_issue_job_run(struct da_session *s, const struct da_issue_job *j
 {
 	const struct da_issue_request *req = &job->request;
 	const char *ca = s->cfg->directory_url;
+	struct da_keyproc *key = NULL;
 	enum da_code rc;
 
 	*in_place = 0;
-	rc = issue(s, job, issued, err);
+	/* Forked first, so it holds nothing the plugin is given. */
+	rc = da_keyproc_certificate(req->key_type, job->sink, &key, err);
+	if (rc == DA_OK)
+		rc = issue(s, job, key, issued, err);
 	if (rc == DA_OK) {
 		const struct da_cert_out cert = {
 			.fullchain_pem = issued->chain_pem,
-			.key_pem = issued->key_pem,
 			.chain = issued->chain,
 			.names = req->names,
 			.n_names = req->n_names,
@@ -85,9 +89,10 @@ enum da_code da_issue_job_run(struct da_session *s, const struct da_issue_job *j
 			.key_type = req->key_type,
 		};
 
-		rc = da_store_sink_write(job->sink, &cert, err);
+		rc = da_keyproc_write(key, &cert, err);
 		*in_place = rc == DA_OK;
 	}
+	da_keyproc_free(key);
 	if (rc == DA_OK) {
 		const struct da_issue_handles handles = da_session_handles(s);
 		const struct da_issue_record record = {

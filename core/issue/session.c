@@ -53,36 +53,6 @@ enum da_code da_session_open_plugin(struct da_session *session, struct da_err *e
 	return da_plugin_start(&start, &session->plugin, err);
 }
 
-/* The account key: read it, or with create make and save a new one. */
-static enum da_code account_key(struct da_session *session, const struct da_store_account *files,
-				int create, struct da_err *err)
-{
-	char *pem = NULL;
-	enum da_code rc;
-
-	rc = da_store_account_key_read(files, &pem, err);
-	if (rc == DA_OK && pem != NULL) {
-		rc = da_crypto_key_from_pem(pem, &session->account_key, err);
-		da_secret_free(pem);
-		return rc == DA_OK ? DA_OK
-				   : da_err_wrap(err, "account key in %s",
-						 da_store_account_where(files));
-	}
-	if (rc != DA_OK)
-		return rc;
-	if (!create)
-		return da_err_set(err, DA_ERR_CONFIG,
-				  "no account for %s in %s: issue a certificate first",
-				  session->cfg->directory_url, session->cfg->state_dir);
-	rc = da_crypto_key_generate(DA_KEY_EC256, &session->account_key, err);
-	if (rc == DA_OK)
-		rc = da_crypto_key_to_pem(session->account_key, &pem, err);
-	if (rc == DA_OK)
-		rc = da_store_account_key_write(files, pem, err);
-	da_secret_free(pem);
-	return rc;
-}
-
 enum da_code da_session_open_ca(struct da_session *session, struct da_err *err)
 {
 	struct da_acme_config acme_cfg = {
@@ -118,10 +88,18 @@ enum da_code da_session_open_account(struct da_session *session, int create, str
 	 * one beside the URL of the other. */
 	if (rc == DA_OK)
 		rc = da_store_account_open(cfg->state_dir, cfg->directory_url, &files, err);
-	if (rc == DA_OK)
-		rc = account_key(session, files, create, err);
-	if (rc == DA_OK)
+	/* The key stays in a process of its own, which signs for this one. */
+	if (rc == DA_OK) {
+		rc = da_keyproc_account(files, create, &session->account_key, err);
+		if (rc == DA_ERR_CONFIG && !create)
+			rc = da_err_set(err, DA_ERR_CONFIG,
+					"no account for %s in %s: issue a certificate first",
+					cfg->directory_url, cfg->state_dir);
+	}
+	if (rc == DA_OK) {
+		session->account = da_keyproc_signer(session->account_key);
 		rc = da_store_account_url_read(files, &known_url, err);
+	}
 	if (rc != DA_OK)
 		goto out;
 	if (!create) {
@@ -134,7 +112,7 @@ enum da_code da_session_open_account(struct da_session *session, int create, str
 		goto out;
 	}
 	opts.known_url = known_url;
-	rc = da_acme_account(session->acme, session->account_key, &opts, &session->account_url, err);
+	rc = da_acme_account(session->acme, &session->account, &opts, &session->account_url, err);
 	if (rc == DA_OK && (known_url == NULL || strcmp(known_url, session->account_url) != 0))
 		rc = da_store_account_url_write(files, session->account_url, err);
 out:
@@ -176,7 +154,7 @@ void da_session_free(struct da_session *session)
 	da_dns_free(session->dns);
 	da_http_free(session->http);
 	da_http_free(session->provider_http);
-	EVP_PKEY_free(session->account_key);
+	da_keyproc_free(session->account_key);
 	free(session->account_url);
 	if (session->run_lock >= 0)
 		close(session->run_lock);

@@ -9,11 +9,11 @@
 
 #include <signal.h>
 
-#include <openssl/evp.h>
 
 #include "acme/acme.h"
 #include "dns/dns.h"
 #include "http/http.h"
+#include "keyproc/keyproc.h"
 #include "issue/issue.h"
 #include "plugin/loader.h"
 
@@ -47,7 +47,8 @@ struct da_session {
 	struct da_dns *dns;
 	struct da_plugin *plugin;
 	struct da_acme *acme;
-	EVP_PKEY *account_key;
+	struct da_keyproc *account_key; /* the process holding it */
+	struct da_signer account;	/* signs with it, there */
 	char *account_url;
 	int run_lock; /* the journal's run lock, or -1 */
 };

@@ -38,6 +38,7 @@ struct fixture {
 	struct da_http *http;
 	struct da_acme *acme;
 	EVP_PKEY *key;
+	struct da_signer signer; /* over key */
 	volatile sig_atomic_t stop;
 };
 
@@ -51,6 +52,7 @@ static int fixture_open(struct fixture *f, struct script_server *s)
 	f->acme = NULL;
 	snprintf(url, sizeof(url), "%s/dir", s->base);
 	CHECK(da_crypto_key_generate(DA_KEY_EC256, &f->key, NULL) == DA_OK);
+	f->signer = da_crypto_signer_of(f->key);
 	CHECK(da_http_new(&f->http, &(struct da_http_config){0}, &f->log, &err) == DA_OK);
 	if (da_acme_new(&f->acme, &(struct da_acme_config){url, f->http, &f->log, &f->stop},
 			&err) != DA_OK) {
@@ -110,7 +112,7 @@ static void test_nonces_and_retries(void)
 
 	CHECK(script_server_start(&s, script, sizeof(script) / sizeof(script[0])) == 0);
 	if (fixture_open(&f, &s) == 0) {
-		CHECK(da_acme_account(f.acme, f.key, &(struct da_acme_account_opts){0}, &url,
+		CHECK(da_acme_account(f.acme, &f.signer, &(struct da_acme_account_opts){0}, &url,
 				      &err) == DA_OK);
 		if (url != NULL) {
 			CHECK(strncmp(url, s.base, strlen(s.base)) == 0);
@@ -190,7 +192,7 @@ static void test_order_flow(void)
 		CHECK(da_acme_order_new(f.acme, names, 1, "nope", NULL, &order, &err) ==
 		      DA_ERR_USAGE);
 		CHECK(strstr(err.msg, "\"nope\"") && strstr(err.msg, "classic"));
-		CHECK(da_acme_account(f.acme, f.key, &opts, &url, NULL) == DA_OK);
+		CHECK(da_acme_account(f.acme, &f.signer, &opts, &url, NULL) == DA_OK);
 		CHECK(da_acme_order_new(f.acme, names, 1, "classic", NULL, &order, &err) == DA_OK);
 	}
 	if (order != NULL) {
@@ -284,10 +286,10 @@ static void test_failures(void)
 	CHECK(da_acme_renewal_info(f.acme, "x.y", &(struct da_acme_renewal){0}, &err) ==
 	      DA_ERR_USAGE);
 	/* The CA lists terms of service: creating an account needs --agree-tos. */
-	CHECK(da_acme_account(f.acme, f.key, &(struct da_acme_account_opts){0}, &url, &err) ==
+	CHECK(da_acme_account(f.acme, &f.signer, &(struct da_acme_account_opts){0}, &url, &err) ==
 	      DA_ERR_USAGE);
 	CHECK(strstr(err.msg, "/tos) must be accepted: pass --agree-tos") != NULL);
-	CHECK(da_acme_account(f.acme, f.key, &(struct da_acme_account_opts){.known_url = "k"},
+	CHECK(da_acme_account(f.acme, &f.signer, &(struct da_acme_account_opts){.known_url = "k"},
 			      &url, NULL) == DA_OK);
 	/* An hour's Retry-After is not sat out: the run fails at once. */
 	started = script_mono_ms();
@@ -416,7 +418,7 @@ static void test_replaces_refused(void)
 	if (fixture_open(&f, &s) == 0) {
 		struct da_acme_account_opts opts = {.known_url = "https://ca.test/acct/1"};
 
-		CHECK(da_acme_account(f.acme, f.key, &opts, &url, NULL) == DA_OK);
+		CHECK(da_acme_account(f.acme, &f.signer, &opts, &url, NULL) == DA_OK);
 		CHECK(da_acme_order_new(f.acme, names, 1, NULL, "old.cert-id", &order, &err) ==
 		      DA_OK);
 		da_acme_order_free(order);

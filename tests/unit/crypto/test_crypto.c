@@ -165,12 +165,13 @@ static json_t *jws_header(const json_t *jws)
 
 static void check_sign_verify(EVP_PKEY *key, const char *alg)
 {
+	const struct da_signer signer = da_crypto_signer_of(key);
 	char *body = NULL;
 	json_t *jws, *header;
 	const char *prot, *payload, *sig;
 
 	/* With a kid and a payload. */
-	CHECK(da_crypto_jws_sign(key, "https://ca.test/acct/1", "nonce-1",
+	CHECK(da_crypto_jws_sign(&signer, "https://ca.test/acct/1", "nonce-1",
 				 "https://ca.test/new-order", "{\"a\":1}", &body, NULL) == DA_OK);
 	jws = body ? json_loads(body, 0, NULL) : NULL;
 	CHECK(jws != NULL && json_object_size(jws) == 3);
@@ -191,7 +192,7 @@ static void check_sign_verify(EVP_PKEY *key, const char *alg)
 	free(body);
 
 	/* POST-as-GET with the jwk instead of a kid. */
-	CHECK(da_crypto_jws_sign(key, NULL, "nonce-2", "https://ca.test/authz/1", NULL, &body,
+	CHECK(da_crypto_jws_sign(&signer, NULL, "nonce-2", "https://ca.test/authz/1", NULL, &body,
 				 NULL) == DA_OK);
 	jws = body ? json_loads(body, 0, NULL) : NULL;
 	prot = json_string_value(json_object_get(jws, "protected"));

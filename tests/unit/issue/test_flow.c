@@ -69,28 +69,46 @@ static struct run issue_with(const struct script_answer *script, size_t n, const
 	struct da_journal *journal = NULL;
 	struct da_issued issued;
 	EVP_PKEY *key = NULL;
-	char url[128], resolvers[64], *account = NULL;
+	struct da_signer signer;
+	struct da_sink *sink = NULL;
+	struct da_keyproc *cert_key = NULL;
+	char url[128], resolvers[64], out[128], *account = NULL;
 	struct da_err err;
 
 	da_log_init(&log, DNSACME_LOG_ERROR, stderr);
 	snprintf(resolvers, sizeof(resolvers), "127.0.0.1:%d", named.port);
-	if (script_server_start(&s, script, n) != 0)
+	/* The key's process first: fork() takes only this thread along, and
+	 * the scripted server's thread may hold the allocator's lock. */
+	snprintf(out, sizeof(out), "%s/out", state_dir);
+	if (da_store_sink_dir_open(out, &sink, &err) != DA_OK ||
+	    da_keyproc_certificate(req.key_type, sink, &cert_key, &err) != DA_OK ||
+	    script_server_start(&s, script, n) != 0) {
+		da_keyproc_free(cert_key);
+		da_store_sink_free(sink);
+		da_log_free(&log);
 		return run;
+	}
 	s.stop = &stop;
 	s.stop_at = stop_at;
 	snprintf(url, sizeof(url), "%s/dir", s.base);
-	if (da_crypto_key_generate(DA_KEY_EC256, &key, &err) == DA_OK &&
+	if (da_crypto_key_generate(DA_KEY_EC256, &key, &err) == DA_OK)
+		signer = da_crypto_signer_of(key);
+	if (key != NULL &&
 	    da_http_new(&http, &(struct da_http_config){0}, &log, &err) == DA_OK &&
 	    da_acme_new(&acme, &(struct da_acme_config){url, http, &log, &stop}, &err) == DA_OK &&
-	    da_acme_account(acme, key, &(struct da_acme_account_opts){.known_url = "https://a/1"},
+	    da_acme_account(acme, &signer, &(struct da_acme_account_opts){.known_url = "https://a/1"},
 			    &account, &err) == DA_OK &&
 	    da_dns_new(&dns, &(struct da_dns_config){.resolvers = resolvers}, &log, &stop, &err) ==
 		DA_OK &&
 	    da_plugin_load(TESTPLUG_DIR, "testplug", &plugin, &err) == DA_OK &&
 	    da_plugin_open(plugin, settings, 1, DA_PLUGIN_FROM_SETTINGS, NULL, &log, &stop, &err) ==
 		DA_OK) {
-		const struct da_issue_handles h = {
-			.acme = acme, .dns = dns, .plugin = plugin, .state_dir = state_dir, .log = &log};
+		const struct da_issue_handles h = {.acme = acme,
+						   .dns = dns,
+						   .plugin = plugin,
+						   .state_dir = state_dir,
+						   .log = &log,
+						   .cert_key = cert_key};
 
 		run.rc = da_issue_run(&h, &req, &issued, &run.err);
 		da_issued_free(&issued);
@@ -104,6 +122,8 @@ static struct run issue_with(const struct script_answer *script, size_t n, const
 	da_dns_free(dns);
 	da_acme_free(acme);
 	da_http_free(http);
+	da_keyproc_free(cert_key);
+	da_store_sink_free(sink);
 	EVP_PKEY_free(key);
 	free(account);
 	CHECK(script_server_stop(&s) == 0);
