@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian (bookworm) packages that dnsacme's build and tests need.
 # Quick when everything is already there: apt runs only for missing packages.
-#   scripts/setup.sh          build + test suite (certbot: the DNS hook tests)
-#   scripts/setup.sh bench    also certbot and lego, for tests/bench/
+#   scripts/setup.sh          build + test suite (certbot, lego, dehydrated: the DNS hook tests)
+#   scripts/setup.sh bench    also certbot's RFC 2136 plugin, for tests/bench/
 set -euo pipefail
 
 packages=(
@@ -10,10 +10,10 @@ packages=(
 	libssl-dev libcurl4-openssl-dev libc-ares-dev libjansson-dev libxml2-dev libseccomp-dev
 	bind9 bind9-utils bind9-dnsutils pebble
 	python3 python3-dnspython python3-botocore python3-cryptography
-	openssl iproute2 curl hyperfine time systemd certbot
+	openssl iproute2 curl hyperfine time systemd certbot lego dehydrated
 )
 if [[ ${1:-} == bench ]]; then
-	packages+=(python3-certbot-dns-rfc2136 lego)
+	packages+=(python3-certbot-dns-rfc2136)
 fi
 
 missing=()

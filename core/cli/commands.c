@@ -12,12 +12,21 @@ const struct cli_command_def cli_commands[] = {
 	 "Renew every certificate that is due: the config's \"certificates\", else every one "
 	 "`issue` recorded.",
 	 cmd_renew},
-	{"present", CMD_PRESENT, "present --dns PLUGIN [-d NAME --value TXT] [options]",
+	{"present", CMD_PRESENT,
+	 "present --dns PLUGIN [-d NAME --value TXT | FQDN VALUE | DOMAIN TOKEN KEY_AUTH|VALUE ...] "
+	 "[options]",
 	 "Publish TXT at _acme-challenge.NAME (CNAMEs followed) and wait until every nameserver "
-	 "has it, e.g. as another client's hook.",
+	 "has it: another client's DNS hook. Without -d and --value: certbot's CERTBOT_DOMAIN "
+	 "and CERTBOT_VALIDATION; FQDN VALUE as lego's exec provider and acme.sh give them; "
+	 "triples as lego's EXEC_MODE=RAW (the key authorization) and dehydrated's hook (the "
+	 "value) give them, published in one batch.",
 	 cmd_dns},
-	{"cleanup", CMD_CLEANUP, "cleanup --dns PLUGIN [-d NAME --value TXT] [options]",
-	 "Remove exactly that TXT value; other values at the name stay.", cmd_dns},
+	{"cleanup", CMD_CLEANUP,
+	 "cleanup --dns PLUGIN [-d NAME --value TXT | FQDN VALUE | DOMAIN TOKEN KEY_AUTH|VALUE ...] "
+	 "[options]",
+	 "Remove exactly those TXT values (the shapes present takes); other values at the name "
+	 "stay.",
+	 cmd_dns},
 	{"revoke", CMD_REVOKE, "revoke --cert FILE [--reason N] [options]",
 	 "Revoke a certificate with the account that issued it.", cmd_revoke},
 	{"plugins", CMD_PLUGINS, "plugins [NAME]",

@@ -139,11 +139,14 @@ static enum da_code choose_ca(struct cli_settings *s, struct da_err *err)
 	return DA_OK;
 }
 
-/* Only `plugins` takes an argument: the plugin to describe. */
+/* `plugins` takes the plugin to describe; `present` and `cleanup` the
+ * positional shapes other clients' hooks are called with (cmd_dns.c). */
 static enum da_code take_arguments(struct cli_settings *s, struct da_err *err)
 {
 	size_t allowed = s->command == CMD_PLUGINS ? 1 : 0;
 
+	if (s->command == CMD_PRESENT || s->command == CMD_CLEANUP)
+		return DA_OK;
 	if (s->sources.n_args > allowed)
 		return da_err_set(err, DA_ERR_USAGE, "unexpected argument '%s'",
 				  s->sources.args[allowed]);

@@ -436,6 +436,12 @@ static enum da_code parse_flags(struct loader *l, const char *scope_name, int ar
 		const char *arg = argv[i], *inline_value = NULL;
 		const struct da_config_option *o;
 
+		if (strcmp(arg, "--") == 0) {
+			/* The end of the flags: what follows is positional. */
+			while (++i < argc)
+				l->c->args[l->c->n_args++] = argv[i];
+			break;
+		}
 		if (arg[0] != '-' || arg[1] == '\0') {
 			l->c->args[l->c->n_args++] = arg;
 			continue;

@@ -363,6 +363,7 @@ static enum da_code call(struct da_keyproc *kp, enum op op, const void *data, si
 	unsigned char *payload;
 	size_t n;
 
+	*out = NULL;
 	if (op != 0 && send_frame(kp->fd, op, data, len) != 0)
 		return da_err_set(err, DA_ERR_INTERNAL, "the key process is gone");
 	if (recv_frame(kp->fd, &tag, &payload, &n) != 1)
@@ -447,7 +448,7 @@ EVP_PKEY *da_keyproc_public_key(const struct da_keyproc *kp)
 
 static enum da_code sign_there(void *ctx, const char *input, char **sig_out, struct da_err *err)
 {
-	unsigned char *sig;
+	unsigned char *sig = NULL;
 	enum da_code rc = call(ctx, OP_SIGN, input, strlen(input), &sig, NULL, err);
 
 	if (rc == DA_OK)
