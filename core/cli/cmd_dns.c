@@ -82,10 +82,11 @@ static enum da_code record_name_check(const char *name, struct da_err *err)
 	return DA_OK;
 }
 
-#define SHAPES                                                                                 \
-	"give -d NAME --value TXT (or certbot's CERTBOT_DOMAIN and CERTBOT_VALIDATION), FQDN "  \
-	"VALUE (lego, acme.sh), or DOMAIN TOKEN KEY_AUTH|VALUE triples (lego's RAW mode, "      \
-	"dehydrated)"
+#define OTHER_SHAPES                                                                           \
+	"or positional FQDN VALUE (lego, acme.sh), or DOMAIN TOKEN KEY_AUTH|VALUE triples "     \
+	"(lego's RAW mode, dehydrated)"
+#define SHAPES "give -d NAME --value TXT (or certbot's CERTBOT_DOMAIN and CERTBOT_VALIDATION), " \
+	OTHER_SHAPES
 
 /* The values the call is about, in *out[0..*n) (free each value, then the
  * array), from the shapes other clients call a hook with. */
@@ -104,10 +105,12 @@ static enum da_code hook_values(const struct cli_settings *s, struct hook_value 
 	if (n_args != 0 && (s->domains.n != 0 || s->value != NULL))
 		return da_err_set(err, DA_ERR_USAGE,
 				  "-d and --value do not go with positional arguments: " SHAPES);
-	if (n_args == 0 && (s->domains.n > 1 || domain == NULL || *domain == '\0' ||
-			    value == NULL || *value == '\0'))
-		return da_err_set(err, DA_ERR_USAGE, "what to %s is missing: " SHAPES,
-				  s->command == CMD_PRESENT ? "publish" : "remove");
+	if (n_args == 0 && (s->domains.n > 1 || domain == NULL || *domain == '\0'))
+		return da_err_set(err, DA_ERR_USAGE,
+				  "exactly one -d NAME is required (or CERTBOT_DOMAIN), " OTHER_SHAPES);
+	if (n_args == 0 && (value == NULL || *value == '\0'))
+		return da_err_set(err, DA_ERR_USAGE,
+				  "--value TXT is required (or CERTBOT_VALIDATION), " OTHER_SHAPES);
 	if (n_args != 0 && n_args != 2 && n_args % 3 != 0)
 		return da_err_set(err, DA_ERR_USAGE, "%zu arguments: " SHAPES, n_args);
 	v = calloc(*n, sizeof(*v));

@@ -111,6 +111,20 @@ class ClientHookTest(harness.IntegrationTestCase):
         self.assertTrue(run.stdout.rstrip().endswith("done"), run.stdout)
         self.assert_no_txt(name, run.stdout + run.stderr)
 
+    def test_shapes_that_fit_none(self):
+        env = {"DNSACME_DNS": "rfc2136"}
+        for args, message in (
+                (["a.example.test", "t", "v", "extra"], "4 arguments: give -d NAME"),
+                (["bad name.example.test", "v"], "record name 'bad name.example.test' is "
+                                                 "not a DNS name"),
+                (["-d", "a.example.test", "_acme-challenge.a.example.test", "v"],
+                 "-d and --value do not go with positional arguments"),
+                (["a.example.test", "token", ""], "an empty TXT value for a.example.test")):
+            result = self.env.dnsacme("present", *args, extra_env=env)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertIn(message, self.assert_one_line_error(result))
+        self.assertEqual(self.env.incoming_updates(), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
