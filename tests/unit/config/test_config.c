@@ -123,6 +123,8 @@ static void test_scopes_and_arguments(void)
 {
 	char *argv[] = {"first", "--only-b", "x", "-", "second"};
 	char *a_only[] = {"--count", "1"};
+	/* After "--" even what looks like a flag is an argument. */
+	char *ended[] = {"--only-b", "x", "--", "--only-b", "-v"};
 	struct settings s;
 	struct da_err err;
 
@@ -131,6 +133,12 @@ static void test_scopes_and_arguments(void)
 	CHECK(c.n_args == 3);
 	CHECK_STR(c.n_args == 3 ? c.args[1] : NULL, "-");
 	CHECK_STR(c.n_args == 3 ? c.args[2] : NULL, "second");
+	done(&s);
+	CHECK(load(&s, SCOPE_B, ended, 5, &err) == DA_OK);
+	CHECK_STR(s.only_b, "x");
+	CHECK(c.n_args == 2);
+	CHECK_STR(c.n_args == 2 ? c.args[0] : NULL, "--only-b");
+	CHECK_STR(c.n_args == 2 ? c.args[1] : NULL, "-v");
 	done(&s);
 	CHECK(load(&s, SCOPE_A, argv, 5, &err) == DA_ERR_USAGE);
 	CHECK_STR(err.msg, "unknown option '--only-b' for 'a'");
