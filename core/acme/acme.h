@@ -87,8 +87,8 @@ struct da_acme_account_opts {
 };
 
 /*
- * Sign every request from now on with account_key (borrowed: it must outlive the client)
- * and find the account URL (the JWS kid): known_url as is, else
+ * Sign every request from now on with account_key (borrowed: it must outlive
+ * the client) and find the account URL (the JWS kid): known_url as is, else
  * newAccount with onlyReturnExisting, else a new account. The URL is returned
  * in *url_out (free()) and kept by the client. Should the CA refuse
  * known_url for this key, the first request that is refused looks the key's

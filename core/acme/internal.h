@@ -14,9 +14,9 @@ struct da_acme {
 	const struct da_log *log;
 	const volatile sig_atomic_t *stop;
 	struct da_acme_directory dir;
-	char *nonce;	  /* the last Replay-Nonce, used once */
+	char *nonce;		     /* the last Replay-Nonce, used once */
 	const struct da_signer *key; /* the account's (borrowed), from da_acme_account() */
-	char *kid;	  /* the account URL */
+	char *kid;		     /* the account URL */
 	int kid_confirmed; /* the CA accepted kid for key (or handed it out) */
 	char *thumbprint; /* of key */
 };

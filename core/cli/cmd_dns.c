@@ -107,7 +107,8 @@ static enum da_code hook_values(const struct cli_settings *s, struct hook_value 
 				  "-d and --value do not go with positional arguments: " SHAPES);
 	if (n_args == 0 && (s->domains.n > 1 || domain == NULL || *domain == '\0'))
 		return da_err_set(err, DA_ERR_USAGE,
-				  "exactly one -d NAME is required (or CERTBOT_DOMAIN), " OTHER_SHAPES);
+				  "exactly one -d NAME is required (or CERTBOT_DOMAIN), "
+				  OTHER_SHAPES);
 	if (n_args == 0 && (value == NULL || *value == '\0'))
 		return da_err_set(err, DA_ERR_USAGE,
 				  "--value TXT is required (or CERTBOT_VALIDATION), " OTHER_SHAPES);
@@ -165,7 +166,10 @@ static enum da_code publish(struct da_session *session, const struct cli_setting
 	struct dnsacme_record *records = calloc(n, sizeof(*records));
 	struct da_dns_check *checks = calloc(n, sizeof(*checks));
 	int waits = s->command == CMD_PRESENT && !s->no_wait;
-	enum da_code rc = records && checks ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	enum da_code rc = DA_OK;
+
+	if (records == NULL || checks == NULL)
+		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 
 	for (size_t i = 0; rc == DA_OK && i < n; i++) {
 		const struct da_dns_zone *zone = NULL;
@@ -186,8 +190,9 @@ static enum da_code publish(struct da_session *session, const struct cli_setting
 		checks[i] = (struct da_dns_check){fqdns[i], v[i].value, zone};
 	}
 	if (rc == DA_OK)
-		rc = s->command == CMD_PRESENT ? present(session, s, records, checks, n, err)
-					       : da_plugin_cleanup(session->plugin, records, n, err);
+		rc = s->command == CMD_PRESENT
+			     ? present(session, s, records, checks, n, err)
+			     : da_plugin_cleanup(session->plugin, records, n, err);
 	for (size_t i = 0; rc == DA_OK && i < n; i++)
 		da_logf(&session->log, DNSACME_LOG_INFO, "%s TXT %s at %s",
 			s->command == CMD_PRESENT ? "published" : "removed", v[i].value, fqdns[i]);

@@ -29,8 +29,8 @@ int cmd_revoke(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK)
 		rc = da_session_open_account(&session, 0, &err);
 	if (rc == DA_OK)
-		rc = da_acme_revoke(session.acme, &session.account, session.account_url, chain->leaf_der,
-				    chain->leaf_der_len, (int)s->reason, &err);
+		rc = da_acme_revoke(session.acme, &session.account, session.account_url,
+				    chain->leaf_der, chain->leaf_der_len, (int)s->reason, &err);
 	if (rc == DA_OK)
 		da_logf(&session.log, DNSACME_LOG_INFO, "revoked certificate %s (serial %s)", s->cert,
 			chain->certs[0].serial_hex);

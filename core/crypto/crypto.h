@@ -103,8 +103,9 @@ enum da_code da_crypto_jws_sign_input(EVP_PKEY *key, const char *input, char **s
  * JWS is built by da_crypto_jws_eab()). The serialized JSON is returned in
  * *body_out (free()).
  */
-enum da_code da_crypto_jws_sign(const struct da_signer *signer, const char *kid, const char *nonce, const char *url,
-				const char *payload, char **body_out, struct da_err *err);
+enum da_code da_crypto_jws_sign(const struct da_signer *signer, const char *kid,
+				const char *nonce, const char *url, const char *payload,
+				char **body_out, struct da_err *err);
 
 /*
  * The externalAccountBinding value of RFC 8555 7.3.4: an HS256 flattened JWS

@@ -89,15 +89,10 @@ enum da_code da_session_open_account(struct da_session *session, int create, str
 	if (rc == DA_OK)
 		rc = da_store_account_open(cfg->state_dir, cfg->directory_url, &files, err);
 	/* The key stays in a process of its own, which signs for this one. */
+	if (rc == DA_OK)
+		rc = da_keyproc_account(files, create, &session->account_keyproc, err);
 	if (rc == DA_OK) {
-		rc = da_keyproc_account(files, create, &session->account_key, err);
-		if (rc == DA_ERR_CONFIG && !create)
-			rc = da_err_set(err, DA_ERR_CONFIG,
-					"no account for %s in %s: issue a certificate first",
-					cfg->directory_url, cfg->state_dir);
-	}
-	if (rc == DA_OK) {
-		session->account = da_keyproc_signer(session->account_key);
+		session->account = da_keyproc_signer(session->account_keyproc);
 		rc = da_store_account_url_read(files, &known_url, err);
 	}
 	if (rc != DA_OK)
@@ -154,7 +149,7 @@ void da_session_free(struct da_session *session)
 	da_dns_free(session->dns);
 	da_http_free(session->http);
 	da_http_free(session->provider_http);
-	da_keyproc_free(session->account_key);
+	da_keyproc_free(session->account_keyproc);
 	free(session->account_url);
 	if (session->run_lock >= 0)
 		close(session->run_lock);

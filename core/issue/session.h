@@ -47,8 +47,8 @@ struct da_session {
 	struct da_dns *dns;
 	struct da_plugin *plugin;
 	struct da_acme *acme;
-	struct da_keyproc *account_key; /* the process holding it */
-	struct da_signer account;	/* signs with it, there */
+	struct da_keyproc *account_keyproc; /* the process holding the account key */
+	struct da_signer account;	    /* signs with it, there */
 	char *account_url;
 	int run_lock; /* the journal's run lock, or -1 */
 };

@@ -109,7 +109,7 @@ static int recv_frame(int fd, unsigned *tag, unsigned char **data, size_t *len)
 	*tag = head[4];
 	if (*len > FRAME_MAX || (*data = malloc(*len + 1)) == NULL)
 		return -1;
-	if (read_all(fd, *data, *len) != 1 && *len > 0) {
+	if (read_all(fd, *data, *len) != 1) {
 		free(*data);
 		*data = NULL;
 		return -1;
@@ -144,7 +144,7 @@ static enum da_code account_key(const struct child_start *start, EVP_PKEY **key,
 	if (rc != DA_OK)
 		return rc;
 	if (!start->create)
-		return da_err_set(err, DA_ERR_CONFIG, "no account key in %s",
+		return da_err_set(err, DA_ERR_CONFIG, "no account key in %s: issue a certificate first",
 				  da_store_account_where(start->account));
 	rc = da_crypto_key_generate(DA_KEY_EC256, key, err);
 	if (rc == DA_OK)
@@ -333,8 +333,9 @@ static void child(int fd, const struct child_start *start)
 
 	rc = start->account ? account_key(start, &key, &err)
 			    : da_crypto_key_generate(start->type, &key, &err);
-	/* OpenSSL seeds its random generator at first use: before the filter. */
-	if (rc == DA_OK)
+	/* OpenSSL seeds its random generator at first use: before the filter.
+	 * (Making a certificate key has used it already.) */
+	if (rc == DA_OK && start->account != NULL)
 		rc = da_crypto_jws_sign_input(key, "", &warm, &err);
 	free(warm);
 	if (rc == DA_OK)

@@ -98,7 +98,7 @@ static void test_account(void)
 	if (files == NULL)
 		return;
 	CHECK(da_keyproc_account(files, 0, &kp, &err) == DA_ERR_CONFIG && kp == NULL);
-	CHECK(strstr(err.msg, "no account key in ") != NULL);
+	CHECK(strstr(err.msg, "no account key in ") != NULL && strstr(err.msg, "issue a certificate first") != NULL);
 
 	CHECK(da_keyproc_account(files, 1, &kp, &err) == DA_OK);
 	snprintf(path, sizeof(path), "%s/account.key", da_store_account_where(files));
