@@ -69,6 +69,7 @@ const char *da_code_str(enum da_code code)
 	case DA_ERR_CRYPTO: return "crypto error";
 	case DA_ERR_TIMEOUT: return "timeout";
 	case DA_ERR_INTERRUPTED: return "interrupted";
+	case DA_ERR_CONFLICT: return "conflict";
 	case DA_ERR_INTERNAL: return "internal error";
 	}
 	return "unknown error";

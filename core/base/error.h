@@ -19,6 +19,7 @@ enum da_code {
 	DA_ERR_CRYPTO,	    /* key, signature or certificate handling */
 	DA_ERR_TIMEOUT,
 	DA_ERR_INTERRUPTED, /* SIGINT / SIGTERM */
+	DA_ERR_CONFLICT,    /* another writer changed it first (Kubernetes 409): read again */
 	DA_ERR_INTERNAL	    /* a bug: a failure reported without its code */
 };
 

@@ -14,6 +14,8 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "issue/session.h"
+#include "k8s/k8s.h"
+#include "k8s/state.h"
 #include "plugin/loader.h"
 
 enum cli_command {
@@ -46,6 +48,12 @@ struct cli_settings {
 	const char *profile;
 	const char *preferred_chain;
 	const char *out;
+	const char *secret;
+	const char *kubeconfig;
+	const char *state_secret;
+	long state_lease; /* seconds */
+	const char *service_account_dir;
+	const char *shard;
 	const char *state_dir;
 	const char *ca_bundle;
 	const char *deploy_hook;
@@ -72,6 +80,8 @@ struct cli_settings {
 	const char *directory_url; /* the CA: --server, --staging's or Let's Encrypt's */
 	const char *plugin_name;   /* `dnsacme plugins NAME` */
 	char *owned_state_dir;	 /* the computed default, owned */
+	struct da_k8s_state *state;	  /* --state-secret's, while the command runs */
+	struct da_store_mirror state_mirror; /* syncs it */
 	struct da_config sources; /* what the strings borrow from */
 };
 
@@ -86,6 +96,23 @@ void cli_settings_free(struct cli_settings *s);
 
 /* The engine's view of the settings; everything in it borrowed from s. */
 struct da_session_config cli_session_config(const struct cli_settings *s);
+
+/* --shard "[INDEX/]COUNT": INDEX defaults to $JOB_COMPLETION_INDEX;
+ * DA_ERR_USAGE unless 0 <= INDEX < COUNT <= 1000. */
+enum da_code cli_shard_parse(const char *text, unsigned *index, unsigned *count,
+			     struct da_err *err);
+
+/* The Kubernetes API server of --kubeconfig / --service-account-dir. */
+struct da_k8s_source cli_k8s_source(const struct cli_settings *s);
+
+/*
+ * Run def's command: with --state-secret, the Secret is read into a
+ * directory first (the command's state dir), and put back and its lease
+ * released at the end, whatever the command's outcome.
+ */
+struct cli_command_def;
+int cli_run(const struct cli_command_def *def, struct cli_settings *s,
+	    const volatile sig_atomic_t *stop);
 
 /* Print the help of one command (or of dnsacme, command 0) to out. */
 void cli_usage(FILE *out, enum cli_command command);

@@ -8,12 +8,13 @@
 #include "cli.h"
 #include "issue/due.h"
 #include "issue/job.h"
+#include "k8s/k8s.h"
 #include "store/sink.h"
 
 #define MAX_HOOK_TIMEOUT (24 * 3600)
 
-static void print_summary(const char *dir, char **names, size_t n, enum da_key_type key_type,
-			  const struct da_chain *chain)
+static void print_summary(const struct da_sink *sink, char **names, size_t n,
+			  enum da_key_type key_type, const struct da_chain *chain)
 {
 	const struct da_cert_info *leaf = &chain->certs[0];
 	char not_after[DA_UTC_LEN];
@@ -22,16 +23,29 @@ static void print_summary(const char *dir, char **names, size_t n, enum da_key_t
 	printf("certificate issued for");
 	for (size_t i = 0; i < n; i++)
 		printf("%s %s", i ? "," : "", names[i]);
-	printf("\n  issuer     %s\n  serial     %s\n  not after  %s\n  key        %s\n"
-	       "  files      %s/{cert,chain,fullchain,privkey}.pem\n",
+	printf("\n  issuer     %s\n  serial     %s\n  not after  %s\n  key        %s\n",
 	       leaf->issuer_cn ? leaf->issuer_cn : "(no CN)", leaf->serial_hex, not_after,
-	       da_crypto_key_type_name(key_type), dir);
+	       da_crypto_key_type_name(key_type));
+	if (sink->networked)
+		printf("  in         %s (tls.crt, tls.key)\n", sink->where);
+	else
+		printf("  files      %s/{cert,chain,fullchain,privkey}.pem\n", sink->where);
 }
 
-/* --out, else STATE_DIR/certificates/NAME, in *dir_out (free()). */
+/* --out, else STATE_DIR/certificates/NAME, in *dir_out (free()); NULL with
+ * --secret. */
 static enum da_code output_dir(const struct cli_settings *s, const char *first_name,
 			       char **dir_out, struct da_err *err)
 {
+	*dir_out = NULL;
+	if (s->secret != NULL && s->out != NULL)
+		return da_err_set(err, DA_ERR_USAGE, "--out and --secret exclude each other");
+	if (s->secret != NULL)
+		return DA_OK;
+	if (s->out == NULL && s->state_secret != NULL)
+		return da_err_set(err, DA_ERR_USAGE,
+				  "with --state-secret, say where the certificate goes: --secret "
+				  "or --out");
 	if (s->out != NULL)
 		*dir_out = strdup(s->out);
 	else if (asprintf(dir_out, "%s/certificates/%s", s->state_dir,
@@ -40,9 +54,9 @@ static enum da_code output_dir(const struct cli_settings *s, const char *first_n
 	return *dir_out ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 }
 
-/* With --renew-before: is the certificate in the sink still good? */
-static int still_good(const struct cli_settings *s, struct da_sink *sink, char **names,
-		      enum da_key_type key_type)
+/* With --renew-before: is stored (what the sink holds, or NULL) still good? */
+static int still_good(const struct cli_settings *s, const struct da_sink *sink,
+		      const struct da_cert_stored *stored, char **names, enum da_key_type key_type)
 {
 	const struct da_due_policy policy = {
 		.names = (const char *const *)names,
@@ -52,19 +66,14 @@ static int still_good(const struct cli_settings *s, struct da_sink *sink, char *
 		.renew_before_days = s->renew_before,
 		.now = time(NULL),
 	};
-	struct da_cert_stored *stored = NULL;
 	char until[DA_UTC_LEN];
-	int good;
+	int good = da_issue_due(stored, &policy) == DA_NOT_DUE;
 
-	if (da_store_sink_read(sink, &stored, NULL) != DA_OK)
-		return 0;
-	good = da_issue_due(stored, &policy) == DA_NOT_DUE;
 	if (good && !s->quiet) {
 		da_utc_format(stored->chain->certs[0].not_after, until);
 		printf("certificate in %s is not due: valid until %s, more than %ld days away\n",
 		       sink->where, until, s->renew_before);
 	}
-	da_store_cert_free(stored);
 	return good;
 }
 
@@ -85,6 +94,7 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		.deploy_hook_timeout = s->deploy_hook_timeout,
 	};
 	struct da_err err = {0};
+	struct da_cert_stored *stored = NULL;
 	char **names = NULL, *out_dir = NULL;
 	enum da_code rc;
 	int in_place = 0, status;
@@ -109,18 +119,29 @@ int cmd_issue(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK)
 		rc = output_dir(s, names[0], &out_dir, &err);
 	job.out = out_dir;
-	if (rc == DA_OK)
+	job.secret = s->secret;
+	if (rc == DA_OK && s->secret != NULL) {
+		const struct da_k8s_source source = cli_k8s_source(s);
+
+		rc = da_k8s_sink_secret_open(&source, s->secret, &job.sink, &err);
+	} else if (rc == DA_OK) {
 		rc = da_store_sink_dir_open(out_dir, &job.sink, &err);
+	}
+	/* Read first: a Secret that may not be written (another type,
+	 * cert-manager's) is refused before anything is published. */
+	if (rc == DA_OK)
+		rc = da_store_sink_read(job.sink, &stored, &err);
 	if (rc == DA_OK && s->renew_before >= 0 &&
-	    still_good(s, job.sink, names, job.request.key_type))
+	    still_good(s, job.sink, stored, names, job.request.key_type))
 		goto out;
 	if (rc == DA_OK)
 		rc = da_issue_job_run(&session, &job, &issued, &in_place, &err);
 	if (in_place && !s->quiet)
-		print_summary(out_dir, names, s->domains.n, job.request.key_type, issued.chain);
+		print_summary(job.sink, names, s->domains.n, job.request.key_type, issued.chain);
 
 out:
 	status = rc == DA_OK ? CLI_EXIT_OK : cli_fail(&session.log, &err);
+	da_store_cert_free(stored);
 	da_issued_free(&issued);
 	da_store_sink_free(job.sink);
 	da_issue_names_free(names, s->domains.n);

@@ -1,6 +1,7 @@
 /* dnsacme renew: settings -> the certificates -> da_renew_run -> the summary. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -16,7 +17,8 @@ static enum da_code load_certificates(const struct cli_settings *s, struct da_re
 {
 	const struct da_renew_defaults defaults = {
 		.ca = s->directory_url,
-		.state_dir = s->state_dir,
+		/* The state Secret's directory goes when the run ends. */
+		.state_dir = s->state ? NULL : s->state_dir,
 		.plugin = s->dns,
 		.plugin_settings = &s->dns_options,
 		.key_type = s->key_type,
@@ -91,6 +93,9 @@ static int print_json(const struct da_renew_cert *certs, size_t n,
 					"not_after", r->not_after ? until : NULL, "due_at",
 					r->outcome == DA_RENEW_NOT_DUE ? at : NULL, "error",
 					r->error[0] ? r->error : NULL, "out", certs[i].out));
+		if (certs[i].secret != NULL)
+			json_object_set_new(json_array_get(list, i), "secret",
+					    json_string(certs[i].secret));
 	}
 	text = list ? json_dumps(list, JSON_INDENT(2)) : NULL;
 	json_decref(list);
@@ -101,11 +106,39 @@ static int print_json(const struct da_renew_cert *certs, size_t n,
 	return 0;
 }
 
+enum da_code cli_shard_parse(const char *text, unsigned *index, unsigned *count,
+			     struct da_err *err)
+{
+	const char *slash = strchr(text, '/');
+	const char *index_text = slash ? text : getenv("JOB_COMPLETION_INDEX");
+	char *end;
+	unsigned long i, n;
+
+	if (index_text == NULL)
+		return da_err_set(err, DA_ERR_USAGE,
+				  "--shard %s: no INDEX/ and no JOB_COMPLETION_INDEX (an Indexed "
+				  "Job sets it)",
+				  text);
+	n = strtoul(slash ? slash + 1 : text, &end, 10);
+	if (*end != '\0' || n < 1 || n > 1000)
+		return da_err_set(err, DA_ERR_USAGE, "--shard %s: COUNT must be 1 to 1000", text);
+	i = strtoul(index_text, &end, 10);
+	if ((slash ? end != slash : *end != '\0') || end == index_text || i >= n)
+		return da_err_set(err, DA_ERR_USAGE, "--shard %s: INDEX must be 0 to %lu", text,
+				  n - 1);
+	*index = (unsigned)i;
+	*count = (unsigned)n;
+	return DA_OK;
+}
+
 int cmd_renew(struct cli_settings *s, const volatile sig_atomic_t *stop)
 {
+	const struct da_k8s_source source = cli_k8s_source(s);
 	const struct da_renew_config cfg = {
 		.log_level = cli_session_config(s).log_level,
 		.state_dir = s->state_dir,
+		.state_mirror = s->state ? &s->state_mirror : NULL,
+		.k8s = &source,
 		.ca_bundle = s->ca_bundle,
 		.email = s->email,
 		.agree_tos = s->agree_tos,
@@ -123,6 +156,7 @@ int cmd_renew(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	struct da_renew_result *results = NULL;
 	struct da_err err = {0};
 	size_t n = 0;
+	unsigned shard = 0, shards = 1;
 	enum da_code rc = DA_OK;
 	int status = CLI_EXIT_OK;
 
@@ -131,8 +165,12 @@ int cmd_renew(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	if (rc == DA_OK && (s->deploy_hook_timeout < 1 || s->deploy_hook_timeout > MAX_HOOK_TIMEOUT))
 		rc = da_err_set(&err, DA_ERR_USAGE, "--deploy-hook-timeout must be 1 to %d seconds",
 				MAX_HOOK_TIMEOUT);
+	if (rc == DA_OK && s->shard != NULL)
+		rc = cli_shard_parse(s->shard, &shard, &shards, &err);
 	if (rc == DA_OK)
 		rc = load_certificates(s, &certs, &n, &err);
+	if (rc == DA_OK && s->shard != NULL)
+		da_renew_certs_shard(certs, &n, shard, shards);
 	if (rc == DA_OK && n == 0 && !s->quiet)
 		fprintf(stderr, "dnsacme: nothing to renew: no \"certificates\" in a config file and "
 				"no records in %s/renewal\n",

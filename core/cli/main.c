@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
-	status = command->run(&settings, &stop_requested);
+	status = cli_run(command, &settings, &stop_requested);
 
 	curl_global_cleanup();
 	cli_settings_free(&settings);

@@ -49,6 +49,23 @@ static const struct da_config_option options[] = {
 	 "pick the chain whose top certificate is issued by ISSUER_CN"},
 	{"out", 0, DA_CONFIG_STRING, FIELD(out), CMD_ISSUE, "DIR",
 	 "where to write the certificate (default: STATE_DIR/certificates/NAME)"},
+	{"secret", 0, DA_CONFIG_STRING, FIELD(secret), CMD_ISSUE, "[NAMESPACE/]NAME",
+	 "write the certificate into this kubernetes.io/tls Secret (tls.crt, tls.key) instead "
+	 "of files"},
+	{"kubeconfig", 0, DA_CONFIG_STRING, FIELD(kubeconfig), ACME, "FILE",
+	 "the Kubernetes API server and credentials for --secret and --state-secret (default: "
+	 "KUBECONFIG, else the pod's service account)"},
+	{"state-secret", 0, DA_CONFIG_STRING, FIELD(state_secret), ACME, "[NAMESPACE/]NAME",
+	 "keep the state (account, journal, renewal records) in this Secret instead of "
+	 "--state-dir, under a lease"},
+	{"state-lease", 0, DA_CONFIG_NUMBER, FIELD(state_lease), ACME, "SECONDS",
+	 "how long the state Secret's lease lasts unrenewed; a killed run's is taken over "
+	 "after it (default 300)"},
+	{"service-account-dir", 0, DA_CONFIG_STRING, FIELD(service_account_dir), ACME, "DIR",
+	 "the pod's service account files (default " DA_K8S_SERVICE_ACCOUNT_DIR "; for tests)"},
+	{"shard", 0, DA_CONFIG_STRING, FIELD(shard), CMD_RENEW, "[INDEX/]COUNT",
+	 "renew only the certificates whose name hashes to INDEX of COUNT (default INDEX: "
+	 "JOB_COMPLETION_INDEX, as an Indexed Job sets it)"},
 	{"state-dir", 0, DA_CONFIG_STRING, FIELD(state_dir), ACME, "DIR",
 	 "account keys and the cleanup journal (default: /var/lib/dnsacme as root, "
 	 "else ~/.local/share/dnsacme)"},
@@ -110,7 +127,10 @@ static enum da_code default_state_dir(struct cli_settings *s, struct da_err *err
 	char *dir = NULL;
 	int rc = 0;
 
-	if (s->state_dir != NULL)
+	if (s->state_dir != NULL && s->state_secret != NULL)
+		return da_err_set(err, DA_ERR_USAGE, "--state-dir and --state-secret exclude each other");
+	/* The state Secret's directory is made when the command runs. */
+	if (s->state_dir != NULL || s->state_secret != NULL)
 		return DA_OK;
 	if (geteuid() == 0)
 		dir = strdup("/var/lib/dnsacme");
@@ -167,6 +187,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->renew_before = -1;
 	s->deploy_hook_timeout = DA_HOOK_TIMEOUT_DEFAULT;
 	s->parallel = 4;
+	s->state_lease = 300;
 	rc = da_config_load(&s->sources, &table, command, def ? def->word : "?", s, argc, argv,
 			    err);
 	if (rc != DA_OK || s->help)
@@ -191,6 +212,7 @@ struct da_session_config cli_session_config(const struct cli_settings *s)
 		.directory_url = s->directory_url,
 		.ca_bundle = s->ca_bundle,
 		.state_dir = s->state_dir,
+		.state_mirror = s->state ? &s->state_mirror : NULL,
 		.email = s->email,
 		.agree_tos = s->agree_tos,
 		.eab_kid = s->eab_kid,
@@ -202,6 +224,14 @@ struct da_session_config cli_session_config(const struct cli_settings *s)
 		.plugin_settings = &s->dns_options,
 		/* The operator's own flags, environment and files. */
 		.plugin_sources = DA_PLUGIN_FROM_ALL,
+	};
+}
+
+struct da_k8s_source cli_k8s_source(const struct cli_settings *s)
+{
+	return (struct da_k8s_source){
+		.kubeconfig = s->kubeconfig,
+		.service_account_dir = s->service_account_dir,
 	};
 }
 

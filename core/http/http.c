@@ -22,6 +22,9 @@ struct da_http {
 	CURL *curl; /* reused so connections and TLS sessions are kept */
 	const struct da_log *log;
 	char *ca_bundle;
+	char *ca_pem;
+	char *client_cert_pem;
+	char *client_key_pem; /* secret */
 	char *proxy;
 	char *user_agent;
 	long timeout_ms;
@@ -73,6 +76,9 @@ enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 	http->connect_timeout_ms =
 		cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	http->ca_bundle = dup_or_null(cfg->ca_bundle, &failed);
+	http->ca_pem = dup_or_null(cfg->ca_pem, &failed);
+	http->client_cert_pem = dup_or_null(cfg->client_cert_pem, &failed);
+	http->client_key_pem = dup_or_null(cfg->client_key_pem, &failed);
 	http->proxy = dup_or_null(cfg->proxy, &failed);
 	http->user_agent = dup_or_null(
 		cfg->user_agent ? cfg->user_agent : "dnsacme/" DNSACME_VERSION, &failed);
@@ -92,6 +98,9 @@ void da_http_free(struct da_http *http)
 	if (http->curl != NULL)
 		curl_easy_cleanup(http->curl);
 	free(http->ca_bundle);
+	free(http->ca_pem);
+	free(http->client_cert_pem);
+	da_secret_free(http->client_key_pem);
 	free(http->proxy);
 	free(http->user_agent);
 	free(http);
@@ -328,6 +337,9 @@ static enum da_code build_headers(const struct dnsacme_http_request *req, struct
 	return DA_OK;
 }
 
+/* A PEM text for libcurl, which copies it. */
+#define BLOB(pem) ((struct curl_blob){(void *)(pem), strlen(pem), CURL_BLOB_COPY})
+
 /* Every option, every time: curl_easy_reset() clears the previous request's
  * settings but keeps the connection cache. */
 static CURLcode configure(struct da_http *http, const struct dnsacme_http_request *req,
@@ -361,6 +373,15 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 	if (http->ca_bundle != NULL) {
 		SET(CURLOPT_CAINFO, http->ca_bundle);
 		SET(CURLOPT_CAPATH, NULL);
+	}
+	if (http->ca_pem != NULL) {
+		SET(CURLOPT_CAINFO_BLOB, &BLOB(http->ca_pem));
+		SET(CURLOPT_CAINFO, NULL);
+		SET(CURLOPT_CAPATH, NULL);
+	}
+	if (http->client_cert_pem != NULL && http->client_key_pem != NULL) {
+		SET(CURLOPT_SSLCERT_BLOB, &BLOB(http->client_cert_pem));
+		SET(CURLOPT_SSLKEY_BLOB, &BLOB(http->client_key_pem));
 	}
 	/* "" turns off the proxy, the environment's too. */
 	if (direct(req))
@@ -474,6 +495,9 @@ void da_http_response_free(struct dnsacme_http_response *resp)
 {
 	if (resp == NULL)
 		return;
+	/* A body may hold a secret: a Kubernetes Secret, an STS key. */
+	if (resp->body != NULL)
+		explicit_bzero(resp->body, resp->body_len);
 	free(resp->body);
 	free_headers(resp->headers, resp->n_headers);
 	memset(resp, 0, sizeof(*resp));

@@ -19,6 +19,12 @@ struct da_http_config {
 	 * client and the providers' client are separate so that --ca-bundle
 	 * replaces the trust of the CA connection and of nothing else. */
 	const char *ca_bundle;
+	/* Instead of ca_bundle: the trusted CAs as PEM text (a kubeconfig's
+	 * certificate-authority-data, a service account's ca.crt). */
+	const char *ca_pem;
+	/* A TLS client certificate and its key (secret), as PEM text; or NULL. */
+	const char *client_cert_pem;
+	const char *client_key_pem;
 	const char *proxy;	 /* NULL: libcurl's environment (HTTPS_PROXY, ...) */
 	long timeout_ms;	 /* whole exchange; 0: 30 s */
 	long connect_timeout_ms; /* 0: 10 s */

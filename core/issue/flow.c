@@ -131,6 +131,8 @@ static enum da_code flow_validate(struct flow *f, const struct da_issue_request 
 
 	/* Journal first: a run killed after present still finds its records. */
 	rc = da_store_journal_add(h->state_dir, plugin, f->records, f->n, err);
+	if (rc == DA_OK)
+		rc = da_store_mirror_sync(h->state_mirror, err);
 	if (rc != DA_OK)
 		return rc;
 	f->journaled = 1;
@@ -172,8 +174,9 @@ static enum da_code flow_cleanup(struct flow *f, struct da_err *err)
 	if (rc != DA_OK)
 		return da_err_wrap(err, "cleanup failed, the records stay in the journal "
 					"and are removed by the next run");
-	return da_store_journal_remove(h->state_dir, da_plugin_name(h->plugin), f->records, f->n,
-				       err);
+	rc = da_store_journal_remove(h->state_dir, da_plugin_name(h->plugin), f->records, f->n,
+				     err);
+	return rc == DA_OK ? da_store_mirror_sync(h->state_mirror, err) : rc;
 }
 
 /* CSR, finalize, download, and a check that what came is what was asked
@@ -285,12 +288,14 @@ enum da_code da_issue_clean_journal(const struct da_issue_handles *h, int *run_l
 		/* Stale TXT values do not stop validation; a leftover the plugin
 		 * can no longer remove (a zone gone, new credentials) must not
 		 * stop every issuance from now on. */
-		if (da_plugin_cleanup(h->plugin, records, n, &cleanup_err) == DA_OK)
-			rc = da_store_journal_remove(h->state_dir, plugin, records, n, err);
-		else
+		if (da_plugin_cleanup(h->plugin, records, n, &cleanup_err) != DA_OK)
 			da_logf(h->log, DNSACME_LOG_WARN,
 				"%s; the records stay in the journal for the next run",
 				cleanup_err.msg);
+		else
+			rc = da_store_journal_remove(h->state_dir, plugin, records, n, err);
+		if (rc == DA_OK)
+			rc = da_store_mirror_sync(h->state_mirror, err);
 	}
 	free(records);
 	da_store_journal_free(journal);

@@ -37,12 +37,17 @@ static char *variable(const char *name, const char *value)
 {
 	char *entry;
 
+	if (value == NULL)
+		return NULL;
 	return asprintf(&entry, "%s=%s", name, value) < 0 ? NULL : entry;
 }
 
-/* Our environment less the secrets, plus the hook's own variables, in *env_out
- * (free() the array; its own "KEY=value" strings are in owned[0..4): free()). */
-static int hook_environment(const struct da_hook *hook, char ***env_out, char *owned[4])
+#define N_OWN 5 /* the hook's own variables */
+
+/* Our environment less the secrets, plus the hook's own variables (those with
+ * a value), in *env_out (free() the array; its own "KEY=value" strings are
+ * in owned[0..N_OWN): free()). */
+static int hook_environment(const struct da_hook *hook, char ***env_out, char *owned[N_OWN])
 {
 	char **secrets = NULL, **env, *joined = NULL, *default_dir = NULL;
 	size_t n_secrets = 0, n = 0, len = 0;
@@ -60,23 +65,26 @@ static int hook_environment(const struct da_hook *hook, char ***env_out, char *o
 		goto out;
 	while (environ[n] != NULL)
 		n++;
-	env = calloc(n + 5, sizeof(*env));
+	env = calloc(n + N_OWN + 1, sizeof(*env));
 	owned[0] = variable("DNSACME_CERT_DIR", hook->cert_dir);
 	owned[1] = variable("RENEWED_LINEAGE", hook->cert_dir);
-	owned[2] = variable("DNSACME_DOMAINS", joined);
-	owned[3] = variable("RENEWED_DOMAINS", joined);
-	if (env == NULL || !owned[0] || !owned[1] || !owned[2] || !owned[3]) {
+	owned[2] = variable("DNSACME_SECRET", hook->secret);
+	owned[3] = variable("DNSACME_DOMAINS", joined);
+	owned[4] = variable("RENEWED_DOMAINS", joined);
+	if (env == NULL || (hook->cert_dir && (!owned[0] || !owned[1])) ||
+	    (hook->secret && !owned[2]) || !owned[3] || !owned[4]) {
 		free(env);
 		goto out;
 	}
 	n = 0;
 	for (char **e = environ; *e != NULL; e++)
 		if (!is_listed(*e, secrets, n_secrets) && strncmp(*e, "DNSACME_CERT_DIR=", 17) != 0 &&
-		    strncmp(*e, "DNSACME_DOMAINS=", 16) != 0 &&
+		    strncmp(*e, "DNSACME_DOMAINS=", 16) != 0 && strncmp(*e, "DNSACME_SECRET=", 15) != 0 &&
 		    strncmp(*e, "RENEWED_LINEAGE=", 16) != 0 && strncmp(*e, "RENEWED_DOMAINS=", 16) != 0)
 			env[n++] = *e;
-	for (int i = 0; i < 4; i++)
-		env[n++] = owned[i];
+	for (int i = 0; i < N_OWN; i++)
+		if (owned[i] != NULL)
+			env[n++] = owned[i];
 	*env_out = env;
 	rc = 0;
 out:
@@ -108,17 +116,17 @@ enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t
 			 struct da_err *err)
 {
 	const char *what = hook->label ? hook->label : "deploy hook";
-	char *owned[4] = {NULL}, **env = NULL;
+	char *owned[N_OWN] = {NULL}, **env = NULL;
 	char *const argv[] = {"sh", "-c", (char *)hook->command, NULL};
 	long deadline_ms = hook->timeout_seconds * 1000, waited = 0;
 	int status = 0, timed_out = 0, stopped = 0;
 	pid_t pid;
 
 	if (hook_environment(hook, &env, owned) != 0) {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < N_OWN; i++)
 			free(owned[i]);
 		return da_err_set(err, DA_ERR_IO, "cannot prepare the %s's environment (the "
-				  "certificate is in %s)", what, hook->cert_dir);
+				  "certificate is in %s)", what, hook->where);
 	}
 	fflush(NULL);
 	pid = fork();
@@ -131,11 +139,11 @@ enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t
 	if (pid > 0)
 		setpgid(pid, pid); /* before the child runs, whoever is first */
 	free(env);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < N_OWN; i++)
 		free(owned[i]);
 	if (pid < 0)
 		return da_err_set(err, DA_ERR_IO, "cannot run the %s: %s (the certificate "
-				  "is in %s)", what, strerror(errno), hook->cert_dir);
+				  "is in %s)", what, strerror(errno), hook->where);
 	for (;;) {
 		pid_t done = waitpid(pid, &status, WNOHANG);
 
@@ -143,7 +151,7 @@ enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t
 			break;
 		if (done < 0 && errno != EINTR)
 			return da_err_set(err, DA_ERR_IO, "cannot wait for the %s: %s (the "
-					  "certificate is in %s)", what, strerror(errno), hook->cert_dir);
+					  "certificate is in %s)", what, strerror(errno), hook->where);
 		if (stop != NULL && *stop) {
 			stopped = 1;
 			status = stop_group(pid);
@@ -159,15 +167,15 @@ enum da_code da_hook_run(const struct da_hook *hook, const volatile sig_atomic_t
 	}
 	if (stopped)
 		return da_err_set(err, DA_ERR_INTERRUPTED, "interrupted while the %s ran "
-				  "(the certificate is in %s)", what, hook->cert_dir);
+				  "(the certificate is in %s)", what, hook->where);
 	if (timed_out)
 		return da_err_set(err, DA_ERR_IO, "the %s ran past %ld s and was stopped "
-				  "(the certificate is in %s)", what, hook->timeout_seconds, hook->cert_dir);
+				  "(the certificate is in %s)", what, hook->timeout_seconds, hook->where);
 	if (WIFSIGNALED(status))
 		return da_err_set(err, DA_ERR_IO, "the %s was killed by signal %d (the "
-				  "certificate is in %s)", what, WTERMSIG(status), hook->cert_dir);
+				  "certificate is in %s)", what, WTERMSIG(status), hook->where);
 	if (WEXITSTATUS(status) != 0)
 		return da_err_set(err, DA_ERR_IO, "the %s failed with exit status %d (the "
-				  "certificate is in %s)", what, WEXITSTATUS(status), hook->cert_dir);
+				  "certificate is in %s)", what, WEXITSTATUS(status), hook->where);
 	return DA_OK;
 }

@@ -17,7 +17,9 @@
 struct da_hook {
 	const char *label;	  /* in messages; NULL: "deploy hook" */
 	const char *command;
-	const char *cert_dir; /* DNSACME_CERT_DIR, RENEWED_LINEAGE */
+	const char *where;	  /* the certificate's place, for messages */
+	const char *cert_dir; /* DNSACME_CERT_DIR, RENEWED_LINEAGE; or NULL */
+	const char *secret;   /* DNSACME_SECRET: NAMESPACE/NAME; or NULL */
 	const char *const *names; /* DNSACME_DOMAINS, RENEWED_DOMAINS (space-separated) */
 	size_t n_names;
 	long timeout_seconds;

@@ -35,6 +35,7 @@ struct da_issue_handles {
 	struct da_dns *dns;
 	struct da_plugin *plugin; /* opened */
 	const char *state_dir;	  /* where the cleanup journal lives */
+	const struct da_store_mirror *state_mirror; /* told when it changed; may be NULL */
 	const struct da_log *log; /* may be NULL */
 	/* The new certificate's key, in its own process (da_keyproc_certificate()):
 	 * it builds the CSR, and writes the key with the chain afterwards. */
@@ -62,7 +63,8 @@ void da_issued_free(struct da_issued *issued);
 struct da_issue_record {
 	const struct da_issue_request *req;
 	const char *ca;
-	const char *out;	 /* where the certificate went */
+	const char *out;	 /* where the certificate went: a directory */
+	const char *secret;	 /* or a Secret, "NAMESPACE/NAME" */
 	const char *deploy_hook; /* or NULL */
 	const char *dns_resolvers;
 	const char *propagation_nameservers;

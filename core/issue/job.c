@@ -99,18 +99,21 @@ enum da_code da_issue_job_run(struct da_session *s, const struct da_issue_job *j
 			.req = req,
 			.ca = ca,
 			.out = job->out,
+			.secret = job->secret,
 			.deploy_hook = job->deploy_hook,
 			.dns_resolvers = s->cfg->dns_resolvers,
 			.propagation_nameservers = s->cfg->propagation_nameservers,
 		};
 
 		if (da_issue_save_record(&handles, &record, err) != DA_OK)
-			rc = da_err_wrap(err, "the certificate is in %s, but", job->out);
+			rc = da_err_wrap(err, "the certificate is in %s, but", job->sink->where);
 	}
 	if (rc == DA_OK && job->deploy_hook != NULL) {
 		const struct da_hook hook = {
 			.command = job->deploy_hook,
+			.where = job->sink->where,
 			.cert_dir = job->out,
+			.secret = job->secret,
 			.names = req->names,
 			.n_names = req->n_names,
 			.timeout_seconds = job->deploy_hook_timeout,

@@ -18,7 +18,8 @@
 struct da_issue_job {
 	struct da_issue_request request; /* names normalized (da_issue_names()) */
 	struct da_sink *sink;		 /* open; where the certificate goes */
-	const char *out;		 /* the sink's directory: the record and the hook name it */
+	const char *out;		 /* the sink's directory, or NULL: the record and the hook name it */
+	const char *secret;		 /* or the sink's Secret, "NAMESPACE/NAME" */
 	const char *deploy_hook;	 /* or NULL */
 	long deploy_hook_timeout;	 /* seconds */
 };

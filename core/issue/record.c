@@ -24,7 +24,7 @@ enum da_code da_issue_save_record(const struct da_issue_handles *h,
 	da_utc_format(time(NULL), saved);
 	if (rc == DA_OK && names != NULL)
 		root = json_pack("{s:i, s:s, s:O, s:s, s:s, s:s?, s:s?, s:I, s:b, s:s?, s:s?, s:O, "
-				 "s:s, s:s?}",
+				 "s:s?, s:s?, s:s?}",
 				 "version", RECORD_VERSION, "saved", saved, "names", names, "ca",
 				 rec->ca, "key_type", da_crypto_key_type_name(req->key_type),
 				 "profile", req->profile, "preferred_chain", req->preferred_chain,
@@ -32,12 +32,14 @@ enum da_code da_issue_save_record(const struct da_issue_handles *h,
 				 "propagation_skip", req->propagation_skip, "dns_resolvers",
 				 rec->dns_resolvers, "propagation_nameservers",
 				 rec->propagation_nameservers, "dns", dns, "out", rec->out,
-				 "deploy_hook", rec->deploy_hook);
+				 "secret", rec->secret, "deploy_hook", rec->deploy_hook);
 	text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
 	if (rc == DA_OK && text == NULL)
 		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	if (rc == DA_OK)
 		rc = da_store_renewal_write(h->state_dir, req->names[0], text, err);
+	if (rc == DA_OK)
+		rc = da_store_mirror_sync(h->state_mirror, err);
 	free(text);
 	json_decref(root);
 	json_decref(names);

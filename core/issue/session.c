@@ -110,6 +110,9 @@ enum da_code da_session_open_account(struct da_session *session, int create, str
 	rc = da_acme_account(session->acme, &session->account, &opts, &session->account_url, err);
 	if (rc == DA_OK && (known_url == NULL || strcmp(known_url, session->account_url) != 0))
 		rc = da_store_account_url_write(files, session->account_url, err);
+	/* A key made now is saved, and the URL (the first one, or a heal). */
+	if (rc == DA_OK)
+		rc = da_store_mirror_sync(cfg->state_mirror, err);
 out:
 	da_store_account_close(files);
 	free(known_url);
@@ -128,6 +131,8 @@ enum da_code da_session_save_account_url(struct da_session *session, struct da_e
 	if (rc == DA_OK)
 		rc = da_store_account_url_write(files, in_use, err);
 	da_store_account_close(files);
+	if (rc == DA_OK)
+		rc = da_store_mirror_sync(session->cfg->state_mirror, err);
 	return rc;
 }
 
@@ -138,6 +143,7 @@ struct da_issue_handles da_session_handles(const struct da_session *session)
 		.dns = session->dns,
 		.plugin = session->plugin,
 		.state_dir = session->cfg->state_dir,
+		.state_mirror = session->cfg->state_mirror,
 		.log = &session->log,
 	};
 }

@@ -26,6 +26,7 @@ struct da_session_config {
 	const char *directory_url; /* the CA */
 	const char *ca_bundle;	   /* the only CAs trusted for it; NULL: the system's */
 	const char *state_dir;	   /* accounts and the cleanup journal */
+	const struct da_store_mirror *state_mirror; /* told of changes to it; NULL: none */
 	const char *email;
 	int agree_tos;
 	const char *eab_kid;

@@ -9,6 +9,7 @@
 #include "keyproc/keyproc.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -157,13 +158,17 @@ static enum da_code account_key(const struct child_start *start, EVP_PKEY **key,
 
 /*
  * The seccomp filter. The account key's child needs its socket and memory,
- * nothing else. A certificate key's child writes files through its sink,
- * so it keeps the file system but loses the network, exec and any look into
- * another process.
+ * nothing else. A certificate key's child writes through its sink, so it
+ * keeps the file system but cannot exec or look into another process; it
+ * loses the network too, unless its sink is a server (a Kubernetes Secret):
+ * then it may connect, and start threads (libcurl's resolver) but not
+ * processes.
  */
-static enum da_code confine(int account, struct da_err *err)
+enum confinement { SIGN_ONLY, FILES, FILES_AND_NETWORK };
+
+static enum da_code confine(enum confinement how, struct da_err *err)
 {
-	static const int account_allows[] = {
+	static const int sign_only_allows[] = {
 		SCMP_SYS(read),		 SCMP_SYS(write),	   SCMP_SYS(readv),
 		SCMP_SYS(writev),	 SCMP_SYS(recvfrom),	   SCMP_SYS(sendto),
 		SCMP_SYS(recvmsg),	 SCMP_SYS(sendmsg),	   SCMP_SYS(close),
@@ -174,24 +179,33 @@ static enum da_code confine(int account, struct da_err *err)
 		SCMP_SYS(clock_gettime), SCMP_SYS(gettid),	   SCMP_SYS(getpid),
 		SCMP_SYS(sched_yield),	 SCMP_SYS(restart_syscall),
 	};
+	/* The network ones first: FILES_AND_NETWORK skips them. */
 	static const int certificate_denies[] = {
 		SCMP_SYS(socket),	   SCMP_SYS(socketpair),	SCMP_SYS(connect),
-		SCMP_SYS(bind),		   SCMP_SYS(listen),		SCMP_SYS(accept),
-		SCMP_SYS(accept4),	   SCMP_SYS(execve),		SCMP_SYS(execveat),
-		SCMP_SYS(ptrace),	   SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-		SCMP_SYS(fork),		   SCMP_SYS(vfork),		SCMP_SYS(clone),
+		SCMP_SYS(clone),	   SCMP_SYS(bind),		SCMP_SYS(listen),
+		SCMP_SYS(accept),	   SCMP_SYS(accept4),		SCMP_SYS(execve),
+		SCMP_SYS(execveat),	   SCMP_SYS(ptrace),		SCMP_SYS(process_vm_readv),
+		SCMP_SYS(process_vm_writev), SCMP_SYS(fork),	SCMP_SYS(vfork),
 		SCMP_SYS(clone3),
 	};
-	const int *list = account ? account_allows : certificate_denies;
-	size_t n = account ? sizeof(account_allows) / sizeof(*account_allows)
-			   : sizeof(certificate_denies) / sizeof(*certificate_denies);
-	scmp_filter_ctx ctx =
-		seccomp_init(account ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ALLOW);
+	const size_t network_denies = 4;
+	const int *list = how == SIGN_ONLY ? sign_only_allows : certificate_denies;
+	size_t n = how == SIGN_ONLY ? sizeof(sign_only_allows) / sizeof(*sign_only_allows)
+				    : sizeof(certificate_denies) / sizeof(*certificate_denies);
+	size_t first = how == FILES_AND_NETWORK ? network_denies : 0;
+	scmp_filter_ctx ctx = seccomp_init(how == SIGN_ONLY ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ALLOW);
 	int rc = ctx == NULL ? -ENOMEM : 0;
 
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = seccomp_rule_add(ctx, account ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS,
+	for (size_t i = first; rc == 0 && i < n; i++)
+		rc = seccomp_rule_add(ctx, how == SIGN_ONLY ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS,
 				      list[i], 0);
+	/* Threads, not processes: clone3's flags are out of a filter's reach,
+	 * and glibc falls back to clone when it is missing. */
+	if (rc == 0 && how == FILES_AND_NETWORK)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	if (rc == 0 && how == FILES_AND_NETWORK)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -339,7 +353,9 @@ static void child(int fd, const struct child_start *start)
 		rc = da_crypto_jws_sign_input(key, "", &warm, &err);
 	free(warm);
 	if (rc == DA_OK)
-		rc = confine(start->account != NULL, &err);
+		rc = confine(start->account ? SIGN_ONLY
+			     : start->sink && start->sink->networked ? FILES_AND_NETWORK : FILES,
+			     &err);
 	if (rc == DA_OK && (der_len = i2d_PUBKEY(key, &der)) <= 0)
 		rc = da_err_set(&err, DA_ERR_CRYPTO, "encoding the public key");
 	if (rc == DA_OK) {

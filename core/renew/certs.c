@@ -1,4 +1,5 @@
 /* Which certificates renew keeps: a config's list, or issue's records. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +11,28 @@
 #include "renew/renew.h"
 #include "store/store.h"
 
+static void free_one(struct da_renew_cert *c)
+{
+	free(c->name);
+	da_issue_names_free(c->names, c->n_names);
+	free(c->ca);
+	free(c->plugin);
+	da_plugin_settings_clear(&c->plugin_settings);
+	free(c->profile);
+	free(c->preferred_chain);
+	free(c->out);
+	free(c->secret);
+	free(c->deploy_hook);
+	free(c->dns_resolvers);
+	free(c->propagation_nameservers);
+	free(c->source);
+	free(c->broken);
+}
+
 void da_renew_certs_free(struct da_renew_cert *certs, size_t n)
 {
-	for (size_t i = 0; certs != NULL && i < n; i++) {
-		struct da_renew_cert *c = &certs[i];
-
-		free(c->name);
-		da_issue_names_free(c->names, c->n_names);
-		free(c->ca);
-		free(c->plugin);
-		da_plugin_settings_clear(&c->plugin_settings);
-		free(c->profile);
-		free(c->preferred_chain);
-		free(c->out);
-		free(c->deploy_hook);
-		free(c->dns_resolvers);
-		free(c->propagation_nameservers);
-		free(c->source);
-		free(c->broken);
-	}
+	for (size_t i = 0; certs != NULL && i < n; i++)
+		free_one(&certs[i]);
 	free(certs);
 }
 
@@ -57,8 +61,8 @@ static enum da_code copy_settings(struct da_plugin_settings *to,
 /* Names, the name (given, else the first name without "*.") and, without
  * out, the default directory. */
 static enum da_code set_names(struct da_renew_cert *c, const char *const *given, size_t n,
-			      const char *out, const char *name, const char *state_dir,
-			      struct da_err *err)
+			      const char *out, const char *secret, const char *name,
+			      const char *state_dir, struct da_err *err)
 {
 	enum da_code rc = da_issue_names(given, n, &c->names, err);
 	const char *first;
@@ -69,7 +73,15 @@ static enum da_code set_names(struct da_renew_cert *c, const char *const *given,
 		return rc;
 	first = c->names[0][0] == '*' ? c->names[0] + 2 : c->names[0];
 	c->name = copy_of(name ? name : first, &failed);
-	if (out != NULL)
+	if (out != NULL && secret != NULL)
+		return da_err_set(err, DA_ERR_CONFIG, "out and secret exclude each other");
+	if (out == NULL && secret == NULL && state_dir == NULL)
+		return da_err_set(err, DA_ERR_CONFIG,
+				  "no out or secret: with --state-secret the state dir is not kept, "
+				  "so it is no place for the certificate");
+	if (secret != NULL)
+		c->secret = copy_of(secret, &failed);
+	else if (out != NULL)
 		c->out = copy_of(out, &failed);
 	else if (asprintf(&c->out, "%s/certificates/%s", state_dir, first) < 0)
 		c->out = NULL, failed = 1;
@@ -84,6 +96,7 @@ struct entry {
 	const char *dns;
 	struct da_plugin_settings dns_options;
 	const char *out;
+	const char *secret;
 	const char *key_type;
 	const char *profile;
 	const char *preferred_chain;
@@ -100,6 +113,7 @@ static const struct da_config_option entry_options[] = {
 	{"dns", 0, DA_CONFIG_STRING, FIELD(dns), ENTRY, NULL, NULL},
 	{"dns-option", 0, DA_CONFIG_PLUGIN, FIELD(dns_options), ENTRY, NULL, NULL},
 	{"out", 0, DA_CONFIG_STRING, FIELD(out), ENTRY, NULL, NULL},
+	{"secret", 0, DA_CONFIG_STRING, FIELD(secret), ENTRY, NULL, NULL},
 	{"key-type", 0, DA_CONFIG_STRING, FIELD(key_type), ENTRY, NULL, NULL},
 	{"profile", 0, DA_CONFIG_STRING, FIELD(profile), ENTRY, NULL, NULL},
 	{"preferred-chain", 0, DA_CONFIG_STRING, FIELD(preferred_chain), ENTRY, NULL, NULL},
@@ -128,7 +142,8 @@ static enum da_code from_entry(struct da_renew_cert *c, const struct entry *e,
 				strpbrk(e->name, "/\n") != NULL))
 		return da_err_set(err, DA_ERR_CONFIG, "%s: name: '%s' cannot name a file", where,
 				  e->name);
-	rc = set_names(c, e->domains.items, e->domains.n, e->out, e->name, d->state_dir, err);
+	rc = set_names(c, e->domains.items, e->domains.n, e->out, e->secret, e->name, d->state_dir,
+		       err);
 	if (rc != DA_OK)
 		return da_err_wrap(err, "%s", where);
 	if (da_crypto_key_type_parse(key_type, &c->key_type, err) != DA_OK)
@@ -239,10 +254,12 @@ static enum da_code from_record(struct da_renew_cert *c, const char *text,
 	dns = json_object_get(root, "dns");
 	n = json_array_size(names);
 	if (!json_is_object(root) || n == 0 || string_of(root, "ca") == NULL ||
-	    string_of(dns, "name") == NULL || string_of(root, "out") == NULL) {
+	    string_of(dns, "name") == NULL ||
+	    (string_of(root, "out") == NULL) == (string_of(root, "secret") == NULL)) {
 		json_decref(root);
 		return da_err_set(err, DA_ERR_CONFIG,
-				  "not a renewal record (names, ca, dns.name and out are needed)");
+				  "not a renewal record (names, ca, dns.name and out or secret are "
+				  "needed)");
 	}
 	given = calloc(n, sizeof(*given));
 	rc = given ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
@@ -252,7 +269,8 @@ static enum da_code from_record(struct da_renew_cert *c, const char *text,
 	free(c->name); /* the file's name: the record's own names decide */
 	c->name = NULL;
 	if (rc == DA_OK)
-		rc = set_names(c, given, n, string_of(root, "out"), NULL, state_dir, err);
+		rc = set_names(c, given, n, string_of(root, "out"), string_of(root, "secret"), NULL,
+			       state_dir, err);
 	if (rc == DA_OK)
 		rc = da_crypto_key_type_parse(string_of(root, "key_type") ? string_of(root, "key_type")
 									 : "ec256",
@@ -319,4 +337,27 @@ enum da_code da_renew_certs_from_records(const char *state_dir, struct da_renew_
 		*n = 0;
 	}
 	return rc;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+void da_renew_certs_shard(struct da_renew_cert *certs, size_t *n, unsigned index,
+			  unsigned count)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (fnv1a(certs[i].name) % count == index)
+			certs[kept++] = certs[i];
+		else
+			free_one(&certs[i]);
+	}
+	*n = kept;
 }

@@ -17,7 +17,9 @@
 #include "base/log.h"
 #include "crypto/crypto.h"
 #include "issue/due.h"
+#include "k8s/k8s.h"
 #include "plugin/loader.h"
+#include "store/store.h"
 
 /* One certificate renew keeps: how to issue it. Everything owned. */
 struct da_renew_cert {
@@ -30,7 +32,8 @@ struct da_renew_cert {
 	enum da_key_type key_type;
 	char *profile;		/* or NULL */
 	char *preferred_chain;	/* or NULL */
-	char *out;		/* the certificate's directory */
+	char *out;		/* the certificate's directory, or NULL */
+	char *secret;		/* or its Secret: "NAMESPACE/NAME" or "NAME" */
 	char *deploy_hook;	/* or NULL */
 	long propagation_timeout;
 	int propagation_skip;
@@ -45,7 +48,9 @@ void da_renew_certs_free(struct da_renew_cert *certs, size_t n);
 /* What a "certificates" entry does not say; all borrowed. */
 struct da_renew_defaults {
 	const char *ca;
-	const char *state_dir; /* an entry without "out": STATE_DIR/certificates/NAME */
+	/* an entry without "out" or "secret": STATE_DIR/certificates/NAME; NULL:
+	 * such an entry is refused (the state is in a Secret, not kept here) */
+	const char *state_dir;
 	const char *plugin;
 	const struct da_plugin_settings *plugin_settings; /* with plugin only */
 	const char *key_type;				  /* NULL: ec256 */
@@ -60,7 +65,7 @@ struct da_renew_defaults {
 
 /*
  * The certificates of a config's "certificates" list (json_t *, an array of
- * objects with the keys name, domains, dns, dns_options, out, key_type,
+ * objects with the keys name, domains, dns, dns_options, out or secret, key_type,
  * profile, preferred_chain, deploy_hook), each filled from d where it is
  * silent. where names the list in errors ("FILE: certificates"). *certs
  * (da_renew_certs_free()) holds *n. DA_ERR_CONFIG naming the entry and key.
@@ -77,10 +82,20 @@ enum da_code da_renew_certs_from_list(const void *list, const char *where,
 enum da_code da_renew_certs_from_records(const char *state_dir, struct da_renew_cert **certs,
 					 size_t *n, struct da_err *err);
 
+/*
+ * Keep only this shard's certificates: those whose name's FNV-1a hash is
+ * index modulo count (the others are freed; *n shrinks). Every shard of an
+ * Indexed Job computes the same split, so none is renewed twice.
+ */
+void da_renew_certs_shard(struct da_renew_cert *certs, size_t *n, unsigned index,
+			  unsigned count);
+
 /* How the run goes; all borrowed. */
 struct da_renew_config {
 	enum dnsacme_log_level log_level;
 	const char *state_dir;
+	const struct da_store_mirror *state_mirror; /* or NULL */
+	const struct da_k8s_source *k8s;	    /* the API server, for Secret outputs */
 	const char *ca_bundle;
 	const char *email;
 	int agree_tos;

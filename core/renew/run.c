@@ -18,6 +18,7 @@
 #include "issue/hook.h"
 #include "issue/job.h"
 #include "issue/session.h"
+#include "k8s/k8s.h"
 #include "renew/metrics.h"
 #include "renew/renew.h"
 #include "renew/state.h"
@@ -31,6 +32,7 @@ static struct da_session_config session_config(const struct da_renew_config *cfg
 		.directory_url = c->ca,
 		.ca_bundle = cfg->ca_bundle,
 		.state_dir = cfg->state_dir,
+		.state_mirror = cfg->state_mirror,
 		.email = cfg->email,
 		.agree_tos = cfg->agree_tos,
 		.eab_kid = cfg->eab_kid,
@@ -43,6 +45,15 @@ static struct da_session_config session_config(const struct da_renew_config *cfg
 		/* The operator's own config and records. */
 		.plugin_sources = DA_PLUGIN_FROM_ALL,
 	};
+}
+
+/* Where c's certificate goes: its Secret, else its directory. */
+static enum da_code open_sink(const struct da_renew_config *cfg, const struct da_renew_cert *c,
+			      struct da_sink **sink, struct da_err *err)
+{
+	if (c->secret != NULL)
+		return da_k8s_sink_secret_open(cfg->k8s, c->secret, sink, err);
+	return da_store_sink_dir_open(c->out, sink, err);
 }
 
 /* --- deciding ------------------------------------------------------------- */
@@ -163,9 +174,21 @@ static void decide_one(struct decide *d, const struct da_renew_cert *c, struct d
 	const char *id;
 
 	*replaces = NULL;
-	/* Only read: a dry run must not make the directory. */
-	if (stat(c->out, &st_out) == 0 && da_store_sink_dir_open(c->out, &sink, NULL) == DA_OK)
+	/* Only read: a dry run must not make the directory. A Secret that
+	 * cannot be written to (another type, cert-manager's) fails now. */
+	if (c->secret != NULL) {
+		struct da_err read_err = {0};
+
+		if (open_sink(d->cfg, c, &sink, &read_err) != DA_OK ||
+		    da_store_sink_read(sink, &stored, &read_err) != DA_OK) {
+			r->outcome = DA_RENEW_FAILED;
+			snprintf(r->error, sizeof(r->error), "%s", read_err.msg);
+			da_store_sink_free(sink);
+			return;
+		}
+	} else if (stat(c->out, &st_out) == 0 && open_sink(d->cfg, c, &sink, NULL) == DA_OK) {
 		da_store_sink_read(sink, &stored, NULL);
+	}
 	da_store_sink_free(sink);
 	id = stored ? stored->chain->certs[0].ari_id : NULL;
 	if (id != NULL && d->cfg->renew_before_days < 0 &&
@@ -212,6 +235,7 @@ static void work(const struct da_renew_config *cfg, const struct da_renew_cert *
 			.propagation_skip = c->propagation_skip,
 		},
 		.out = c->out,
+		.secret = c->secret,
 		.deploy_hook = c->deploy_hook,
 		.deploy_hook_timeout = cfg->hook_timeout,
 	};
@@ -221,7 +245,7 @@ static void work(const struct da_renew_config *cfg, const struct da_renew_cert *
 
 	rc = da_session_init(&session, &scfg, stop, &err);
 	if (rc == DA_OK)
-		rc = da_store_sink_dir_open(c->out, &job.sink, &err);
+		rc = open_sink(cfg, c, &job.sink, &err);
 	if (rc == DA_OK)
 		rc = da_issue_job_run(&session, &job, &issued, &in_place, &err);
 	if (in_place) {
@@ -372,7 +396,7 @@ static enum da_code post_hook(const struct da_renew_config *cfg,
 		names = grown;
 		for (size_t j = 0; j < certs[i].n_names; j++)
 			names[n_names++] = certs[i].names[j];
-		if (mem != NULL)
+		if (mem != NULL && certs[i].out != NULL)
 			fprintf(mem, "%s%s", ftell(mem) > 0 ? " " : "", certs[i].out);
 	}
 	if (mem == NULL || fclose(mem) != 0) {
@@ -383,6 +407,7 @@ static enum da_code post_hook(const struct da_renew_config *cfg,
 		const struct da_hook hook = {
 			.label = "post hook",
 			.command = cfg->post_hook,
+			.where = "place",
 			.cert_dir = dirs,
 			.names = names,
 			.n_names = n_names,

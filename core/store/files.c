@@ -108,6 +108,11 @@ int da_store_fsync_dir(const char *path)
 	return rc;
 }
 
+enum da_code da_store_mirror_sync(const struct da_store_mirror *mirror, struct da_err *err)
+{
+	return mirror != NULL ? mirror->sync(mirror->ctx, err) : DA_OK;
+}
+
 enum da_code da_store_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				   struct da_err *err)
 {

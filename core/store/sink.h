@@ -56,6 +56,9 @@ struct da_sink {
 	const struct da_sink_ops *ops;
 	void *impl;
 	char *where; /* the place, for summaries: a directory's path (owned) */
+	/* The backend talks to a server (the Kubernetes API): the certificate
+	 * key's process, which writes, keeps its network (keyproc.h). */
+	int networked;
 };
 
 enum da_code da_store_sink_read(struct da_sink *sink, struct da_cert_stored **out,

@@ -25,6 +25,20 @@
 enum da_code da_store_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				   struct da_err *err);
 
+/*
+ * A copy of the state dir kept elsewhere (the state Secret, k8s/state.h),
+ * told after each change that must outlive a kill: the journal before
+ * records are published and after they are removed, the account, the
+ * renewal records. Borrowed by whoever calls it.
+ */
+struct da_store_mirror {
+	enum da_code (*sync)(void *ctx, struct da_err *err);
+	void *ctx;
+};
+
+/* mirror->sync(); DA_OK when mirror is NULL (the state dir is all there is). */
+enum da_code da_store_mirror_sync(const struct da_store_mirror *mirror, struct da_err *err);
+
 /* mkdir -p: create path and its missing parents with mode (existing
  * directories are left as they are). */
 enum da_code da_store_mkdirs(const char *path, mode_t mode, struct da_err *err);

@@ -668,8 +668,9 @@ class Env:
                  "revoke": server, "present": resolvers, "cleanup": resolvers}
         flags = extra.get(args[0], [])
         # A flag the caller gave wins: its default (the flag and its value) is left out.
+        given = set(args) | ({"--state-dir"} if "--state-secret" in args else set())
         for i in range(0, len(flags), 2):
-            if flags[i] not in args:
+            if flags[i] not in given:
                 argv += flags[i:i + 2]
         return argv
 
