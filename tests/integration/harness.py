@@ -668,7 +668,9 @@ class Env:
                  "revoke": server, "present": resolvers, "cleanup": resolvers}
         flags = extra.get(args[0], [])
         # A flag the caller gave wins: its default (the flag and its value) is left out.
-        given = set(args) | ({"--state-dir"} if "--state-secret" in args else set())
+        given = {a.split("=", 1)[0] for a in args}
+        if "--state-secret" in given:
+            given.add("--state-dir")
         for i in range(0, len(flags), 2):
             if flags[i] not in given:
                 argv += flags[i:i + 2]

@@ -15,11 +15,14 @@ import unittest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+import yaml
+
 import harness
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes"))
 import kubeapi  # noqa: E402
 
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 TOKEN = "k8s-test-token-5f1e"
 
 
@@ -292,6 +295,45 @@ class KubernetesTest(harness.IntegrationTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("is not a dnsacme state Secret", result.stderr)
         self.assertEqual(self.api.secret_data("dnsacme", "state"), {"password": b"x"})
+
+
+    def test_the_cronjobs_command_from_the_manifests(self):
+        """The rendered CronJob's command, as its pod runs it: in-cluster
+        configuration, the ConfigMap's certificates (pointed at Pebble and the
+        test zone), the state Secret."""
+        rendered = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, "docker", "k8s",
+                                                                        "cronjob")],
+                                  capture_output=True, text=True, timeout=60, check=True)
+        objects = {(o["kind"], o["metadata"]["name"]): o
+                   for o in yaml.safe_load_all(rendered.stdout)}
+        pod = objects[("CronJob", "dnsacme")]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        self.assertEqual(pod["securityContext"]["runAsUser"], 65532)
+        self.assertTrue(container["securityContext"]["readOnlyRootFilesystem"])
+        config = json.loads(objects[("ConfigMap", "dnsacme-certificates")]["data"]["renew.json"])
+        config["certificates"][0]["domains"] = ["app.example.test"]
+        etc = self.out_dir()
+        with open(os.path.join(etc, "renew.json"), "w") as f:
+            json.dump(config, f)
+        sa = self.out_dir()
+        for name, text in (("token", TOKEN), ("namespace", "dnsacme")):
+            with open(os.path.join(sa, name), "w") as f:
+                f.write(text)
+        with open(self.env.tls_ca) as src, open(os.path.join(sa, "ca.crt"), "w") as f:
+            f.write(src.read())
+        args = [a.replace("/etc/dnsacme", etc) for a in container["args"]]
+        env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBECONFIG": None,
+               "KUBERNETES_SERVICE_PORT": str(self.api.port), "TMPDIR": self.out_dir()}
+        for attempt in ("renewed", "not due"):
+            result = self.env.dnsacme(*args, "--service-account-dir", sa, extra_env=env)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            self.assertIn("app.example.test: " + attempt, result.stdout)
+        self.check_tls_secret("dnsacme", "app-example-com-tls", ["app.example.test"])
+        self.assertEqual(len(self.account_keys_in("dnsacme", "dnsacme-state")), 1)
+        self.assertEqual(os.listdir(env["TMPDIR"]), [], "the state's copy is removed")
+
+    def account_keys_in(self, ns, name):
+        return [k for k in (self.api.secret_data(ns, name) or {}) if k.endswith("account.key")]
 
 
 class FakeAgainstKubectlTest(unittest.TestCase):
