@@ -5,15 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "xml.h"
 
 #define API_PREFIX "/2013-04-01"
-
-void r53_xml_init(void)
-{
-	xmlInitParser();
-}
 
 void r53_request_free(struct r53_request *req)
 {
@@ -151,64 +145,56 @@ int r53_req_get_change(struct r53_request *req, const char *change_id)
 	return start(req, "GetChange", "GET", "/change/", r53_bare_id(change_id), "");
 }
 
-static xmlNodePtr add_text(xmlNodePtr parent, const char *name, const char *text)
+/* <name>text</name>, the text escaped. */
+static void element(FILE *out, const char *name, const char *text)
 {
-	return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
+	fprintf(out, "<%s>", name);
+	r53_xml_escape(out, text);
+	fprintf(out, "</%s>", name);
 }
 
 /* The XML body botocore sends: no declaration, no whitespace. */
 static char *change_body(const char *comment, const struct r53_change *changes, size_t n,
 			 size_t *len)
 {
-	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
-	xmlNodePtr root, batch, list = NULL, change, set, records = NULL;
-	xmlBufferPtr buf = NULL;
-	char ttl[24], *out = NULL, *name;
-	size_t i, j;
-	int ok = doc != NULL;
+	char *body = NULL;
+	FILE *out = open_memstream(&body, len);
 
-	root = ok ? xmlNewDocNode(doc, NULL, (const xmlChar *)"ChangeResourceRecordSetsRequest",
-				  NULL) : NULL;
-	if (root != NULL)
-		xmlDocSetRootElement(doc, root); /* the document owns it from here */
-	ok = root != NULL && xmlNewNs(root, (const xmlChar *)R53_XMLNS, NULL) != NULL;
-	if (ok) {
-		batch = xmlNewChild(root, NULL, (const xmlChar *)"ChangeBatch", NULL);
-		ok = batch != NULL && (comment == NULL || add_text(batch, "Comment", comment)) &&
-		     (list = xmlNewChild(batch, NULL, (const xmlChar *)"Changes", NULL)) != NULL;
-	}
-	for (i = 0; ok && i < n; i++) {
+	if (out == NULL)
+		return NULL;
+	fputs("<ChangeResourceRecordSetsRequest xmlns=\"" R53_XMLNS "\"><ChangeBatch>", out);
+	if (comment != NULL)
+		element(out, "Comment", comment);
+	fputs("<Changes>", out);
+	for (size_t i = 0; i < n; i++) {
 		const struct r53_change *c = &changes[i];
 		size_t nl = strlen(c->name);
+		char ttl[24];
 
 		snprintf(ttl, sizeof(ttl), "%lu", c->ttl);
-		if (asprintf(&name, "%s%s", c->name,
-			     nl > 0 && c->name[nl - 1] == '.' ? "" : ".") < 0)
-			break;
-		ok = (change = xmlNewChild(list, NULL, (const xmlChar *)"Change", NULL)) &&
-		     add_text(change, "Action", c->action) &&
-		     (set = xmlNewChild(change, NULL, (const xmlChar *)"ResourceRecordSet",
-					NULL)) &&
-		     add_text(set, "Name", name) && add_text(set, "Type", "TXT") &&
-		     add_text(set, "TTL", ttl) &&
-		     (records = xmlNewChild(set, NULL, (const xmlChar *)"ResourceRecords", NULL));
-		free(name);
-		for (j = 0; ok && j < c->n_values; j++) {
-			xmlNodePtr rr = xmlNewChild(records, NULL,
-						    (const xmlChar *)"ResourceRecord", NULL);
-			ok = rr != NULL && add_text(rr, "Value", c->values[j]) != NULL;
+		fputs("<Change>", out);
+		element(out, "Action", c->action);
+		fputs("<ResourceRecordSet>", out);
+		fputs("<Name>", out);
+		r53_xml_escape(out, c->name);
+		fputs(nl > 0 && c->name[nl - 1] == '.' ? "</Name>" : ".</Name>", out);
+		element(out, "Type", "TXT");
+		element(out, "TTL", ttl);
+		fputs("<ResourceRecords>", out);
+		for (size_t j = 0; j < c->n_values; j++) {
+			fputs("<ResourceRecord>", out);
+			element(out, "Value", c->values[j]);
+			fputs("</ResourceRecord>", out);
 		}
+		fputs("</ResourceRecords></ResourceRecordSet></Change>", out);
 	}
-	if (ok && i == n && (buf = xmlBufferCreate()) != NULL &&
-	    xmlNodeDump(buf, doc, root, 0, 0) >= 0) {
-		*len = (size_t)xmlBufferLength(buf);
-		out = malloc(*len + 1);
-		if (out != NULL)
-			memcpy(out, xmlBufferContent(buf), *len + 1);
+	fputs("</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>", out);
+	/* A write that failed (no memory) shows in the stream's error flag. */
+	if (ferror(out) | fclose(out)) {
+		free(body);
+		return NULL;
 	}
-	xmlBufferFree(buf);
-	xmlFreeDoc(doc);
-	return out;
+	return body;
 }
 
 int r53_req_change(struct r53_request *req, const char *zone_id, const char *comment,
@@ -263,57 +249,15 @@ int r53_req_sts_assume_role(struct r53_request *req, const char *role_arn,
 
 /* --- parsing ------------------------------------------------------------ */
 
-static xmlDocPtr parse(const char *xml, size_t len)
+/* Text of parent's child element called name (free()), or NULL. */
+static char *child_text(const struct r53_xml *parent, const char *name)
 {
-	xmlDocPtr doc;
+	const struct r53_xml *n = r53_xml_child(parent, name);
 
-	/* No network, no entity substitution, no messages on stderr: the body
-	 * is untrusted. */
-	if (xml == NULL || len == 0 || len > 64u * 1024 * 1024)
-		return NULL;
-	doc = xmlReadMemory(xml, (int)len, "response.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	/* AWS never sends a DOCTYPE; one could only carry entity tricks that
-	 * xmlNodeGetContent() would expand. */
-	if (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL)) {
-		xmlFreeDoc(doc);
-		doc = NULL;
-	}
-	return doc;
+	return n != NULL ? strdup(n->text) : NULL;
 }
 
-static int named(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE &&
-	       strcmp((const char *)n->name, name) == 0;
-}
-
-/* First element child called name (namespace ignored), or NULL. */
-static xmlNodePtr child(xmlNodePtr parent, const char *name)
-{
-	xmlNodePtr n;
-
-	for (n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next)
-		if (named(n, name))
-			return n;
-	return NULL;
-}
-
-/* Text of a child element, allocated with malloc (free()), or NULL. */
-static char *child_text(xmlNodePtr parent, const char *name)
-{
-	xmlNodePtr n = child(parent, name);
-	xmlChar *text;
-	char *out;
-
-	if (n == NULL || (text = xmlNodeGetContent(n)) == NULL)
-		return NULL;
-	out = strdup((const char *)text);
-	xmlFree(text);
-	return out;
-}
-
-static void copy_text(xmlNodePtr parent, const char *name, char *out, size_t size)
+static void copy_text(const struct r53_xml *parent, const char *name, char *out, size_t size)
 {
 	char *text = child_text(parent, name);
 
@@ -322,7 +266,7 @@ static void copy_text(xmlNodePtr parent, const char *name, char *out, size_t siz
 	free(text);
 }
 
-static int child_true(xmlNodePtr parent, const char *name)
+static int child_true(const struct r53_xml *parent, const char *name)
 {
 	char *text = child_text(parent, name);
 	int yes = text != NULL && strcmp(text, "true") == 0;
@@ -369,19 +313,19 @@ void r53_zone_page_free(struct r53_zone_page *page)
 
 int r53_parse_zones(const char *xml, size_t len, struct r53_zone_page *out)
 {
-	xmlDocPtr doc = parse(xml, len);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, list, n;
+	struct r53_xml *root = r53_xml_parse(xml, len);
+	const struct r53_xml *list, *n;
 	struct r53_zone_page page = {0};
 	int rc = -1;
 
-	if (!named(root, "ListHostedZonesByNameResponse") ||
-	    (list = child(root, "HostedZones")) == NULL)
+	if (!r53_xml_named(root, "ListHostedZonesByNameResponse") ||
+	    (list = r53_xml_child(root, "HostedZones")) == NULL)
 		goto out;
 	for (n = list->children; n != NULL; n = n->next) {
 		struct r53_zone *z, *grown;
 		char *id, *name;
 
-		if (!named(n, "HostedZone"))
+		if (!r53_xml_named(n, "HostedZone"))
 			continue;
 		grown = realloc(page.zones, (page.n + 1) * sizeof(*grown));
 		if (grown == NULL)
@@ -392,7 +336,7 @@ int r53_parse_zones(const char *xml, size_t len, struct r53_zone_page *out)
 		z = &page.zones[page.n];
 		z->id = id != NULL ? strdup(r53_bare_id(id)) : NULL;
 		z->name = name != NULL ? r53_name_normalise(name) : NULL;
-		z->private_zone = child_true(child(n, "Config"), "PrivateZone");
+		z->private_zone = child_true(r53_xml_child(n, "Config"), "PrivateZone");
 		free(id);
 		free(name);
 		page.n++;
@@ -405,7 +349,7 @@ int r53_parse_zones(const char *xml, size_t len, struct r53_zone_page *out)
 	rc = 0;
 out:
 	r53_zone_page_free(&page);
-	xmlFreeDoc(doc);
+	r53_xml_free(root);
 	return rc;
 }
 
@@ -433,9 +377,9 @@ void r53_rrset_page_free(struct r53_rrset_page *page)
 	memset(page, 0, sizeof(*page));
 }
 
-static int parse_rrset(xmlNodePtr n, struct r53_rrset *set)
+static int parse_rrset(const struct r53_xml *n, struct r53_rrset *set)
 {
-	xmlNodePtr v, records = child(n, "ResourceRecords");
+	const struct r53_xml *v, *records = r53_xml_child(n, "ResourceRecords");
 	char *name = child_text(n, "Name"), *ttl = child_text(n, "TTL"), *sid;
 
 	memset(set, 0, sizeof(*set));
@@ -452,7 +396,7 @@ static int parse_rrset(xmlNodePtr n, struct r53_rrset *set)
 	for (v = records != NULL ? records->children : NULL; v != NULL; v = v->next) {
 		char **grown, *value;
 
-		if (!named(v, "ResourceRecord") || (value = child_text(v, "Value")) == NULL)
+		if (!r53_xml_named(v, "ResourceRecord") || (value = child_text(v, "Value")) == NULL)
 			continue;
 		grown = realloc(set->values, (set->n_values + 1) * sizeof(*grown));
 		if (grown == NULL) {
@@ -467,19 +411,19 @@ static int parse_rrset(xmlNodePtr n, struct r53_rrset *set)
 
 int r53_parse_rrsets(const char *xml, size_t len, struct r53_rrset_page *out)
 {
-	xmlDocPtr doc = parse(xml, len);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, list, n;
+	struct r53_xml *root = r53_xml_parse(xml, len);
+	const struct r53_xml *list, *n;
 	struct r53_rrset_page page = {0};
 	char *next;
 	int rc = -1;
 
-	if (!named(root, "ListResourceRecordSetsResponse") ||
-	    (list = child(root, "ResourceRecordSets")) == NULL)
+	if (!r53_xml_named(root, "ListResourceRecordSetsResponse") ||
+	    (list = r53_xml_child(root, "ResourceRecordSets")) == NULL)
 		goto out;
 	for (n = list->children; n != NULL; n = n->next) {
 		struct r53_rrset *grown;
 
-		if (!named(n, "ResourceRecordSet"))
+		if (!r53_xml_named(n, "ResourceRecordSet"))
 			continue;
 		grown = realloc(page.sets, (page.n + 1) * sizeof(*grown));
 		if (grown == NULL)
@@ -503,19 +447,18 @@ int r53_parse_rrsets(const char *xml, size_t len, struct r53_rrset_page *out)
 	rc = 0;
 out:
 	r53_rrset_page_free(&page);
-	xmlFreeDoc(doc);
+	r53_xml_free(root);
 	return rc;
 }
 
 int r53_parse_change(const char *xml, size_t len, char **id, char **status)
 {
-	xmlDocPtr doc = parse(xml, len);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-	xmlNodePtr info = child(root, "ChangeInfo");
+	struct r53_xml *root = r53_xml_parse(xml, len);
+	const struct r53_xml *info = r53_xml_child(root, "ChangeInfo");
 	char *raw_id = child_text(info, "Id"), *st = child_text(info, "Status");
 	int rc = -1;
 
-	if ((named(root, "ChangeResourceRecordSetsResponse") || named(root, "GetChangeResponse")) &&
+	if ((r53_xml_named(root, "ChangeResourceRecordSetsResponse") || r53_xml_named(root, "GetChangeResponse")) &&
 	    raw_id != NULL && st != NULL && (*id = strdup(r53_bare_id(raw_id))) != NULL) {
 		*status = st;
 		st = NULL;
@@ -523,40 +466,37 @@ int r53_parse_change(const char *xml, size_t len, char **id, char **status)
 	}
 	free(raw_id);
 	free(st);
-	xmlFreeDoc(doc);
+	r53_xml_free(root);
 	return rc;
 }
 
 int r53_parse_error(const char *xml, size_t len, struct r53_error *out)
 {
-	xmlDocPtr doc = parse(xml, len);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, err, n;
+	struct r53_xml *root = r53_xml_parse(xml, len);
+	const struct r53_xml *err, *n;
 	size_t used;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (named(root, "ErrorResponse") && (err = child(root, "Error")) != NULL) {
+	if (r53_xml_named(root, "ErrorResponse") && (err = r53_xml_child(root, "Error")) != NULL) {
 		copy_text(err, "Code", out->code, sizeof(out->code));
 		copy_text(err, "Message", out->message, sizeof(out->message));
 		copy_text(root, "RequestId", out->request_id, sizeof(out->request_id));
 		rc = out->code[0] != '\0' ? 0 : -1;
-	} else if (named(root, "InvalidChangeBatch")) {
+	} else if (r53_xml_named(root, "InvalidChangeBatch")) {
 		snprintf(out->code, sizeof(out->code), "InvalidChangeBatch");
-		for (n = child(root, "Messages"), n = n != NULL ? n->children : NULL; n != NULL;
-		     n = n->next) {
-			xmlChar *text;
-
-			if (!named(n, "Message") || (text = xmlNodeGetContent(n)) == NULL)
+		for (n = r53_xml_child(root, "Messages"), n = n != NULL ? n->children : NULL;
+		     n != NULL; n = n->next) {
+			if (!r53_xml_named(n, "Message"))
 				continue;
 			used = strlen(out->message);
 			snprintf(out->message + used, sizeof(out->message) - used, "%s%s",
-				 used > 0 ? "; " : "", (const char *)text);
-			xmlFree(text);
+				 used > 0 ? "; " : "", n->text);
 		}
 		copy_text(root, "RequestId", out->request_id, sizeof(out->request_id));
 		rc = 0;
 	}
-	xmlFreeDoc(doc);
+	r53_xml_free(root);
 	return rc;
 }
 
@@ -606,19 +546,19 @@ time_t r53_parse_time(const char *text)
 
 int r53_parse_sts_credentials(const char *xml, size_t len, struct r53_credentials *out)
 {
-	xmlDocPtr doc = parse(xml, len);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, result, creds;
+	struct r53_xml *root = r53_xml_parse(xml, len);
+	const struct r53_xml *result, *creds;
 	struct r53_credentials c = {0};
 	char *expiration = NULL;
 	int rc = -1;
 
-	if (named(root, "AssumeRoleWithWebIdentityResponse"))
-		result = child(root, "AssumeRoleWithWebIdentityResult");
-	else if (named(root, "AssumeRoleResponse"))
-		result = child(root, "AssumeRoleResult");
+	if (r53_xml_named(root, "AssumeRoleWithWebIdentityResponse"))
+		result = r53_xml_child(root, "AssumeRoleWithWebIdentityResult");
+	else if (r53_xml_named(root, "AssumeRoleResponse"))
+		result = r53_xml_child(root, "AssumeRoleResult");
 	else
 		result = NULL;
-	creds = child(result, "Credentials");
+	creds = r53_xml_child(result, "Credentials");
 	c.access_key_id = child_text(creds, "AccessKeyId");
 	c.secret_access_key = child_text(creds, "SecretAccessKey");
 	c.session_token = child_text(creds, "SessionToken");
@@ -632,6 +572,6 @@ int r53_parse_sts_credentials(const char *xml, size_t len, struct r53_credential
 	}
 	free(expiration);
 	r53_credentials_clear(&c);
-	xmlFreeDoc(doc);
+	r53_xml_free(root);
 	return rc;
 }

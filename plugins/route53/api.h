@@ -1,6 +1,7 @@
 /*
  * Route 53 and STS wire shapes: request builders (paths, query parameters, XML
- * and form bodies) and response parsers (libxml2). Pure: no I/O, no clock.
+ * and form bodies) and response parsers (expat, through xml.h). Pure: no I/O,
+ * no clock.
  */
 #ifndef R53_API_H
 #define R53_API_H
@@ -29,10 +30,6 @@ struct r53_request {
 };
 
 void r53_request_free(struct r53_request *req);
-
-/* Initialise libxml2 before any thread might use it (idempotent). The plugin
- * never calls xmlCleanupParser(): the process may use libxml2 elsewhere. */
-void r53_xml_init(void);
 
 /* Where requests go: "scheme://host[:port]" and the Host header it implies
  * (the port dropped when it is the scheme's default, as botocore signs it). */

@@ -908,7 +908,6 @@ static enum dnsacme_status r53_open(const struct dnsacme_host *host, void **stat
 		free(st);
 		return rc;
 	}
-	r53_xml_init();
 	/* Credentials are resolved on first use: open() stays offline. */
 	r53_creds_init(&st->creds, host, &st->creds_cfg);
 	*state = st;

@@ -280,9 +280,50 @@ static void check_parsers(void)
 	CHECK(r53_parse_sts_credentials(error, sizeof(error) - 1, &c) != 0);
 }
 
+/* Markup in a value is escaped as botocore escapes it; the body parses back. */
+static void check_change_escaping(void)
+{
+	const char *values[] = {"\"a&b<c>d\r\""};
+	const struct r53_change change = {.action = "UPSERT", .name = "_acme-challenge.x.test",
+					  .ttl = 60, .values = values, .n_values = 1};
+	struct r53_request req;
+
+	CHECK(r53_req_change(&req, "/hostedzone/Z1", "a <note>", &change, 1) == 0);
+	CHECK(req.body != NULL &&
+	      strstr(req.body, "<Comment>a &lt;note&gt;</Comment>") != NULL &&
+	      strstr(req.body, "<Name>_acme-challenge.x.test.</Name>") != NULL &&
+	      strstr(req.body, "<Value>\"a&amp;b&lt;c&gt;d&#13;\"</Value>") != NULL &&
+	      strlen(req.body) == req.body_len);
+	r53_request_free(&req);
+}
+
+/* Nesting past what a tree reader should follow, and a second root, fail. */
+static void check_parser_limits(void)
+{
+	char deep[70 * 7 + 100] = "<ErrorResponse>";
+	struct r53_error e;
+
+	for (int i = 0; i < 70; i++)
+		strcat(deep, "<a>");
+	for (int i = 0; i < 70; i++)
+		strcat(deep, "</a>");
+	strcat(deep, "<Error><Code>X</Code></Error></ErrorResponse>");
+	CHECK(r53_parse_error(deep, strlen(deep), &e) != 0);
+	{
+		static const char shallow[] = "<ErrorResponse><a><a></a></a><Error><Code>X</Code>"
+					      "</Error></ErrorResponse>";
+
+		CHECK(r53_parse_error(shallow, sizeof(shallow) - 1, &e) == 0);
+		CHECK_STR(e.code, "X");
+	}
+	CHECK(r53_parse_error("<ErrorResponse/><x/>", 20, &e) != 0);
+}
+
 int main(void)
 {
 	check_vectors();
+	check_change_escaping();
+	check_parser_limits();
 	check_encoding_and_endpoints();
 	check_parsers();
 	return check_report();
