@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian (bookworm) packages that dnsacme's build and tests need.
 # Quick when everything is already there: apt runs only for missing packages.
-#   scripts/setup.sh          build + test suite (certbot, lego, dehydrated: the DNS hook tests)
+#   scripts/setup.sh          build + test suite (certbot, lego, dehydrated: the DNS hook tests;
+#                             mmdebstrap, buildah, podman: the image)
 #   scripts/setup.sh bench    also certbot's RFC 2136 plugin, for tests/bench/
 set -euo pipefail
 
@@ -11,6 +12,7 @@ packages=(
 	bind9 bind9-utils bind9-dnsutils pebble
 	python3 python3-dnspython python3-botocore python3-cryptography python3-yaml
 	openssl iproute2 curl hyperfine time systemd certbot lego dehydrated
+	mmdebstrap buildah podman fuse-overlayfs
 )
 if [[ ${1:-} == bench ]]; then
 	packages+=(python3-certbot-dns-rfc2136)

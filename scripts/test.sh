@@ -3,7 +3,8 @@
 #  1. gcc, -Werror: build everything, run every test (unit + integration);
 #  2. clang with ASan/UBSan: every test again (the integration tests run the
 #     sanitized binary against Pebble and BIND; a leak or UB fails them);
-#  3. every libFuzzer target with its seeds, 10 s each (scripts/fuzz.sh).
+#  3. every libFuzzer target with its seeds, 10 s each (scripts/fuzz.sh);
+#  4. the image (docker/build.sh): it builds, runs, and is at most 40 MB.
 # Exits non-zero if anything failed. Integration tests need root (they add
 # loopback addresses and bind port 53). JOBS (default 2) sets the parallelism.
 set -euo pipefail
@@ -53,6 +54,18 @@ fuzz_smoke() {
 	"$root/scripts/fuzz.sh" --seconds "${FUZZ_SECONDS:-10}" build-ci-asan
 }
 stage "libFuzzer smoke run" fuzz_smoke
+
+# The image's size is a promise to its users (lego's is 70-80 MB).
+image_check() {
+	local log size
+	log=$(mktemp)
+	"$root/docker/build.sh" "localhost/dnsacme:ci" >"$log" 2>&1 || { tail -40 "$log"; return 1; }
+	size=$(sed -n 's/^image .*(\([0-9]*\) bytes) uncompressed$/\1/p' "$log")
+	tail -6 "$log" >&2
+	rm -f "$log"
+	((size > 0 && size <= 40 * 1000 * 1000))
+}
+stage "image: builds, runs, at most 40 MB" image_check
 
 echo >&2
 printf '%s\n' "${summary[@]}" >&2

@@ -1,11 +1,14 @@
 /* dnsacme: dispatch to a command; turn SIGINT/SIGTERM into an orderly stop. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
+#include <malloc.h>
 
 #include "cli.h"
 
@@ -18,6 +21,15 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* JSON may hold secrets (a Kubernetes Secret read back, an STS answer):
+ * what jansson frees is wiped first. */
+static void wiping_free(void *p)
+{
+	if (p != NULL)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
 /*
  * Keys pass through this process: no core file may hold one, other processes
  * of the same user may not ptrace it or read its memory, and nothing it runs
@@ -27,6 +39,7 @@ static void harden_process(void)
 {
 	const struct rlimit no_core = {0, 0};
 
+	json_set_alloc_funcs(malloc, wiping_free);
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

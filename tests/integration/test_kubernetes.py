@@ -336,6 +336,50 @@ class KubernetesTest(harness.IntegrationTestCase):
         return [k for k in (self.api.secret_data(ns, name) or {}) if k.endswith("account.key")]
 
 
+class ManifestsTest(unittest.TestCase):
+    """Each kustomization renders, under Pod Security "restricted"."""
+
+    def render(self, *path):
+        done = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, "docker", "k8s",
+                                                                    *path)],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(done.stdout)}
+
+    def job(self, objects):
+        return objects[("CronJob", "dnsacme")]["spec"]["jobTemplate"]["spec"]
+
+    def test_variants(self):
+        base = self.render("cronjob")
+        cron = base[("CronJob", "dnsacme")]["spec"]
+        self.assertEqual(cron["concurrencyPolicy"], "Forbid")
+        self.assertIn("startingDeadlineSeconds", cron)
+        pod = self.job(base)["template"]["spec"]
+        ctx = pod["containers"][0]["securityContext"]
+        self.assertEqual((ctx["allowPrivilegeEscalation"], ctx["readOnlyRootFilesystem"],
+                          ctx["capabilities"]["drop"]), (False, True, ["ALL"]))
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        self.assertEqual(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault")
+        self.assertIn(("Role", "dnsacme-state"), base)
+
+        indexed = self.job(self.render("cronjob", "indexed"))
+        self.assertEqual(indexed["completionMode"], "Indexed")
+        self.assertIn("--shard=%d" % indexed["completions"],
+                      indexed["template"]["spec"]["containers"][0]["args"])
+
+        istio = self.render("cronjob", "istio")
+        gateway = istio[("Gateway", "example-gateway")]["spec"]["servers"][0]
+        self.assertEqual(gateway["tls"]["credentialName"], "istio-ingressgateway-certs")
+        config = json.loads(istio[("ConfigMap", "dnsacme-certificates")]["data"]["renew.json"])
+        self.assertEqual(config["dns"], "alidns")
+        self.assertEqual(config["certificates"][0],
+                         {"domains": ["example.com", "*.example.com"],
+                          "secret": "istio-system/istio-ingressgateway-certs"})
+        role = istio[("Role", "dnsacme-gateway-certs")]
+        self.assertEqual(role["metadata"]["namespace"], "istio-system")
+        self.assertEqual(role["rules"][0]["resourceNames"], ["istio-ingressgateway-certs"])
+
+
 class FakeAgainstKubectlTest(unittest.TestCase):
     """kubectl itself against the fake: NotFound, AlreadyExists, Conflict,
     Invalid and Unauthorized come out as kubectl words them for a real
