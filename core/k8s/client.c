@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/file.h"
+#include "base/sleep.h"
 #include "k8s/internal.h"
 
 void da_k8s_free(struct da_k8s *k)
@@ -143,6 +144,9 @@ enum da_code da_k8s_open(const struct da_k8s_source *src, const struct da_log *l
 	*out = k;
 	return DA_OK;
 }
+
+/* Another writer between our read and our write: read again, this often. */
+#define MAX_CONFLICTS 5
 
 /* --- names ---------------------------------------------------------------- */
 
@@ -348,6 +352,35 @@ enum da_code da_k8s_create(struct da_k8s *k, const struct da_k8s_ref *ref, const
 			   json_t **stored, struct da_err *err)
 {
 	return write_object(k, "POST", ref, obj, stored, err);
+}
+
+enum da_code da_k8s_update(struct da_k8s *k, const struct da_k8s_ref *ref,
+			   da_k8s_change_fn *change, void *arg, json_t **stored,
+			   struct da_err *err)
+{
+	const char *kind = strcmp(ref->resource, "secrets") == 0 ? "Secret" : "ConfigMap";
+	enum da_code rc = DA_ERR_CONFLICT;
+
+	for (int attempt = 0; rc == DA_ERR_CONFLICT && attempt < MAX_CONFLICTS; attempt++) {
+		json_t *obj = NULL;
+		int exists;
+
+		if (attempt > 0)
+			da_sleep_ms(50 + random() % 200, NULL);
+		rc = da_k8s_get(k, ref, &obj, err);
+		exists = obj != NULL;
+		if (rc == DA_OK && !exists &&
+		    (obj = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind", kind,
+				     "metadata", "name", ref->name, "namespace", ref->ns)) == NULL)
+			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+		if (rc == DA_OK)
+			rc = change(obj, exists, arg, err);
+		if (rc == DA_OK)
+			rc = exists ? da_k8s_replace(k, ref, obj, stored, err)
+				    : da_k8s_create(k, ref, obj, stored, err);
+		json_decref(obj);
+	}
+	return rc;
 }
 
 enum da_code da_k8s_replace(struct da_k8s *k, const struct da_k8s_ref *ref, const json_t *obj,

@@ -95,6 +95,20 @@ enum da_code da_k8s_sink_secret_open(const struct da_k8s_source *src, const char
 enum da_code da_k8s_resolve(const struct da_k8s_source *src, const char *ref, const char *what,
 			    char **ns, char **name, struct da_err *err);
 
+/*
+ * Read-modify-write: read ref and let change() edit the object — or, when
+ * there is none, a new one holding only apiVersion, kind, name and
+ * namespace (exists 0) — then replace it with the resourceVersion read, or
+ * create it. While another writer gets there first (409), again from the
+ * read, a few times after a short random pause; then DA_ERR_CONFLICT.
+ * change() failing stops it with its code. *stored (NULL: not wanted) as
+ * da_k8s_create().
+ */
+typedef enum da_code da_k8s_change_fn(json_t *obj, int exists, void *arg, struct da_err *err);
+enum da_code da_k8s_update(struct da_k8s *k, const struct da_k8s_ref *ref,
+			   da_k8s_change_fn *change, void *arg, json_t **stored,
+			   struct da_err *err);
+
 /* The parsers, for the fuzz targets: a YAML document as JSON (mappings,
  * sequences, scalars as strings; anchors refused), and a kubeconfig text's
  * settings (relative paths against dir). */

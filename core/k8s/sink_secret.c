@@ -20,15 +20,18 @@
 
 #define TLS_TYPE "kubernetes.io/tls"
 #define CERT_MANAGER_ANNOTATION "cert-manager.io/certificate-name"
-/* Another writer between our read and our write: read again, this often. */
-#define MAX_CONFLICTS 5
-
 struct secret_sink {
 	char *kubeconfig;
 	char *service_account_dir;
 	char *ns;
 	char *name;
 	char *where; /* "secret NS/NAME" */
+};
+
+/* What one write puts. */
+struct secret_write {
+	const struct secret_sink *sink;
+	const struct da_cert_out *cert;
 };
 
 static enum da_code connect_to(const struct secret_sink *s, struct da_k8s **k,
@@ -138,8 +141,7 @@ static int set_string(json_t *obj, const char *key, const char *value, int b64)
 }
 
 /* secret (the one read, or an empty new one) with our data and annotations. */
-static enum da_code fill(json_t *secret, const struct secret_sink *s, const struct da_cert_out *cert,
-			 struct da_err *err)
+static enum da_code fill(json_t *secret, const struct da_cert_out *cert, struct da_err *err)
 {
 	const struct da_cert_info *leaf = &cert->chain->certs[0];
 	json_t *meta = json_object_get(secret, "metadata");
@@ -160,8 +162,7 @@ static enum da_code fill(json_t *secret, const struct secret_sink *s, const stru
 	for (size_t i = 0; i < cert->n_names; i++)
 		failed |= da_buf_printf(&names, "%s%s", i ? "," : "", cert->names[i]);
 	da_utc_format(leaf->not_after, not_after);
-	failed |= set_string(meta, "name", s->name, 0) | set_string(meta, "namespace", s->ns, 0) |
-		  set_string(secret, "type", TLS_TYPE, 0) |
+	failed |= set_string(secret, "type", TLS_TYPE, 0) |
 		  set_string(data, "tls.crt", cert->fullchain_pem, 1) |
 		  set_string(data, "tls.key", cert->key_pem, 1) |
 		  set_string(annotations, "dnsacme.io/names", names.data ? names.data : "", 0) |
@@ -176,36 +177,25 @@ static enum da_code fill(json_t *secret, const struct secret_sink *s, const stru
 	return failed ? da_err_set(err, DA_ERR_NOMEM, "out of memory") : DA_OK;
 }
 
+static enum da_code change(json_t *secret, int exists, void *arg, struct da_err *err)
+{
+	const struct secret_write *w = arg;
+	enum da_code rc = exists ? check_ours(w->sink, secret, err) : DA_OK;
+
+	return rc == DA_OK ? fill(secret, w->cert, err) : rc;
+}
+
 static enum da_code secret_write(void *impl, const struct da_cert_out *cert, struct da_err *err)
 {
 	const struct secret_sink *s = impl;
 	const struct da_k8s_ref ref = {"secrets", s->ns, s->name};
+	struct secret_write w = {s, cert};
 	struct da_k8s *k = NULL;
 	enum da_code rc;
 
 	rc = connect_to(s, &k, err);
-	for (int attempt = 0; rc == DA_OK || (rc == DA_ERR_CONFLICT && attempt < MAX_CONFLICTS);
-	     attempt++) {
-		json_t *secret = NULL;
-		int exists;
-
-		rc = da_k8s_get(k, &ref, &secret, err);
-		exists = secret != NULL;
-		if (rc == DA_OK && exists)
-			rc = check_ours(s, secret, err);
-		if (rc == DA_OK && !exists &&
-		    (secret = json_pack("{s:s, s:s, s:{}}", "apiVersion", "v1", "kind", "Secret",
-					"metadata")) == NULL)
-			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		if (rc == DA_OK)
-			rc = fill(secret, s, cert, err);
-		if (rc == DA_OK)
-			rc = exists ? da_k8s_replace(k, &ref, secret, NULL, err)
-				    : da_k8s_create(k, &ref, secret, NULL, err);
-		json_decref(secret);
-		if (rc != DA_ERR_CONFLICT)
-			break;
-	}
+	if (rc == DA_OK)
+		rc = da_k8s_update(k, &ref, change, &w, NULL, err);
 	da_k8s_free(k);
 	return rc;
 }

@@ -28,7 +28,6 @@
 #define STATE_ANNOTATION "dnsacme.io/state"
 #define LEASE_ANNOTATION "dnsacme.io/lease"
 #define SYNC_LOCK ".sync.lock"
-#define MAX_CONFLICTS 10
 #define MAX_DEPTH 6
 
 struct da_k8s_state {
@@ -269,49 +268,43 @@ static enum da_code check_ours(const struct da_k8s_state *st, json_t *secret, st
 	return DA_OK;
 }
 
-/*
- * Read the Secret, apply change(secret) and write it back, again from the
- * read while another writer gets there first. A missing Secret is created
- * (change sees an empty one).
- */
-typedef enum da_code change_fn(struct da_k8s_state *st, json_t *secret, void *arg,
-			       struct da_err *err);
+/* What a change of the state Secret does, and with what. */
+struct change {
+	struct da_k8s_state *st;
+	enum da_code (*apply)(struct da_k8s_state *st, json_t *secret, void *arg,
+			      struct da_err *err);
+	void *arg;
+};
 
-static enum da_code update(struct da_k8s_state *st, change_fn *change, void *arg,
-			   json_t **stored, struct da_err *err)
+/* Every change: a Secret of ours (a new one is Opaque), marked as state. */
+static enum da_code change_state(json_t *secret, int exists, void *arg, struct da_err *err)
+{
+	const struct change *c = arg;
+	enum da_code rc = DA_OK;
+
+	if (!exists && json_object_set_new(secret, "type", json_string("Opaque")) != 0)
+		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	if (rc == DA_OK)
+		rc = check_ours(c->st, secret, err);
+	if (rc == DA_OK &&
+	    json_object_set_new(annotations_of(secret), STATE_ANNOTATION, json_string("1")) != 0)
+		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	return rc == DA_OK ? c->apply(c->st, secret, c->arg, err) : rc;
+}
+
+/* Read the Secret, apply, write it back (da_k8s_update()). */
+static enum da_code update(struct da_k8s_state *st,
+			   enum da_code (*apply)(struct da_k8s_state *, json_t *, void *,
+						 struct da_err *),
+			   void *arg, json_t **stored, struct da_err *err)
 {
 	const struct da_k8s_ref ref = {"secrets", st->ns, st->name};
+	struct change c = {st, apply, arg};
 	struct da_k8s *k = NULL;
 	enum da_code rc = connect_to(st, &k, err);
 
-	for (int attempt = 0; rc == DA_OK || (rc == DA_ERR_CONFLICT && attempt < MAX_CONFLICTS);
-	     attempt++) {
-		json_t *secret = NULL;
-		int exists;
-
-		if (attempt > 0)
-			da_sleep_ms(50 + (rand() % 200), NULL);
-		rc = da_k8s_get(k, &ref, &secret, err);
-		exists = secret != NULL;
-		if (rc == DA_OK && !exists &&
-		    (secret = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s}", "apiVersion", "v1", "kind",
-					"Secret", "metadata", "name", st->name, "namespace", st->ns,
-					"type", "Opaque")) == NULL)
-			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		if (rc == DA_OK)
-			rc = check_ours(st, secret, err);
-		if (rc == DA_OK &&
-		    json_object_set_new(annotations_of(secret), STATE_ANNOTATION, json_string("1")))
-			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
-		if (rc == DA_OK)
-			rc = change(st, secret, arg, err);
-		if (rc == DA_OK)
-			rc = exists ? da_k8s_replace(k, &ref, secret, stored, err)
-				    : da_k8s_create(k, &ref, secret, stored, err);
-		json_decref(secret);
-		if (rc != DA_ERR_CONFLICT)
-			break;
-	}
+	if (rc == DA_OK)
+		rc = da_k8s_update(k, &ref, change_state, &c, stored, err);
 	da_k8s_free(k);
 	return rc;
 }
