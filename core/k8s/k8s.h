@@ -109,6 +109,13 @@ enum da_code da_k8s_update(struct da_k8s *k, const struct da_k8s_ref *ref,
 			   da_k8s_change_fn *change, void *arg, json_t **stored,
 			   struct da_err *err);
 
+/* What a Secret holds, as the sink reads it (also for the fuzz target):
+ * *out NULL when tls.crt is no certificate chain; DA_ERR_CONFIG, naming
+ * where, for a Secret the sink may not write. */
+struct da_cert_stored;
+enum da_code da_k8s_secret_stored(const json_t *secret, const char *where,
+				  struct da_cert_stored **out, struct da_err *err);
+
 /* The parsers, for the fuzz targets: a YAML document as JSON (mappings,
  * sequences, scalars as strings; anchors refused), and a kubeconfig text's
  * settings (relative paths against dir). */

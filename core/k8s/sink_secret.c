@@ -46,8 +46,7 @@ static enum da_code connect_to(const struct secret_sink *s, struct da_k8s **k,
 }
 
 /* A Secret we may write: ours or new, of the TLS type, not cert-manager's. */
-static enum da_code check_ours(const struct secret_sink *s, const json_t *secret,
-			       struct da_err *err)
+static enum da_code check_ours(const char *where, const json_t *secret, struct da_err *err)
 {
 	const char *type = json_string_value(json_object_get(secret, "type"));
 	const json_t *annotations =
@@ -58,7 +57,7 @@ static enum da_code check_ours(const struct secret_sink *s, const json_t *secret
 				  "%s belongs to cert-manager's Certificate %.200s: delete that "
 				  "Certificate first (README: migrating from cert-manager), or "
 				  "name another Secret",
-				  s->where,
+				  where,
 				  json_string_value(json_object_get(annotations,
 								    CERT_MANAGER_ANNOTATION)));
 	if (type == NULL || strcmp(type, TLS_TYPE) != 0)
@@ -66,7 +65,7 @@ static enum da_code check_ours(const struct secret_sink *s, const json_t *secret
 				  "%s is of type %.100s, not " TLS_TYPE
 				  ": a gateway cannot read a certificate from it; delete it or "
 				  "name another Secret",
-				  s->where, type ? type : "(none)");
+				  where, type ? type : "(none)");
 	return DA_OK;
 }
 
@@ -93,23 +92,16 @@ static char *annotation(const json_t *secret, const char *key)
 	return value ? strdup(value) : NULL;
 }
 
-static enum da_code secret_read(void *impl, struct da_cert_stored **out, struct da_err *err)
+enum da_code da_k8s_secret_stored(const json_t *secret, const char *where,
+				  struct da_cert_stored **out, struct da_err *err)
 {
-	const struct secret_sink *s = impl;
-	const struct da_k8s_ref ref = {"secrets", s->ns, s->name};
 	struct da_cert_stored *stored = NULL;
-	struct da_k8s *k = NULL;
-	json_t *secret = NULL;
 	char *pem = NULL;
 	enum da_code rc;
 
-	rc = connect_to(s, &k, err);
-	if (rc == DA_OK)
-		rc = da_k8s_get(k, &ref, &secret, err);
-	/* Refused now, before anything is issued for it. */
-	if (rc == DA_OK && secret != NULL)
-		rc = check_ours(s, secret, err);
-	if (rc == DA_OK && secret != NULL && (pem = data_of(secret, "tls.crt")) != NULL) {
+	*out = NULL;
+	rc = check_ours(where, secret, err);
+	if (rc == DA_OK && (pem = data_of(secret, "tls.crt")) != NULL) {
 		stored = calloc(1, sizeof(*stored));
 		if (stored == NULL)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
@@ -124,6 +116,23 @@ static enum da_code secret_read(void *impl, struct da_cert_stored **out, struct 
 			da_store_cert_free(stored);
 	}
 	free(pem);
+	return rc;
+}
+
+static enum da_code secret_read(void *impl, struct da_cert_stored **out, struct da_err *err)
+{
+	const struct secret_sink *s = impl;
+	const struct da_k8s_ref ref = {"secrets", s->ns, s->name};
+	struct da_k8s *k = NULL;
+	json_t *secret = NULL;
+	enum da_code rc;
+
+	rc = connect_to(s, &k, err);
+	if (rc == DA_OK)
+		rc = da_k8s_get(k, &ref, &secret, err);
+	/* Refused now, before anything is issued for it. */
+	if (rc == DA_OK && secret != NULL)
+		rc = da_k8s_secret_stored(secret, s->where, out, err);
 	json_decref(secret);
 	da_k8s_free(k);
 	return rc;
@@ -180,7 +189,7 @@ static enum da_code fill(json_t *secret, const struct da_cert_out *cert, struct 
 static enum da_code change(json_t *secret, int exists, void *arg, struct da_err *err)
 {
 	const struct secret_write *w = arg;
-	enum da_code rc = exists ? check_ours(w->sink, secret, err) : DA_OK;
+	enum da_code rc = exists ? check_ours(w->sink->where, secret, err) : DA_OK;
 
 	return rc == DA_OK ? fill(secret, w->cert, err) : rc;
 }
