@@ -286,6 +286,22 @@ class KubernetesTest(harness.IntegrationTestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("INDEX must be 0 to 0", result.stderr)
 
+    def test_state_keys_that_are_no_path_of_ours_are_left_alone(self):
+        hostile = {k: base64.b64encode(b"planted").decode() for k in (
+            "renewal......evil.json", "accounts..x......y", "journal.1-of-2.json", "notes.txt",
+            "renew-state..a..b..c..d..e..f..g.json")}
+        self.api.put_object("secrets", "dnsacme", {
+            "metadata": {"name": "state", "annotations": {"dnsacme.io/state": "1"}},
+            "type": "Opaque", "data": hostile})
+        tmp = self.out_dir()
+        config = self.write_config([{"domains": ["left.example.test"], "secret": "apps/left"}])
+        result = self.env.dnsacme("renew", "--config", config, "--state-secret", "dnsacme/state",
+                                  "--kubeconfig", self.kubeconfig, extra_env={"TMPDIR": tmp})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        data = self.api.get_object("secrets", "dnsacme", "state")["data"]
+        self.assertEqual({k: data[k] for k in hostile}, hostile)
+        self.assertEqual(os.listdir(tmp), [], "nothing left outside the state's copy")
+
     def test_state_secret_refuses_a_secret_with_other_data(self):
         self.api.put_object("secrets", "dnsacme", {
             "metadata": {"name": "state"}, "type": "Opaque",
