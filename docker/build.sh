@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 if ! podman image exists "$base"; then
 	mmdebstrap --variant=minbase --include=build-essential,cmake,pkg-config,\
 libssl-dev,libcurl4-openssl-dev,libc-ares-dev,libjansson-dev,libexpat1-dev,\
-libseccomp-dev,libyaml-dev,ca-certificates bookworm "$work/base.tar"
+libseccomp-dev,libyaml-dev,libevent-dev,ca-certificates bookworm "$work/base.tar"
 	podman import "$work/base.tar" "$base"
 fi
 

@@ -9,6 +9,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-dev
 	libssl-dev libcurl4-openssl-dev libc-ares-dev libjansson-dev libexpat1-dev libseccomp-dev libyaml-dev
+	libevent-dev
 	bind9 bind9-utils bind9-dnsutils pebble
 	python3 python3-dnspython python3-botocore python3-cryptography python3-yaml
 	openssl iproute2 curl hyperfine time systemd certbot lego dehydrated

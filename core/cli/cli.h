@@ -24,7 +24,8 @@ enum cli_command {
 	CMD_CLEANUP = 1u << 2,
 	CMD_REVOKE = 1u << 3,
 	CMD_PLUGINS = 1u << 4,
-	CMD_RENEW = 1u << 5
+	CMD_RENEW = 1u << 5,
+	CMD_WEBHOOK = 1u << 6
 };
 
 /*
@@ -54,6 +55,17 @@ struct cli_settings {
 	long state_lease; /* seconds */
 	const char *service_account_dir;
 	const char *shard;
+	const char *group_name;
+	long secure_port;
+	const char *bind_address;
+	const char *tls_cert_file;
+	const char *tls_private_key_file;
+	const char *requestheader_client_ca_file;
+	const char *requestheader_allowed_names;
+	const char *allowed_user;
+	int lenient_config;
+	long metrics_port;
+	long workers;
 	const char *state_dir;
 	const char *ca_bundle;
 	const char *deploy_hook;
@@ -83,6 +95,7 @@ struct cli_settings {
 	struct da_k8s_state *state;	  /* --state-secret's, while the command runs */
 	struct da_store_mirror state_mirror; /* syncs it */
 	struct da_config sources; /* what the strings borrow from */
+	char **kept_args;	  /* webhook: argv less the ignored apiserver flags (owned array) */
 };
 
 /*
@@ -119,7 +132,7 @@ void cli_usage(FILE *out, enum cli_command command);
 
 /* The commands; each returns the process exit status. */
 typedef int cli_run_fn(struct cli_settings *s, const volatile sig_atomic_t *stop);
-cli_run_fn cmd_issue, cmd_renew, cmd_dns, cmd_revoke, cmd_plugins;
+cli_run_fn cmd_issue, cmd_renew, cmd_dns, cmd_revoke, cmd_plugins, cmd_webhook;
 
 /* One row per command (commands.c): a new command is a row here, its bit
  * in enum cli_command (the options' masks name it) and its cmd_ file. */

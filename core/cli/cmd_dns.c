@@ -58,30 +58,6 @@ static enum da_code triple_value(const char *token, const char *third, char **va
 	return *value ? DA_OK : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 }
 
-/* A record name as other clients give it: labels of letters, digits, '-'
- * and '_' (as in "_acme-challenge"), an optional trailing dot. (A domain is
- * checked as an ACME identifier when its challenge name is made.) */
-static enum da_code record_name_check(const char *name, struct da_err *err)
-{
-	size_t label = 0;
-
-	for (const char *p = name; *p != '\0'; p++) {
-		if (*p == '.' && label > 0 && label <= 63) {
-			label = 0;
-			continue;
-		}
-		if (*p == '.' || !(isalnum((unsigned char)*p) || *p == '-' || *p == '_'))
-			return da_err_set(err, DA_ERR_USAGE,
-					  "record name '%s' is not a DNS name (labels of letters, "
-					  "digits, '-' and '_')",
-					  name);
-		label++;
-	}
-	if (name[0] == '\0' || label > 63)
-		return da_err_set(err, DA_ERR_USAGE, "record name '%s' is not a DNS name", name);
-	return DA_OK;
-}
-
 #define OTHER_SHAPES                                                                           \
 	"or positional FQDN VALUE (lego, acme.sh), or DOMAIN TOKEN KEY_AUTH|VALUE triples "     \
 	"(lego's RAW mode, dehydrated)"
@@ -136,7 +112,7 @@ static enum da_code hook_values(const struct cli_settings *s, struct hook_value 
 		if (rc == DA_OK && *v[i].value == '\0')
 			rc = da_err_set(err, DA_ERR_USAGE, "an empty TXT value for %s", v[i].name);
 		if (rc == DA_OK && v[i].is_record_name)
-			rc = record_name_check(v[i].name, err);
+			rc = da_dns_record_name_check(v[i].name, err);
 	}
 	return rc;
 }

@@ -30,6 +30,12 @@ const struct cli_command_def cli_commands[] = {
 	 cmd_dns},
 	{"revoke", CMD_REVOKE, "revoke --cert FILE [--reason N] [options]",
 	 "Revoke a certificate with the account that issued it.", cmd_revoke},
+	{"webhook", CMD_WEBHOOK,
+	 "webhook --group-name GROUP --tls-cert-file FILE --tls-private-key-file FILE [options]",
+	 "Serve cert-manager's DNS-01 webhook solver API for the installed plugins (solvers "
+	 "rfc2136, route53, alidns and its alias alidns-solver), behind kube-apiserver's "
+	 "aggregation layer.",
+	 cmd_webhook},
 	{"plugins", CMD_PLUGINS, "plugins [NAME]",
 	 "List the DNS plugins, or show one plugin's options and their environment variables.",
 	 cmd_plugins},

@@ -52,20 +52,47 @@ static const struct da_config_option options[] = {
 	{"secret", 0, DA_CONFIG_STRING, FIELD(secret), CMD_ISSUE, "[NAMESPACE/]NAME",
 	 "write the certificate into this kubernetes.io/tls Secret (tls.crt, tls.key) instead "
 	 "of files"},
-	{"kubeconfig", 0, DA_CONFIG_STRING, FIELD(kubeconfig), ACME, "FILE",
-	 "the Kubernetes API server and credentials for --secret and --state-secret (default: "
-	 "KUBECONFIG, else the pod's service account)"},
+	{"kubeconfig", 0, DA_CONFIG_STRING, FIELD(kubeconfig), ACME | CMD_WEBHOOK, "FILE",
+	 "the Kubernetes API server and credentials for --secret, --state-secret and the "
+	 "webhook's Secrets (default: KUBECONFIG, else the pod's service account)"},
 	{"state-secret", 0, DA_CONFIG_STRING, FIELD(state_secret), ACME, "[NAMESPACE/]NAME",
 	 "keep the state (account, journal, renewal records) in this Secret instead of "
 	 "--state-dir, under a lease"},
 	{"state-lease", 0, DA_CONFIG_NUMBER, FIELD(state_lease), ACME, "SECONDS",
 	 "how long the state Secret's lease lasts unrenewed; a killed run's is taken over "
 	 "after it (default 300)"},
-	{"service-account-dir", 0, DA_CONFIG_STRING, FIELD(service_account_dir), ACME, "DIR",
+	{"service-account-dir", 0, DA_CONFIG_STRING, FIELD(service_account_dir),
+	 ACME | CMD_WEBHOOK, "DIR",
 	 "the pod's service account files (default " DA_K8S_SERVICE_ACCOUNT_DIR "; for tests)"},
 	{"shard", 0, DA_CONFIG_STRING, FIELD(shard), CMD_RENEW, "[INDEX/]COUNT",
 	 "renew only the certificates whose name hashes to INDEX of COUNT (default INDEX: "
 	 "JOB_COMPLETION_INDEX, as an Indexed Job sets it)"},
+	{"group-name", 0, DA_CONFIG_STRING, FIELD(group_name), CMD_WEBHOOK, "GROUP",
+	 "the API group the Issuers' webhook solvers name (default: $GROUP_NAME)"},
+	{"secure-port", 0, DA_CONFIG_NUMBER, FIELD(secure_port), CMD_WEBHOOK, "PORT",
+	 "serve HTTPS on PORT (default 443)"},
+	{"bind-address", 0, DA_CONFIG_STRING, FIELD(bind_address), CMD_WEBHOOK, "ADDR",
+	 "listen on this address only (default: every address)"},
+	{"tls-cert-file", 0, DA_CONFIG_STRING, FIELD(tls_cert_file), CMD_WEBHOOK, "FILE",
+	 "the serving certificate chain (PEM), re-read when it changes"},
+	{"tls-private-key-file", 0, DA_CONFIG_STRING, FIELD(tls_private_key_file), CMD_WEBHOOK,
+	 "FILE", "its private key"},
+	{"requestheader-client-ca-file", 0, DA_CONFIG_STRING, FIELD(requestheader_client_ca_file),
+	 CMD_WEBHOOK, "FILE",
+	 "the front proxy's CA (default: the ConfigMap kube-system/"
+	 "extension-apiserver-authentication, read every minute)"},
+	{"requestheader-allowed-names", 0, DA_CONFIG_STRING, FIELD(requestheader_allowed_names),
+	 CMD_WEBHOOK, "CN,...", "with the CA file: the front proxy certificate's allowed CNs "
+				"(default: any)"},
+	{"allowed-user", 0, DA_CONFIG_STRING, FIELD(allowed_user), CMD_WEBHOOK, "USER,...",
+	 "only these users (as the API server names them) may present and clean up"},
+	{"lenient-config", 0, DA_CONFIG_BOOL, FIELD(lenient_config), CMD_WEBHOOK, NULL,
+	 "log unknown keys in an Issuer's config instead of failing the request"},
+	{"metrics-port", 0, DA_CONFIG_NUMBER, FIELD(metrics_port), CMD_WEBHOOK, "PORT",
+	 "also serve /metrics over plain HTTP on PORT (it is always on HTTPS, with the "
+	 "client certificate)"},
+	{"workers", 0, DA_CONFIG_NUMBER, FIELD(workers), CMD_WEBHOOK, "N",
+	 "serve up to N Present/CleanUp calls at once (default 8)"},
 	{"state-dir", 0, DA_CONFIG_STRING, FIELD(state_dir), ACME, "DIR",
 	 "account keys and the cleanup journal (default: /var/lib/dnsacme as root, "
 	 "else ~/.local/share/dnsacme)"},
@@ -91,7 +118,8 @@ static const struct da_config_option options[] = {
 	 "renew only once the certificate in place (same CA, key type and names) has DAYS days "
 	 "or fewer left (default: issue always; renew follows the CA's renewal window, else "
 	 "a third of the lifetime)"},
-	{"plugin-dir", 0, DA_CONFIG_STRING, FIELD(plugin_dir), ALL_DNS | CMD_RENEW | CMD_PLUGINS,
+	{"plugin-dir", 0, DA_CONFIG_STRING, FIELD(plugin_dir),
+	 ALL_DNS | CMD_RENEW | CMD_PLUGINS | CMD_WEBHOOK,
 	 "DIR",
 	 "where dnsacme-NAME.so plugins live"},
 	{"parallel", 0, DA_CONFIG_NUMBER, FIELD(parallel), CMD_RENEW, "N",
@@ -112,7 +140,8 @@ static const struct da_config_option options[] = {
 	 "RFC 5280 revocation reason code (default 0, unspecified)"},
 	{"config", 'c', DA_CONFIG_FILE, FIELD(config), ACME | ALL_DNS, "FILE",
 	 "read settings from a JSON file (keys as the flags, '-' written '_')"},
-	{"verbose", 'v', DA_CONFIG_BOOL, FIELD(verbose), ACME | ALL_DNS | CMD_PLUGINS, NULL,
+	{"verbose", 'v', DA_CONFIG_BOOL, FIELD(verbose), ACME | ALL_DNS | CMD_PLUGINS | CMD_WEBHOOK,
+	 NULL,
 	 "log every step and every HTTP request"},
 	{"quiet", 'q', DA_CONFIG_BOOL, FIELD(quiet), ACME | ALL_DNS, NULL, "log errors only"},
 	{"help", 'h', DA_CONFIG_HELP, FIELD(help), ~0u, NULL, "show this help"},
@@ -144,6 +173,43 @@ static enum da_code default_state_dir(struct cli_settings *s, struct da_err *err
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	s->owned_state_dir = dir;
 	s->state_dir = dir;
+	return DA_OK;
+}
+
+/*
+ * The generic apiserver flags the existing webhook charts pass (--v,
+ * --authentication-*, --authorization-*, --audit-*) mean nothing here:
+ * warned about and dropped, so swapping the image keeps the chart working.
+ * A flag without "=" takes the next argument as its value when it is not a
+ * flag.
+ */
+static enum da_code drop_apiserver_flags(struct cli_settings *s, int *argc, char ***argv,
+					 struct da_err *err)
+{
+	static const char *const prefixes[] = {"--authentication-", "--authorization-",
+					       "--audit-"};
+	char **kept = calloc((size_t)*argc + 1, sizeof(*kept));
+	int n = 0;
+
+	if (kept == NULL)
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < *argc; i++) {
+		const char *a = (*argv)[i];
+		int ignored = strcmp(a, "--v") == 0 || strncmp(a, "--v=", 4) == 0;
+
+		for (size_t p = 0; p < sizeof(prefixes) / sizeof(*prefixes); p++)
+			ignored |= strncmp(a, prefixes[p], strlen(prefixes[p])) == 0;
+		if (!ignored) {
+			kept[n++] = (*argv)[i];
+			continue;
+		}
+		fprintf(stderr, "dnsacme: warning: %s is a Kubernetes apiserver flag: ignored\n", a);
+		if (strchr(a, '=') == NULL && i + 1 < *argc && (*argv)[i + 1][0] != '-')
+			i++;
+	}
+	s->kept_args = kept;
+	*argc = n;
+	*argv = kept;
 	return DA_OK;
 }
 
@@ -188,6 +254,13 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->deploy_hook_timeout = DA_HOOK_TIMEOUT_DEFAULT;
 	s->parallel = 4;
 	s->state_lease = 300;
+	s->secure_port = 443;
+	s->workers = 8;
+	if (command == CMD_WEBHOOK) {
+		rc = drop_apiserver_flags(s, &argc, &argv, err);
+		if (rc != DA_OK)
+			return rc;
+	}
 	rc = da_config_load(&s->sources, &table, command, def ? def->word : "?", s, argc, argv,
 			    err);
 	if (rc != DA_OK || s->help)
@@ -239,6 +312,7 @@ void cli_settings_free(struct cli_settings *s)
 {
 	da_config_free(&s->sources, &table, s);
 	free(s->owned_state_dir);
+	free(s->kept_args);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -32,6 +32,13 @@
 enum da_code da_dns_name_check(const char *name, struct da_err *err);
 
 /*
+ * A record name as other clients give it: labels of letters, digits, '-'
+ * and '_' (as in "_acme-challenge"), an optional trailing dot. DA_ERR_USAGE
+ * naming it otherwise.
+ */
+enum da_code da_dns_record_name_check(const char *name, struct da_err *err);
+
+/*
  * name in lower case without its trailing dot, in *out (free()). Does not
  * check the name (challenge names hold '_'). DA_ERR_USAGE for an empty or
  * over-long name, DA_ERR_NOMEM.

@@ -236,3 +236,26 @@ enum da_code da_dns_parse_servers(const char *list, struct da_dns_server **out, 
 	*n_out = n;
 	return DA_OK;
 }
+
+/* (A domain is checked as an ACME identifier when its challenge name is
+ * made: da_dns_challenge_name().) */
+enum da_code da_dns_record_name_check(const char *name, struct da_err *err)
+{
+	size_t label = 0;
+
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p == '.' && label > 0 && label <= 63) {
+			label = 0;
+			continue;
+		}
+		if (*p == '.' || !(isalnum((unsigned char)*p) || *p == '-' || *p == '_'))
+			return da_err_set(err, DA_ERR_USAGE,
+					  "record name '%s' is not a DNS name (labels of letters, "
+					  "digits, '-' and '_')",
+					  name);
+		label++;
+	}
+	if (name[0] == '\0' || label > 63)
+		return da_err_set(err, DA_ERR_USAGE, "record name '%s' is not a DNS name", name);
+	return DA_OK;
+}
