@@ -10,15 +10,16 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 version=$(sed -n 's/^project(dnsacme VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
 tag=${1:-localhost/dnsacme:$version}
-base=localhost/dnsacme-build-base:bookworm
+packages=build-essential,cmake,pkg-config,libssl-dev,libcurl4-openssl-dev,libc-ares-dev,\
+libjansson-dev,libexpat1-dev,libseccomp-dev,libyaml-dev,libevent-dev,ca-certificates
+# Named by its package list: a list that changes makes a new base.
+base=localhost/dnsacme-build-base:bookworm-$(echo "$packages" | sha256sum | cut -c1-12)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The build base: the packages scripts/setup.sh lists for building, nothing else.
 if ! podman image exists "$base"; then
-	mmdebstrap --variant=minbase --include=build-essential,cmake,pkg-config,\
-libssl-dev,libcurl4-openssl-dev,libc-ares-dev,libjansson-dev,libexpat1-dev,\
-libseccomp-dev,libyaml-dev,libevent-dev,ca-certificates bookworm "$work/base.tar"
+	mmdebstrap --variant=minbase --include="$packages" bookworm "$work/base.tar"
 	podman import "$work/base.tar" "$base"
 fi
 
