@@ -396,6 +396,40 @@ class ManifestsTest(unittest.TestCase):
         self.assertEqual(role["rules"][0]["resourceNames"], ["istio-ingressgateway-certs"])
 
 
+    def test_webhook(self):
+        objects = self.render("webhook")
+        deployment = objects[("Deployment", "dnsacme-webhook")]
+        pod = deployment["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        group = {e["name"]: e["value"] for e in container["env"]}["GROUP_NAME"]
+        api = objects[("APIService", "v1alpha1." + group)]
+        self.assertEqual(api["spec"]["group"], group)
+        self.assertEqual(api["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+                         "cert-manager/dnsacme-webhook-tls")
+        self.assertEqual(objects[("ClusterRole", "dnsacme-webhook:domain-solver")]["rules"][0]
+                         ["apiGroups"], [group])
+        self.assertEqual(deployment["spec"]["replicas"], 2)
+        self.assertIn("--secure-port=8443", container["args"])
+        self.assertEqual(container["readinessProbe"]["httpGet"]["scheme"], "HTTPS")
+        self.assertTrue(container["securityContext"]["readOnlyRootFilesystem"])
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        port = objects[("Service", "dnsacme-webhook")]["spec"]["ports"][0]
+        self.assertEqual((port["port"], port["targetPort"]), (443, "https"))
+        reader = objects[("RoleBinding", "dnsacme-webhook:webhook-authentication-reader")]
+        self.assertEqual(reader["metadata"]["namespace"], "kube-system")
+        tls = objects[("Certificate", "dnsacme-webhook-tls")]["spec"]
+        self.assertIn("dnsacme-webhook.cert-manager.svc", tls["dnsNames"])
+        self.assertIn(("PodDisruptionBudget", "dnsacme-webhook"), objects)
+
+        example = self.render("webhook", "example")
+        solver = example[("ClusterIssuer", "letsencrypt-dns01")]["spec"]["acme"]["solvers"][0]
+        self.assertEqual((solver["dns01"]["webhook"]["groupName"],
+                          solver["dns01"]["webhook"]["solverName"]), (group, "alidns"))
+        cert = example[("Certificate", "istio-ingressgateway-certs")]
+        self.assertEqual(cert["metadata"]["namespace"], "istio-system")
+        self.assertEqual(cert["spec"]["dnsNames"], ["example.com", "*.example.com"])
+
+
 class FakeAgainstKubectlTest(unittest.TestCase):
     """kubectl itself against the fake: NotFound, AlreadyExists, Conflict,
     Invalid and Unauthorized come out as kubectl words them for a real
