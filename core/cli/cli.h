@@ -66,6 +66,7 @@ struct cli_settings {
 	int lenient_config;
 	long metrics_port;
 	long workers;
+	long batch_window;
 	const char *state_dir;
 	const char *ca_bundle;
 	const char *deploy_hook;

@@ -93,6 +93,9 @@ static const struct da_config_option options[] = {
 	 "client certificate)"},
 	{"workers", 0, DA_CONFIG_NUMBER, FIELD(workers), CMD_WEBHOOK, "N",
 	 "serve up to N Present/CleanUp calls at once (default 8)"},
+	{"batch-window", 0, DA_CONFIG_NUMBER, FIELD(batch_window), CMD_WEBHOOK, "MS",
+	 "a Present waits MS milliseconds for others with the same solver and config, to "
+	 "publish them in one call (default 20; 0: never waits)"},
 	{"state-dir", 0, DA_CONFIG_STRING, FIELD(state_dir), ACME, "DIR",
 	 "account keys and the cleanup journal (default: /var/lib/dnsacme as root, "
 	 "else ~/.local/share/dnsacme)"},
@@ -256,6 +259,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->state_lease = 300;
 	s->secure_port = 443;
 	s->workers = 8;
+	s->batch_window = 20;
 	if (command == CMD_WEBHOOK) {
 		rc = drop_apiserver_flags(s, &argc, &argv, err);
 		if (rc != DA_OK)

@@ -13,6 +13,8 @@
 #include "webhook/webhook.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,7 +46,6 @@
 
 #define MAX_HEADERS_SIZE 16384
 #define CONNECTION_TIMEOUT_S 20	/* a slow client (slowloris) is cut off */
-#define BATCH_GATHER_MS 25		/* apex and wildcard arrive together */
 #define MAX_BATCH 32
 #define MAX_SOLVERS 16
 #define RELOAD_EVERY_S 5
@@ -280,17 +281,22 @@ static void queue_push(struct server *srv, struct job *job)
 /* How long until job may be taken (0: now). Presents that arrive together
  * (an apex and its wildcard) wait a moment for each other: one plugin call,
  * one UPDATE per zone for rfc2136. */
-static long wait_ms(const struct job *job)
+static long ms_since(const struct timespec *t)
 {
 	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static long wait_ms(const struct job *job, long window)
+{
 	long age;
 
 	if (job->challenge.action != DA_ACTION_PRESENT)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	age = (now.tv_sec - job->started.tv_sec) * 1000 +
-	      (now.tv_nsec - job->started.tv_nsec) / 1000000;
-	return age < BATCH_GATHER_MS ? BATCH_GATHER_MS - age : 0;
+	age = ms_since(&job->started);
+	return age < window ? window - age : 0;
 }
 
 /* Take the next job and those queued that may share its plugin call. */
@@ -307,7 +313,7 @@ static size_t queue_take(struct server *srv, struct job **batch)
 			pthread_mutex_unlock(&srv->queue_lock);
 			return 0;
 		}
-		if ((wait = wait_ms(srv->queue)) == 0)
+		if ((wait = wait_ms(srv->queue, srv->cfg->batch_window_ms)) == 0)
 			break;
 		pthread_mutex_unlock(&srv->queue_lock);
 		da_sleep_ms(wait, NULL);
@@ -348,11 +354,15 @@ static void *worker(void *arg)
 	while ((n = queue_take(srv, batch)) > 0) {
 		const struct da_solver_batch b = {batch[0]->solver, challenges, n};
 		struct da_err err = {0};
+		struct timespec solving;
 		enum da_code rc;
+		long provider_ms;
 
 		for (size_t i = 0; i < n; i++)
 			challenges[i] = &batch[i]->challenge;
+		clock_gettime(CLOCK_MONOTONIC, &solving);
 		rc = da_solver_run(&solver, &b, &err);
+		provider_ms = ms_since(&solving);
 		for (size_t i = 0; i < n; i++) {
 			struct job *job = batch[i];
 			struct timespec now;
@@ -367,10 +377,11 @@ static void *worker(void *arg)
 					   (double)(now.tv_sec - job->started.tv_sec) +
 						   (now.tv_nsec - job->started.tv_nsec) / 1e9);
 			da_logf(&srv->log, rc == DA_OK ? DNSACME_LOG_INFO : DNSACME_LOG_WARN,
-				"%s %s %s (solver %s, user %s): %s",
+				"%s %s %s (solver %s, user %s, %zu in the call): %s (%ld ms, the "
+				"provider %ld ms)",
 				job->challenge.action == DA_ACTION_PRESENT ? "present" : "cleanup",
-				job->challenge.fqdn, job->challenge.key, job->solver, job->user,
-				rc == DA_OK ? "done" : err.msg);
+				job->challenge.fqdn, job->challenge.key, job->solver, job->user, n,
+				rc == DA_OK ? "done" : err.msg, ms_since(&job->started), provider_ms);
 			pthread_mutex_lock(&srv->queue_lock);
 			job->next = srv->done;
 			srv->done = job;
@@ -640,10 +651,17 @@ static enum da_code listen_on(struct server *srv, struct evhttp *http, int port,
 {
 	const char *address = srv->cfg->bind_address ? srv->cfg->bind_address : "0.0.0.0";
 
+	int one = 1;
+
 	*handle = evhttp_bind_socket_with_handle(http, address, (ev_uint16_t)port);
-	return *handle ? DA_OK
-		       : da_err_set(err, DA_ERR_IO, "cannot listen on %s port %d: %s", address,
-				    port, strerror(errno));
+	if (*handle == NULL)
+		return da_err_set(err, DA_ERR_IO, "cannot listen on %s port %d: %s", address, port,
+				  strerror(errno));
+	/* Accepted sockets inherit it: an answer's TLS records go out at once,
+	 * not after the client's delayed ACK. */
+	setsockopt(evhttp_bound_socket_get_fd(*handle), IPPROTO_TCP, TCP_NODELAY, &one,
+		   sizeof(one));
+	return DA_OK;
 }
 
 static void on_metrics(struct evhttp_request *req, void *arg)

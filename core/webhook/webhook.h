@@ -28,6 +28,7 @@ struct da_webhook_config {
 	int lenient;		      /* unknown config keys logged, not refused */
 	int metrics_port;	      /* plain-HTTP /metrics; 0: none */
 	int workers;		      /* threads serving POSTs */
+	long batch_window_ms;	      /* a Present waits this long for others to share its call */
 };
 
 /*
