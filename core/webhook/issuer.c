@@ -45,7 +45,7 @@ static const struct field route53_fields[] = {
 	{"accessKeyID", "access_key_id", VALUE},
 	{"accessKeyIDSecretRef", "access_key_id", REF},
 	{"secretAccessKeySecretRef", "secret_access_key", REF},
-	{"role", "role_arn", VALUE},
+	{"role", "assume_role_arn", VALUE}, /* assumed with the keys found */
 	{"auth", NULL, UNSUPPORTED},
 	{NULL, NULL, VALUE},
 };

@@ -491,6 +491,27 @@ class WebhookLifecycleTest(WebhookTest):
         except (ssl.SSLError, OSError):
             return False
 
+    def test_allowed_user(self):
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.server.wait(20)
+        type(self).server = type(self).start_server("--allowed-user", USER)
+        try:
+            payload = self.request("Present", "allowed.example.test", "a" * 43,
+                                   self.rfc2136_config())
+            status, body = self.call("rfc2136", payload,
+                                     headers={"X-Remote-User": "system:serviceaccount:x:y"})
+            self.assertEqual((status, body["reason"]), (403, "Forbidden"))
+            self.assertEqual(self.env.txt("_acme-challenge.allowed.example.test"), [])
+            # Discovery is the aggregator's, whoever --allowed-user names.
+            self.assertEqual(self.get_status("/apis/%s/v1alpha1" % GROUP, cert="proxy")[0], 200)
+            self.assert_success(self.call("rfc2136", payload))
+            payload["request"]["action"] = "CleanUp"
+            self.assert_success(self.call("rfc2136", payload))
+        finally:
+            self.server.proc.send_signal(signal.SIGTERM)
+            self.server.wait(20)
+            type(self).server = type(self).start_server()
+
     def test_sigterm_drains(self):
         self.alidns.latency = 2.0
         config = {"endpoint": self.alidns.url,
