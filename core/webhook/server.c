@@ -196,7 +196,7 @@ static struct bufferevent *new_connection(struct event_base *base, void *arg)
 static enum da_code build_discovery(struct server *srv, struct da_err *err)
 {
 	const char *group = srv->cfg->group;
-	json_t *resources = json_array(), *list, *group_doc, *apis;
+	json_t *resources = json_array(), *list, *entry, *group_doc, *apis;
 	char version[300];
 
 	snprintf(version, sizeof(version), "%s/v1alpha1", group);
@@ -209,17 +209,20 @@ static enum da_code build_discovery(struct server *srv, struct da_err *err)
 					     "verbs", "create"));
 	list = json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
 			 "groupVersion", version, "resources", resources);
-	group_doc = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "kind", "APIGroup",
-			      "apiVersion", "v1", "name", group, "versions", "groupVersion",
-			      version, "version", "v1alpha1", "preferredVersion", "groupVersion",
-			      version, "version", "v1alpha1");
-	apis = group_doc ? json_pack("{s:s, s:s, s:[O]}", "kind", "APIGroupList", "apiVersion",
-				     "v1", "groups", group_doc)
-			 : NULL;
-	if (apis)
-		json_object_del(json_array_get(json_object_get(apis, "groups"), 0), "kind"),
-			json_object_del(json_array_get(json_object_get(apis, "groups"), 0),
-					"apiVersion");
+	/* The group as GET /apis/<group> names it, and inside GET /apis's list. */
+	entry = json_pack("{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "name", group, "versions",
+			  "groupVersion", version, "version", "v1alpha1", "preferredVersion",
+			  "groupVersion", version, "version", "v1alpha1");
+	group_doc = entry ? json_deep_copy(entry) : NULL;
+	if (group_doc && (json_object_set_new(group_doc, "kind", json_string("APIGroup")) ||
+			  json_object_set_new(group_doc, "apiVersion", json_string("v1")))) {
+		json_decref(group_doc);
+		group_doc = NULL;
+	}
+	apis = entry ? json_pack("{s:s, s:s, s:[O]}", "kind", "APIGroupList", "apiVersion", "v1",
+				 "groups", entry)
+		     : NULL;
+	json_decref(entry);
 	srv->discovery_list = list ? json_dumps(list, JSON_COMPACT) : NULL;
 	srv->discovery_group = group_doc ? json_dumps(group_doc, JSON_COMPACT) : NULL;
 	srv->discovery_apis = apis ? json_dumps(apis, JSON_COMPACT) : NULL;
