@@ -93,3 +93,11 @@ void da_secret_free(char *secret)
 	explicit_bzero(secret, strlen(secret));
 	free(secret);
 }
+
+char *da_strdup_or_null(const char *s, int *failed)
+{
+	char *copy = s ? strdup(s) : NULL;
+
+	*failed |= s != NULL && copy == NULL;
+	return copy;
+}

@@ -25,6 +25,10 @@ char *da_buf_take(struct da_buf *b);
 
 void da_buf_free(struct da_buf *b);
 
+/* A copy of s (free()), or NULL for NULL; a copy that fails sets *failed, so
+ * several copies are checked once. */
+char *da_strdup_or_null(const char *s, int *failed);
+
 /* Wipe a NUL-terminated secret string, then free() it. NULL is fine. */
 void da_secret_free(char *secret);
 

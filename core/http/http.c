@@ -41,18 +41,6 @@ struct exchange {
 	int nomem;
 };
 
-static char *dup_or_null(const char *s, int *failed)
-{
-	char *copy;
-
-	if (s == NULL)
-		return NULL;
-	copy = strdup(s);
-	if (copy == NULL)
-		*failed = 1;
-	return copy;
-}
-
 enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 			 const struct da_log *log, struct da_err *err)
 {
@@ -75,12 +63,12 @@ enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 	http->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
 	http->connect_timeout_ms =
 		cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-	http->ca_bundle = dup_or_null(cfg->ca_bundle, &failed);
-	http->ca_pem = dup_or_null(cfg->ca_pem, &failed);
-	http->client_cert_pem = dup_or_null(cfg->client_cert_pem, &failed);
-	http->client_key_pem = dup_or_null(cfg->client_key_pem, &failed);
-	http->proxy = dup_or_null(cfg->proxy, &failed);
-	http->user_agent = dup_or_null(
+	http->ca_bundle = da_strdup_or_null(cfg->ca_bundle, &failed);
+	http->ca_pem = da_strdup_or_null(cfg->ca_pem, &failed);
+	http->client_cert_pem = da_strdup_or_null(cfg->client_cert_pem, &failed);
+	http->client_key_pem = da_strdup_or_null(cfg->client_key_pem, &failed);
+	http->proxy = da_strdup_or_null(cfg->proxy, &failed);
+	http->user_agent = da_strdup_or_null(
 		cfg->user_agent ? cfg->user_agent : "dnsacme/" DNSACME_VERSION, &failed);
 	http->curl = curl_easy_init();
 	if (failed || http->curl == NULL) {

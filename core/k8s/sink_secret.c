@@ -229,14 +229,6 @@ static const struct da_sink_ops secret_ops = {
 	.free = secret_free,
 };
 
-static char *dup_or_null(const char *text, int *failed)
-{
-	char *copy = text ? strdup(text) : NULL;
-
-	*failed |= text != NULL && copy == NULL;
-	return copy;
-}
-
 enum da_code da_k8s_sink_secret_open(const struct da_k8s_source *src, const char *ref,
 				     struct da_sink **out, struct da_err *err)
 {
@@ -254,8 +246,8 @@ enum da_code da_k8s_sink_secret_open(const struct da_k8s_source *src, const char
 	s = calloc(1, sizeof(*s));
 	failed = sink == NULL || s == NULL;
 	if (s != NULL) {
-		s->kubeconfig = dup_or_null(src->kubeconfig, &failed);
-		s->service_account_dir = dup_or_null(src->service_account_dir, &failed);
+		s->kubeconfig = da_strdup_or_null(src->kubeconfig, &failed);
+		s->service_account_dir = da_strdup_or_null(src->service_account_dir, &failed);
 		s->ns = ns;
 		s->name = name;
 		ns = name = NULL;

@@ -458,14 +458,6 @@ const char *da_k8s_state_dir(const struct da_k8s_state *st)
 	return st->dir;
 }
 
-static char *dup_or_null(const char *text, int *failed)
-{
-	char *copy = text ? strdup(text) : NULL;
-
-	*failed |= text != NULL && copy == NULL;
-	return copy;
-}
-
 static enum da_code init(struct da_k8s_state *st, const struct da_k8s_state_config *cfg,
 			 struct da_err *err)
 {
@@ -474,10 +466,10 @@ static enum da_code init(struct da_k8s_state *st, const struct da_k8s_state_conf
 	int failed = 0;
 
 	gethostname(host, sizeof(host) - 1);
-	st->src.kubeconfig = dup_or_null(cfg->source->kubeconfig, &failed);
-	st->src.service_account_dir = dup_or_null(cfg->source->service_account_dir, &failed);
-	st->ns = dup_or_null(cfg->ns, &failed);
-	st->name = dup_or_null(cfg->name, &failed);
+	st->src.kubeconfig = da_strdup_or_null(cfg->source->kubeconfig, &failed);
+	st->src.service_account_dir = da_strdup_or_null(cfg->source->service_account_dir, &failed);
+	st->ns = da_strdup_or_null(cfg->ns, &failed);
+	st->name = da_strdup_or_null(cfg->name, &failed);
 	st->lease_seconds = cfg->lease_seconds;
 	st->log = cfg->log;
 	if (failed || asprintf(&st->where, "state secret %s/%s", cfg->ns, cfg->name) < 0 ||

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "base/buf.h"
 #include "config/config.h"
 #include "issue/job.h"
 #include "renew/renew.h"
@@ -36,18 +37,6 @@ void da_renew_certs_free(struct da_renew_cert *certs, size_t n)
 	free(certs);
 }
 
-/* strdup that keeps NULL and counts failures. */
-static char *copy_of(const char *s, int *failed)
-{
-	char *copy;
-
-	if (s == NULL)
-		return NULL;
-	copy = strdup(s);
-	*failed |= copy == NULL;
-	return copy;
-}
-
 static enum da_code copy_settings(struct da_plugin_settings *to,
 				  const struct da_plugin_settings *from, struct da_err *err)
 {
@@ -72,7 +61,7 @@ static enum da_code set_names(struct da_renew_cert *c, const char *const *given,
 	if (rc != DA_OK)
 		return rc;
 	first = c->names[0][0] == '*' ? c->names[0] + 2 : c->names[0];
-	c->name = copy_of(name ? name : first, &failed);
+	c->name = da_strdup_or_null(name ? name : first, &failed);
 	if (out != NULL && secret != NULL)
 		return da_err_set(err, DA_ERR_CONFIG, "out and secret exclude each other");
 	if (out == NULL && secret == NULL && state_dir == NULL)
@@ -80,9 +69,9 @@ static enum da_code set_names(struct da_renew_cert *c, const char *const *given,
 				  "no out or secret: with --state-secret the state dir is not kept, "
 				  "so it is no place for the certificate");
 	if (secret != NULL)
-		c->secret = copy_of(secret, &failed);
+		c->secret = da_strdup_or_null(secret, &failed);
 	else if (out != NULL)
-		c->out = copy_of(out, &failed);
+		c->out = da_strdup_or_null(out, &failed);
 	else if (asprintf(&c->out, "%s/certificates/%s", state_dir, first) < 0)
 		c->out = NULL, failed = 1;
 	return failed ? da_err_set(err, DA_ERR_NOMEM, "out of memory") : DA_OK;
@@ -153,17 +142,17 @@ static enum da_code from_entry(struct da_renew_cert *c, const struct entry *e,
 		rc = copy_settings(&c->plugin_settings, &e->dns_options, err);
 	else if (d->plugin != NULL && strcmp(plugin, d->plugin) == 0)
 		rc = copy_settings(&c->plugin_settings, d->plugin_settings, err);
-	c->ca = copy_of(d->ca, &failed);
-	c->plugin = copy_of(plugin, &failed);
-	c->profile = copy_of(e->profile ? e->profile : d->profile, &failed);
-	c->preferred_chain = copy_of(e->preferred_chain ? e->preferred_chain : d->preferred_chain,
+	c->ca = da_strdup_or_null(d->ca, &failed);
+	c->plugin = da_strdup_or_null(plugin, &failed);
+	c->profile = da_strdup_or_null(e->profile ? e->profile : d->profile, &failed);
+	c->preferred_chain = da_strdup_or_null(e->preferred_chain ? e->preferred_chain : d->preferred_chain,
 				 &failed);
-	c->deploy_hook = copy_of(e->deploy_hook ? e->deploy_hook : d->deploy_hook, &failed);
+	c->deploy_hook = da_strdup_or_null(e->deploy_hook ? e->deploy_hook : d->deploy_hook, &failed);
 	c->propagation_timeout = d->propagation_timeout;
 	c->propagation_skip = d->propagation_skip;
-	c->dns_resolvers = copy_of(d->dns_resolvers, &failed);
-	c->propagation_nameservers = copy_of(d->propagation_nameservers, &failed);
-	c->source = copy_of(where, &failed);
+	c->dns_resolvers = da_strdup_or_null(d->dns_resolvers, &failed);
+	c->propagation_nameservers = da_strdup_or_null(d->propagation_nameservers, &failed);
+	c->source = da_strdup_or_null(where, &failed);
 	if (rc == DA_OK && failed)
 		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	return rc;
@@ -277,13 +266,13 @@ static enum da_code from_record(struct da_renew_cert *c, const char *text,
 					      &c->key_type, err);
 	if (rc == DA_OK)
 		rc = record_plugin(c, dns, err);
-	c->ca = copy_of(string_of(root, "ca"), &failed);
-	c->plugin = copy_of(string_of(dns, "name"), &failed);
-	c->profile = copy_of(string_of(root, "profile"), &failed);
-	c->preferred_chain = copy_of(string_of(root, "preferred_chain"), &failed);
-	c->deploy_hook = copy_of(string_of(root, "deploy_hook"), &failed);
-	c->dns_resolvers = copy_of(string_of(root, "dns_resolvers"), &failed);
-	c->propagation_nameservers = copy_of(string_of(root, "propagation_nameservers"), &failed);
+	c->ca = da_strdup_or_null(string_of(root, "ca"), &failed);
+	c->plugin = da_strdup_or_null(string_of(dns, "name"), &failed);
+	c->profile = da_strdup_or_null(string_of(root, "profile"), &failed);
+	c->preferred_chain = da_strdup_or_null(string_of(root, "preferred_chain"), &failed);
+	c->deploy_hook = da_strdup_or_null(string_of(root, "deploy_hook"), &failed);
+	c->dns_resolvers = da_strdup_or_null(string_of(root, "dns_resolvers"), &failed);
+	c->propagation_nameservers = da_strdup_or_null(string_of(root, "propagation_nameservers"), &failed);
 	c->propagation_timeout = json_is_integer(json_object_get(root, "propagation_timeout"))
 					 ? (long)json_integer_value(json_object_get(root, "propagation_timeout"))
 					 : 300;
@@ -318,12 +307,12 @@ enum da_code da_renew_certs_from_records(const char *state_dir, struct da_renew_
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 			break;
 		}
-		c->name = copy_of(names[i], &failed);
+		c->name = da_strdup_or_null(names[i], &failed);
 		if (da_store_renewal_read(state_dir, names[i], &text, &why) != DA_OK ||
 		    from_record(c, text ? text : "", state_dir, &why) != DA_OK)
-			c->broken = copy_of(why.msg, &failed);
+			c->broken = da_strdup_or_null(why.msg, &failed);
 		if (c->name == NULL) /* a broken record keeps its file's name */
-			c->name = copy_of(names[i], &failed);
+			c->name = da_strdup_or_null(names[i], &failed);
 		free(text);
 		if (failed)
 			rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
