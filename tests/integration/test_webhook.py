@@ -497,7 +497,9 @@ class WebhookLifecycleTest(WebhookTest):
     def test_allowed_user(self):
         self.server.proc.send_signal(signal.SIGTERM)
         self.server.wait(20)
-        type(self).server = type(self).start_server("--allowed-user", USER)
+        metrics_port = free_port()
+        type(self).server = type(self).start_server("--allowed-user", USER, "--metrics-port",
+                                                    str(metrics_port))
         try:
             payload = self.request("Present", "allowed.example.test", "a" * 43,
                                    self.rfc2136_config())
@@ -510,6 +512,12 @@ class WebhookLifecycleTest(WebhookTest):
             self.assert_success(self.call("rfc2136", payload))
             payload["request"]["action"] = "CleanUp"
             self.assert_success(self.call("rfc2136", payload))
+            plain = http.client.HTTPConnection("127.0.0.1", metrics_port, timeout=10)
+            plain.request("GET", "/metrics")
+            text = plain.getresponse().read().decode()
+            plain.close()
+            self.assertIn('dnsacme_webhook_requests_total{solver="rfc2136",action="Present",'
+                          'result="success"} 1', text)
         finally:
             self.server.proc.send_signal(signal.SIGTERM)
             self.server.wait(20)
