@@ -67,6 +67,7 @@ struct cli_settings {
 	long metrics_port;
 	long workers;
 	long batch_window;
+	long request_deadline;
 	const char *state_dir;
 	const char *ca_bundle;
 	const char *deploy_hook;

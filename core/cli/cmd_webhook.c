@@ -25,6 +25,7 @@ int cmd_webhook(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		.metrics_port = (int)s->metrics_port,
 		.workers = (int)s->workers,
 		.batch_window_ms = s->batch_window,
+		.request_deadline_s = (int)s->request_deadline,
 	};
 	struct da_err err = {0};
 	enum da_code rc = DA_OK;
@@ -38,6 +39,8 @@ int cmd_webhook(struct cli_settings *s, const volatile sig_atomic_t *stop)
 	else if (s->secure_port < 1 || s->secure_port > 65535 || s->metrics_port < 0 ||
 		 s->metrics_port > 65535)
 		rc = da_err_set(&err, DA_ERR_USAGE, "--secure-port and --metrics-port: 1 to 65535");
+	else if (s->request_deadline < 1 || s->request_deadline > 600)
+		rc = da_err_set(&err, DA_ERR_USAGE, "--request-deadline must be 1 to 600 seconds");
 	else if (s->batch_window < 0 || s->batch_window > 1000)
 		rc = da_err_set(&err, DA_ERR_USAGE, "--batch-window must be 0 to 1000 ms");
 	else if (s->workers < 1 || s->workers > MAX_WORKERS)

@@ -93,6 +93,8 @@ static const struct da_config_option options[] = {
 	 "client certificate)"},
 	{"workers", 0, DA_CONFIG_NUMBER, FIELD(workers), CMD_WEBHOOK, "N",
 	 "serve up to N Present/CleanUp calls at once (default 8)"},
+	{"request-deadline", 0, DA_CONFIG_NUMBER, FIELD(request_deadline), CMD_WEBHOOK, "SECONDS",
+	 "a client must send each request whole, and may stay idle, this long (default 20)"},
 	{"batch-window", 0, DA_CONFIG_NUMBER, FIELD(batch_window), CMD_WEBHOOK, "MS",
 	 "a Present waits MS milliseconds for others with the same solver and config, to "
 	 "publish them in one call (default 20; 0: never waits)"},
@@ -260,6 +262,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->secure_port = 443;
 	s->workers = 8;
 	s->batch_window = 20;
+	s->request_deadline = 20;
 	if (command == CMD_WEBHOOK) {
 		rc = drop_apiserver_flags(s, &argc, &argv, err);
 		if (rc != DA_OK)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +46,6 @@
 #include "webhook/solve.h"
 
 #define MAX_HEADERS_SIZE 16384
-#define CONNECTION_TIMEOUT_S 20	/* a slow client (slowloris) is cut off */
 #define MAX_BATCH 32
 #define MAX_SOLVERS 16
 #define RELOAD_EVERY_S 5
@@ -62,6 +62,19 @@ struct job {
 	char *answer; /* its JSON body */
 	int gone;     /* the client hung up: nobody to answer */
 	struct job *next;
+};
+
+/*
+ * A connection's clock: each request must arrive whole within
+ * cfg->request_deadline_s of the connection's start or of its previous answer
+ * (libevent's idle timeout alone is reset by every byte a trickler sends).
+ * Kept as the SSL object's ex_data, freed with it.
+ */
+struct conn {
+	SSL *ssl;
+	struct timespec since;
+	int busy; /* a request of it is being served: its clock waits */
+	struct conn *prev, *next;
 };
 
 struct server {
@@ -93,6 +106,8 @@ struct server {
 	struct event *done_event;
 	struct event *tick;
 	int in_flight; /* loop thread only */
+	struct conn *conns; /* loop thread only */
+	int conn_index;	    /* their SSL ex_data index */
 	int draining;
 };
 
@@ -181,14 +196,86 @@ static void reload_tls(struct server *srv)
 		srv->cfg->tls_cert_file);
 }
 
+static SSL *ssl_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+
+	return bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+}
+
+/* OpenSSL frees the SSL object with its bufferevent: its clock goes too. */
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int index, long argl,
+		      void *argp)
+{
+	struct conn *c = ptr;
+	struct server *srv = argp;
+
+	(void)parent;
+	(void)ad;
+	(void)index;
+	(void)argl;
+	if (c == NULL)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+static struct conn *conn_of(struct server *srv, SSL *ssl)
+{
+	return ssl ? SSL_get_ex_data(ssl, srv->conn_index) : NULL;
+}
+
+/* The connection's clock starts again (a request is in, an answer out). */
+static void conn_restart(struct server *srv, SSL *ssl, int busy)
+{
+	struct conn *c = conn_of(srv, ssl);
+
+	if (c != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		c->busy = busy;
+	}
+}
+
 static struct bufferevent *new_connection(struct event_base *base, void *arg)
 {
 	struct server *srv = arg;
 	SSL *ssl = SSL_new(srv->tls);
+	struct conn *c = ssl ? calloc(1, sizeof(*c)) : NULL;
 
-	return ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						    BEV_OPT_CLOSE_ON_FREE)
-		   : NULL;
+	if (c == NULL || SSL_set_ex_data(ssl, srv->conn_index, c) != 1) {
+		free(c);
+		SSL_free(ssl);
+		return NULL;
+	}
+	c->ssl = ssl;
+	clock_gettime(CLOCK_MONOTONIC, &c->since);
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					      BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* Cut the connections that are too slow to send a request: shut the socket
+ * down, and libevent closes it as any closed connection. */
+static void cut_slow_connections(struct server *srv)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (!c->busy && now.tv_sec - c->since.tv_sec >= srv->cfg->request_deadline_s &&
+		    SSL_get_fd(c->ssl) >= 0) {
+			shutdown(SSL_get_fd(c->ssl), SHUT_RDWR);
+			c->busy = 1; /* once */
+		}
 }
 
 /* --- discovery -------------------------------------------------------------- */
@@ -423,6 +510,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		} else {
 			evhttp_connection_set_closecb(evhttp_request_get_connection(done->req), NULL,
 						      NULL);
+			conn_restart(srv, ssl_of(done->req), 0);
 			if (done->answer)
 				reply(done->req, done->code, "application/json", done->answer);
 			else
@@ -448,14 +536,6 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 static const char *header_of(void *ctx, const char *name)
 {
 	return evhttp_find_header(evhttp_request_get_input_headers(ctx), name);
-}
-
-static SSL *ssl_of(struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-
-	return bev ? bufferevent_openssl_get_ssl(bev) : NULL;
 }
 
 static int listed(const char *list, const char *name)
@@ -547,6 +627,7 @@ static void post(struct server *srv, struct evhttp_request *req, const char *sol
 	evhttp_request_own(req);
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, job);
 	srv->in_flight++;
+	conn_restart(srv, ssl_of(req), 1);
 	queue_push(srv, job);
 }
 
@@ -561,6 +642,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 	if (path == NULL)
 		path = "/";
+	conn_restart(srv, ssl_of(req), 0);
 	if (is_health(path)) {
 		int ready = strncmp(path, "/readyz", 7) != 0 ||
 			    (srv->tls != NULL && da_auth_ready(&srv->auth));
@@ -626,6 +708,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (++ticks % (RELOAD_EVERY_S * 10) == 0)
 		reload_tls(srv);
+	if (ticks % 10 == 0)
+		cut_slow_connections(srv);
 	if (*srv->stop && !srv->draining) {
 		srv->draining = 1;
 		if (srv->listener)
@@ -688,7 +772,9 @@ static enum da_code start(struct server *srv, struct da_err *err)
 	const struct timeval tenth = {0, 100000};
 	enum da_code rc = DA_OK;
 
-	if (evthread_use_pthreads() != 0 || (srv->base = event_base_new()) == NULL ||
+	srv->conn_index = SSL_get_ex_new_index(0, srv, NULL, NULL, conn_free);
+	if (srv->conn_index < 0 || evthread_use_pthreads() != 0 ||
+	    (srv->base = event_base_new()) == NULL ||
 	    (srv->https = evhttp_new(srv->base)) == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "cannot set up the event loop");
 	srv->tls = load_tls(srv->cfg, err);
@@ -705,7 +791,7 @@ static enum da_code start(struct server *srv, struct da_err *err)
 	evhttp_set_gencb(srv->https, on_request, srv);
 	evhttp_set_max_body_size(srv->https, DA_PAYLOAD_MAX_BODY);
 	evhttp_set_max_headers_size(srv->https, MAX_HEADERS_SIZE);
-	evhttp_set_timeout(srv->https, CONNECTION_TIMEOUT_S);
+	evhttp_set_timeout(srv->https, srv->cfg->request_deadline_s);
 	evhttp_set_allowed_methods(srv->https, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						       EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
 						       EVHTTP_REQ_HEAD);
@@ -715,7 +801,7 @@ static enum da_code start(struct server *srv, struct da_err *err)
 		if (srv->metrics_http == NULL)
 			return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 		evhttp_set_gencb(srv->metrics_http, on_metrics, srv);
-		evhttp_set_timeout(srv->metrics_http, CONNECTION_TIMEOUT_S);
+		evhttp_set_timeout(srv->metrics_http, srv->cfg->request_deadline_s);
 		rc = listen_on(srv, srv->metrics_http, srv->cfg->metrics_port, &metrics_socket, err);
 	}
 	if (rc != DA_OK)

@@ -29,6 +29,7 @@ struct da_webhook_config {
 	int metrics_port;	      /* plain-HTTP /metrics; 0: none */
 	int workers;		      /* threads serving POSTs */
 	long batch_window_ms;	      /* a Present waits this long for others to share its call */
+	int request_deadline_s;	      /* to send a whole request, and to stay idle (slowloris) */
 };
 
 /*

@@ -523,6 +523,33 @@ class WebhookLifecycleTest(WebhookTest):
             self.server.wait(20)
             type(self).server = type(self).start_server()
 
+    def test_slow_clients_are_cut_off(self):
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.server.wait(20)
+        type(self).server = type(self).start_server("--request-deadline", "2")
+        try:
+            context = ssl.create_default_context(cafile=self.serving_ca[1])
+            raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            trickler = context.wrap_socket(raw, server_hostname="127.0.0.1")
+            trickler.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            with self.assertRaises(OSError):
+                while time.monotonic() - started < 8:
+                    time.sleep(0.2)
+                    trickler.sendall(b"X-Slow: y\r\n")  # each byte resets an idle timer
+            self.assertLess(time.monotonic() - started, 5)
+            trickler.close()
+            silent = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            started = time.monotonic()
+            self.assertEqual(silent.recv(16), b"")
+            self.assertLess(time.monotonic() - started, 5)
+            silent.close()
+            self.assertEqual(self.get_status("/healthz")[:2], (200, "ok"))
+        finally:
+            self.server.proc.send_signal(signal.SIGTERM)
+            self.server.wait(20)
+            type(self).server = type(self).start_server()
+
     def test_sigterm_drains(self):
         self.alidns.latency = 2.0
         config = {"endpoint": self.alidns.url,
