@@ -64,6 +64,7 @@ struct cli_settings {
 	const char *requestheader_allowed_names;
 	const char *allowed_user;
 	int lenient_config;
+	int allow_config_endpoints;
 	long metrics_port;
 	long workers;
 	long batch_window;

@@ -22,6 +22,7 @@ int cmd_webhook(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		.plugin_dir = s->plugin_dir,
 		.k8s = &source,
 		.lenient = s->lenient_config,
+		.allow_endpoints = s->allow_config_endpoints,
 		.metrics_port = (int)s->metrics_port,
 		.workers = (int)s->workers,
 		.batch_window_ms = s->batch_window,

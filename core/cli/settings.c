@@ -59,8 +59,8 @@ static const struct da_config_option options[] = {
 	 "keep the state (account, journal, renewal records) in this Secret instead of "
 	 "--state-dir, under a lease"},
 	{"state-lease", 0, DA_CONFIG_NUMBER, FIELD(state_lease), ACME, "SECONDS",
-	 "how long the state Secret's lease lasts unrenewed; a killed run's is taken over "
-	 "after it (default 300)"},
+	 "how long the state Secret's lease lasts unrenewed (each save renews it); a killed "
+	 "run's is taken over after it (default 600: longer than a propagation wait)"},
 	{"service-account-dir", 0, DA_CONFIG_STRING, FIELD(service_account_dir),
 	 ACME | CMD_WEBHOOK, "DIR",
 	 "the pod's service account files (default " DA_K8S_SERVICE_ACCOUNT_DIR "; for tests)"},
@@ -88,6 +88,10 @@ static const struct da_config_option options[] = {
 	 "only these users (as the API server names them) may present and clean up"},
 	{"lenient-config", 0, DA_CONFIG_BOOL, FIELD(lenient_config), CMD_WEBHOOK, NULL,
 	 "log unknown keys in an Issuer's config instead of failing the request"},
+	{"allow-config-endpoints", 0, DA_CONFIG_BOOL, FIELD(allow_config_endpoints), CMD_WEBHOOK,
+	 NULL,
+	 "let an Issuer's config name the provider's API endpoint (a VPC endpoint, a proxy); "
+	 "its credentials must then come from its Secrets"},
 	{"metrics-port", 0, DA_CONFIG_NUMBER, FIELD(metrics_port), CMD_WEBHOOK, "PORT",
 	 "also serve /metrics over plain HTTP on PORT (it is always on HTTPS, with the "
 	 "client certificate)"},
@@ -258,7 +262,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->renew_before = -1;
 	s->deploy_hook_timeout = DA_HOOK_TIMEOUT_DEFAULT;
 	s->parallel = 4;
-	s->state_lease = 300;
+	s->state_lease = 600;
 	s->secure_port = 443;
 	s->workers = 8;
 	s->batch_window = 20;

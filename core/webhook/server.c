@@ -435,6 +435,7 @@ static void *worker(void *arg)
 		.plugin_dir = srv->cfg->plugin_dir,
 		.k8s = srv->cfg->k8s,
 		.lenient = srv->cfg->lenient,
+		.allow_endpoints = srv->cfg->allow_endpoints,
 		.stop = NULL, /* a stop lets requests in flight finish */
 	};
 	struct job *batch[MAX_BATCH];

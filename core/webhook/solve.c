@@ -166,6 +166,13 @@ enum da_code da_solver_run(struct da_solver *s, const struct da_solver_batch *ba
 	if (rc == DA_OK)
 		rc = da_issuer_config_map(batch->solver, first->config, da_plugin_provider(plugin),
 					  s->lenient, &ic, err);
+	/* An endpoint would have the server send signed requests, and show
+	 * the answers' errors, to any address the Issuer's author picks. */
+	if (rc == DA_OK && ic.endpoint_given && !s->allow_endpoints)
+		rc = da_err_set(err, DA_ERR_CONFIG,
+				"%s: an Issuer may not name the API endpoint unless the webhook "
+				"runs with --allow-config-endpoints",
+				batch->solver);
 	if (rc == DA_OK && ic.warning[0])
 		da_logf(&log, DNSACME_LOG_WARN, "%s: %s", batch->solver, ic.warning);
 	if (rc == DA_OK)

@@ -26,6 +26,7 @@ struct da_solver {
 	const char *plugin_dir;		  /* borrowed */
 	const struct da_k8s_source *k8s; /* borrowed */
 	int lenient;
+	int allow_endpoints; /* an Issuer may name the provider's API endpoint */
 	const volatile sig_atomic_t *stop; /* borrowed */
 	struct da_http *http;	/* the providers' client, made on first use */
 	struct da_k8s *api;	/* the Kubernetes API client, made on first use */

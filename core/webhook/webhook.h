@@ -26,6 +26,7 @@ struct da_webhook_config {
 	const char *plugin_dir;
 	const struct da_k8s_source *k8s;
 	int lenient;		      /* unknown config keys logged, not refused */
+	int allow_endpoints;	      /* Issuers may name the providers' API endpoints */
 	int metrics_port;	      /* plain-HTTP /metrics; 0: none */
 	int workers;		      /* threads serving POSTs */
 	long batch_window_ms;	      /* a Present waits this long for others to share its call */

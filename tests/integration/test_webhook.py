@@ -129,12 +129,15 @@ class WebhookTest(harness.IntegrationTestCase):
         cls.server = cls.start_server()
 
     @classmethod
-    def start_server(cls, *extra):
-        argv = ["webhook", "--group-name", GROUP, "--secure-port", str(cls.port),
+    def _argv(cls):
+        return ["webhook", "--group-name", GROUP, "--secure-port", str(cls.port),
                 "--bind-address", "127.0.0.1", "--tls-cert-file", cls.serving[1],
                 "--tls-private-key-file", cls.serving[0], "--kubeconfig", cls.kubeconfig,
-                "--v=2", "--authentication-tolerate-lookup-failure"] + list(extra)
-        server = cls.env.dnsacme_start(*argv)
+                "--allow-config-endpoints", "--v=2", "--authentication-tolerate-lookup-failure"]
+
+    @classmethod
+    def start_server(cls, *extra, argv=None):
+        server = cls.env.dnsacme_start(*((argv or cls._argv()) + list(extra)))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and server.running():
             try:
@@ -463,6 +466,24 @@ class WebhookTest(harness.IntegrationTestCase):
         self.assert_failure(self.call("route53", self.request(
             "Present", "file.example.test", "f" * 43, aws, ambient=True)),
             "sharedCredentialsFile", "webIdentityTokenFile")
+
+    def test_endpoints_only_when_allowed(self):
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.server.wait(20)
+        argv = [a for a in self._argv() if a != "--allow-config-endpoints"]
+        type(self).server = type(self).start_server(argv=argv)
+        try:
+            config = {"endpoint": "http://169.254.169.254/",
+                      "accessKeyIDSecretRef": {"name": "alidns-credentials",
+                                               "key": "access-key-id"},
+                      "accessKeySecretSecretRef": {"name": "alidns-credentials",
+                                                   "key": "access-key-secret"}}
+            self.assert_failure(self.call("alidns", self.request(
+                "Present", "ep.example.test", "e" * 43, config)), "--allow-config-endpoints")
+        finally:
+            self.server.proc.send_signal(signal.SIGTERM)
+            self.server.wait(20)
+            type(self).server = type(self).start_server()
 
     def test_metrics(self):
         status, body, ctype = self.get_status("/metrics", cert="proxy")
