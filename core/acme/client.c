@@ -12,8 +12,10 @@
 
 /* Network errors, 5xx, 429 and 503: this many attempts in all. */
 #define MAX_ATTEMPTS 4
-/* badNonce answers retried in a row; Pebble rejects 5% of nonces. */
-#define MAX_BAD_NONCES 5
+/* badNonce answers retried in a row. Each costs one round trip and brings
+ * its own fresh nonce; a CA that rejects half its nonces still gets through
+ * a 100-name order (300 POSTs) with this many (0.5^21 per POST). */
+#define MAX_BAD_NONCES 20
 /* A Retry-After longer than this is not waited for: the run fails now and
  * reports the CA's message, rather than hanging a CronJob for hours. */
 #define MAX_RETRY_AFTER_MS (120L * 1000)

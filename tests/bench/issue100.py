@@ -17,7 +17,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "integration"))
 import harness  # noqa: E402
 
-NAMES = ["example.test", "*.example.test"] + ["host%02d.example.test" % i for i in range(1, 99)]
+NAMES = []  # set by main(): --names N
+
+
+def order_names(n):
+    """The apex and the wildcard, then hosts: n names (1: the apex alone)."""
+    names = ["example.test", "*.example.test"][:n]
+    return names + ["host%02d.example.test" % i for i in range(1, n - len(names) + 1)]
 TIME_FIELDS = {
     "user": r"User time \(seconds\): ([\d.]+)",
     "sys": r"System time \(seconds\): ([\d.]+)",
@@ -26,7 +32,7 @@ TIME_FIELDS = {
 
 
 def dnsacme_command(env, work):
-    argv = env.dnsacme_argv("issue", "--dns", "rfc2136", "--agree-tos",
+    argv = env.dnsacme_argv("issue", "--dns", "rfc2136", "--agree-tos", "--verbose",
                             "--out", os.path.join(work, "out"))
     for name in NAMES:
         argv += ["-d", name]
@@ -52,6 +58,24 @@ def certbot_command(env, work):
     return argv, dict(os.environ, REQUESTS_CA_BUNDLE=env.tls_ca)
 
 
+def lego_command(env, work):
+    """lego's own rfc2136 provider, one value at a time without the pause
+    between them (RFC2136_SEQUENCE_INTERVAL=0); its propagation check off
+    (the harness's nameserver names do not resolve), as fast as lego goes."""
+    argv = ["lego", "--server", env.directory_url, "--email", "bench@example.test",
+            "--accept-tos", "--path", os.path.join(work, "lego"), "--dns", "rfc2136",
+            "--dns.resolvers", env.resolver, "--dns.disable-cp", "--key-type", "ec256"]
+    for name in NAMES:
+        argv += ["-d", name]
+    child_env = dict(os.environ, LEGO_CA_CERTIFICATES=env.tls_ca,
+                     RFC2136_NAMESERVER=env.primary, RFC2136_TSIG_KEY=harness.TSIG_KEY,
+                     RFC2136_TSIG_SECRET=env.tsig_secret,
+                     RFC2136_TSIG_ALGORITHM=harness.TSIG_ALGORITHM + ".",
+                     RFC2136_SEQUENCE_INTERVAL="0", RFC2136_PROPAGATION_TIMEOUT="60",
+                     RFC2136_POLLING_INTERVAL="1")
+    return argv + ["run"], child_env
+
+
 class SecondaryWatch(threading.Thread):
     """Polls the secondary every 10 ms for the last host's record, so the run
     knows when both servers had every record (one UPDATE carries them all, so
@@ -74,9 +98,9 @@ def stderr_lines(stream, lines):
         lines.append((time.monotonic(), line))
 
 
-def measure(command):
+def measure(command, nonce_reject=0):
     """One run of a client on a fresh harness: a dict of what was measured."""
-    with harness.Env(nonce_reject=0) as env:
+    with harness.Env(nonce_reject=nonce_reject) as env:
         work = tempfile.mkdtemp(prefix="bench-", dir=env.tmp)
         argv, child_env = command(env, work)
         usage = os.path.join(work, "time.txt")
@@ -104,6 +128,7 @@ def measure(command):
         result["wall"] = wall
         result["updates"] = env.incoming_updates() - before
         result["left_behind"] = len(env.challenge_txt_records())
+        result["bad_nonces"] = sum("badNonce, retrying" in line for _, line in lines)
         # dnsacme logs each challenge as it answers it, right after its record
         # was confirmed on every server: all 100 become visible in one
         # transfer, so the first line is when the check saw them, and the last
@@ -129,20 +154,36 @@ def libcurl_floor():
         return int(re.search(TIME_FIELDS["rss_kib"], out.stderr).group(1))
 
 
+def nonce_runs(runs, percent):
+    """dnsacme alone, Pebble rejecting percent% of nonces: each run must issue."""
+    counts = [measure(dnsacme_command, percent)["bad_nonces"] for _ in range(runs)]
+    print("%d names, Pebble rejecting %d%% of nonces: %d of %d runs issued; badNonce retries "
+          "per run: %s" % (len(NAMES), percent, len(counts), runs,
+                           " ".join(str(c) for c in counts)))
+    return 0
+
+
 def median_run(command, runs):
     results = [measure(command) for _ in range(runs)]
     return {key: statistics.median(r[key] for r in results) for key in results[0]}
 
 
 def main():
-    parser = argparse.ArgumentParser(description="100-name order: dnsacme vs certbot")
+    parser = argparse.ArgumentParser(description="one order: dnsacme vs certbot or lego")
     parser.add_argument("--runs", type=int, default=1, help="runs per client (median)")
+    parser.add_argument("--names", type=int, default=100, help="names in the order")
+    parser.add_argument("--against", choices=("certbot", "lego"), default="certbot")
+    parser.add_argument("--nonce-reject", type=int, metavar="PERCENT",
+                        help="dnsacme alone, with Pebble rejecting this share of nonces")
     args = parser.parse_args()
+    NAMES[:] = order_names(args.names)
+    if args.nonce_reject is not None:
+        return nonce_runs(args.runs, args.nonce_reject)
 
     clients = []
     if os.environ.get("DNSACME_BIN"):
         clients.append(("dnsacme", dnsacme_command))
-    clients.append(("certbot", certbot_command))
+    clients.append((args.against, lego_command if args.against == "lego" else certbot_command))
     rows = {name: median_run(command, args.runs) for name, command in clients}
 
     print("%d names in one order, %d run(s) each, median; RFC 2136 to BIND, Pebble CA\n"
@@ -155,14 +196,15 @@ def main():
             name, r["wall"], r["user"], r["sys"], r["user"] + r["sys"], r["rss_kib"] / 1024,
             r["updates"], r["left_behind"]))
     if "dnsacme" in rows:
-        d, c = rows["dnsacme"], rows["certbot"]
+        d, c = rows["dnsacme"], rows[args.against]
 
         def ratio(a, b):
             return "%.1fx" % (a / b) if b else "n/a"
-        print("\ncertbot / dnsacme: wall %s, CPU %s, peak RSS %s, UPDATE messages %s" % (
+        print("\n%s / dnsacme: wall %s, CPU %s, peak RSS %s, UPDATE messages %s" % (
+            args.against,
             ratio(c["wall"], d["wall"]), ratio(c["user"] + c["sys"], d["user"] + d["sys"]),
             ratio(c["rss_kib"], d["rss_kib"]), ratio(c["updates"], d["updates"])))
-        print("dnsacme / certbot wall time: %.2f" % (d["wall"] / c["wall"]))
+        print("dnsacme / %s wall time: %.3f" % (args.against, d["wall"] / c["wall"]))
         print("after the secondary had every record: first challenge answered %+.0f ms, all %d"
               " answered %+.0f ms (poll interval 20 ms, growing x1.5 to 5 s)"
               % (d["first_answer_lag"] * 1000, len(NAMES), d["last_answer_lag"] * 1000))

@@ -92,6 +92,36 @@ static void test_plain_http_refused(void)
 	da_http_free(http);
 }
 
+/* A CA that only ever says badNonce: retried 20 times in a row, then the
+ * run fails with its problem, not a loop. */
+static void test_bad_nonces_bounded(void)
+{
+#define REFUSAL                                                                                   \
+	{"/new-acct", 400, "Replay-Nonce: nx\r\nContent-Type: application/problem+json\r\n", BAD_NONCE}
+	static const struct script_answer script[] = {
+		{"/dir", 200, "", DIRECTORY}, {"/nonce", 200, "Replay-Nonce: n1\r\n", ""},
+		REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL,
+		REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL,
+		REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL, REFUSAL,
+	};
+#undef REFUSAL
+	struct script_server s;
+	struct fixture f;
+	char *url = NULL;
+	struct da_err err = {0};
+
+	CHECK(script_server_start(&s, script, sizeof(script) / sizeof(script[0])) == 0);
+	if (fixture_open(&f, &s) == 0) {
+		CHECK(da_acme_account(f.acme, &f.signer, &(struct da_acme_account_opts){0}, &url,
+				      &err) == DA_ERR_CA);
+		CHECK(strstr(err.msg, "badNonce") != NULL);
+	}
+	free(url);
+	fixture_close(&f);
+	CHECK(script_server_stop(&s) == 0);
+	CHECK(s.n_seen == 2 + 21);
+}
+
 /* Account lookup: badNonce retried with the error's nonce, 503 waited out
  * for its Retry-After, then the account found. */
 static void test_nonces_and_retries(void)
@@ -444,6 +474,7 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_nonces_and_retries();
+	test_bad_nonces_bounded();
 	test_order_flow();
 	test_failures();
 	test_plain_http_refused();
