@@ -56,11 +56,18 @@ struct da_acme_directory {
 	size_t n_profiles;
 };
 
+#define DA_ACME_MAX_LANES 16
+
 struct da_acme_config {
 	const char *directory_url;
 	struct da_http *http;			 /* borrowed; outlives the client */
 	const struct da_log *log;		 /* borrowed; may be NULL */
 	const volatile sig_atomic_t *stop;	 /* may be NULL */
+	/* More clients of the same configuration (borrowed): one order's
+	 * authorizations, challenges and polls go out on up to 1 + n_lanes
+	 * connections at once. NULL / 0: one request at a time. */
+	struct da_http *const *lanes;
+	size_t n_lanes; /* at most DA_ACME_MAX_LANES are used */
 };
 
 struct da_acme; /* opaque */
@@ -134,6 +141,25 @@ enum da_code da_acme_order_new(struct da_acme *client, const char *const *names,
 			       const char *profile, const char *replaces,
 			       struct da_acme_order **out, struct da_err *err);
 void da_acme_order_free(struct da_acme_order *order);
+
+/*
+ * Challenge answers sent in the background as they are handed over, on the
+ * client's lanes (da_acme_config), so that the caller goes on checking DNS
+ * while they travel: each is still sent the moment it is submitted.
+ * on_answered(arg, tag) runs for each answer the CA took, from the thread
+ * that sent it, one at a time. Without lanes, submit answers at once in the
+ * caller's thread. *out: da_acme_responder_finish().
+ */
+struct da_acme_responder;
+enum da_code da_acme_responder_start(struct da_acme *client, struct da_acme_order *order,
+				     void (*on_answered)(void *arg, size_t tag), void *arg,
+				     struct da_acme_responder **out, struct da_err *err);
+/* Answer authorization index's challenge (da_acme_challenge_respond()); tag
+ * is handed back to on_answered. After a failure, nothing more is sent. */
+void da_acme_responder_submit(struct da_acme_responder *r, size_t index, size_t tag);
+/* Wait for every answer submitted, end the threads and free r (NULL: DA_OK):
+ * the first failure, or DA_OK. */
+enum da_code da_acme_responder_finish(struct da_acme_responder *r, struct da_err *err);
 
 /* Tell the CA that order->authz[index]'s TXT record is in place (POST {}). */
 enum da_code da_acme_challenge_respond(struct da_acme *client, struct da_acme_order *order,

@@ -104,6 +104,21 @@ static enum da_code check_url(const struct da_acme *client, const char *url, str
 			  client->directory_url);
 }
 
+/* The connection this thread sends on: a lane while it runs acme_each()'s
+ * calls, else the client's own. Thread-local, so the resource calls stay
+ * the same whichever thread runs them. */
+static __thread struct da_http *lane;
+
+void acme_use_lane(struct da_http *http)
+{
+	lane = http;
+}
+
+static struct da_http *http_of(const struct da_acme *client)
+{
+	return lane ? lane : client->http;
+}
+
 /* One unsigned request (GET, HEAD), retried like the POSTs are. */
 static enum da_code request(struct da_acme *client, const char *method, const char *url,
 			    struct dnsacme_http_response *resp, struct da_err *err)
@@ -114,7 +129,7 @@ static enum da_code request(struct da_acme *client, const char *method, const ch
 	if (checked != DA_OK)
 		return checked;
 	for (unsigned attempt = 1;; attempt++) {
-		enum da_code rc = da_http_do(client->http, &req, resp, err);
+		enum da_code rc = da_http_do(http_of(client), &req, resp, err);
 		int final;
 
 		rc = after_attempt(client, method, url, rc, resp, attempt, &final, err);
@@ -129,31 +144,55 @@ enum da_code acme_get(struct da_acme *client, const char *url,
 	return request(client, "GET", url, resp, err);
 }
 
-/* Keep the answer's Replay-Nonce, if it carried one, for the next POST. */
+/* Keep the answer's Replay-Nonce, if it carried one, for a next POST; the
+ * oldest goes when the pool is full (a CA may expire old ones first). */
 static enum da_code keep_nonce(struct da_acme *client, const struct dnsacme_http_response *resp,
 			       struct da_err *err)
 {
 	const char *nonce = da_http_header(resp, "replay-nonce");
+	char *copy;
 
 	if (nonce == NULL || nonce[0] == '\0')
 		return DA_OK;
-	free(client->nonce);
-	client->nonce = strdup(nonce);
-	if (client->nonce == NULL)
+	if ((copy = strdup(nonce)) == NULL)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	pthread_mutex_lock(&client->lock);
+	if (client->n_nonces == ACME_NONCE_POOL) {
+		free(client->nonces[0]);
+		memmove(client->nonces, client->nonces + 1,
+			(ACME_NONCE_POOL - 1) * sizeof(*client->nonces));
+		client->n_nonces--;
+	}
+	client->nonces[client->n_nonces++] = copy;
+	pthread_mutex_unlock(&client->lock);
 	return DA_OK;
 }
 
-static enum da_code fetch_nonce(struct da_acme *client, struct da_err *err)
+/* The newest nonce of the pool (free()), or NULL when it is empty. */
+static char *take_nonce(struct da_acme *client)
+{
+	char *nonce = NULL;
+
+	pthread_mutex_lock(&client->lock);
+	if (client->n_nonces > 0)
+		nonce = client->nonces[--client->n_nonces];
+	pthread_mutex_unlock(&client->lock);
+	return nonce;
+}
+
+/* A nonce for one POST in *nonce (free()): the pool's, else a fresh one. */
+static enum da_code get_nonce(struct da_acme *client, char **nonce, struct da_err *err)
 {
 	struct dnsacme_http_response resp;
 	enum da_code rc;
 
+	if ((*nonce = take_nonce(client)) != NULL)
+		return DA_OK;
 	rc = request(client, "HEAD", client->dir.new_nonce, &resp, err);
 	if (rc != DA_OK)
 		return da_err_wrap(err, "fetching a nonce");
 	rc = keep_nonce(client, &resp, err);
-	if (rc == DA_OK && client->nonce == NULL)
+	if (rc == DA_OK && (*nonce = take_nonce(client)) == NULL)
 		rc = da_err_set(err, DA_ERR_PROTOCOL, "%s: HTTP %ld without a Replay-Nonce",
 				client->dir.new_nonce, resp.status);
 	da_http_response_free(&resp);
@@ -196,23 +235,25 @@ enum da_code acme_post(struct da_acme *client, const struct acme_signer *signer,
 	if (checked != DA_OK)
 		return checked;
 	for (unsigned attempt = 1;;) {
-		char *body = NULL;
-		enum da_code rc = DA_OK;
+		char *body = NULL, *nonce = NULL;
+		enum da_code rc;
 		int final;
 
-		if (client->nonce == NULL)
-			rc = fetch_nonce(client, err);
-		if (rc == DA_OK)
-			rc = da_crypto_jws_sign(signer->key, signer->kid, client->nonce, url,
-						payload, &body, err);
+		rc = get_nonce(client, &nonce, err);
+		/* One signature at a time: the key's process answers one request. */
+		if (rc == DA_OK) {
+			pthread_mutex_lock(&client->lock);
+			rc = da_crypto_jws_sign(signer->key, signer->kid, nonce, url, payload, &body,
+						err);
+			pthread_mutex_unlock(&client->lock);
+		}
 		/* A nonce is good for one request, whatever becomes of it. */
-		free(client->nonce);
-		client->nonce = NULL;
+		free(nonce);
 		if (rc != DA_OK)
 			return rc;
 		req.body = body;
 		req.body_len = strlen(body);
-		rc = da_http_do(client->http, &req, resp, err);
+		rc = da_http_do(http_of(client), &req, resp, err);
 		free(body);
 		if (rc == DA_OK) {
 			rc = keep_nonce(client, resp, err);
@@ -339,10 +380,14 @@ enum da_code da_acme_new(struct da_acme **out, const struct da_acme_config *cfg,
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	client->https = has_scheme(cfg->directory_url, "https://");
 	client->http = cfg->http;
+	client->lanes = cfg->lanes;
+	client->n_lanes = cfg->lanes ? cfg->n_lanes : 0;
+	pthread_mutex_init(&client->lock, NULL);
 	client->log = cfg->log;
 	client->stop = cfg->stop;
 	client->directory_url = strdup(cfg->directory_url);
 	if (client->directory_url == NULL) {
+		pthread_mutex_destroy(&client->lock);
 		free(client);
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
@@ -369,10 +414,88 @@ void da_acme_free(struct da_acme *client)
 		return;
 	da_acme_directory_clear(&client->dir);
 	free(client->directory_url);
-	free(client->nonce);
+	for (size_t i = 0; i < client->n_nonces; i++)
+		free(client->nonces[i]);
+	pthread_mutex_destroy(&client->lock);
 	free(client->kid);
 	free(client->thumbprint);
 	free(client);
+}
+
+/* --- requests in parallel -------------------------------------------------- */
+
+struct each {
+	struct da_acme *client;
+	size_t n, next;
+	acme_each_fn *fn;
+	void *arg;
+	pthread_mutex_t lock; /* next, rc, err */
+	enum da_code rc;
+	struct da_err err;
+};
+
+struct each_lane {
+	struct each *each;
+	struct da_http *http;
+};
+
+/* Take items until there are none, or one failed. */
+static void each_run(struct each *e)
+{
+	for (;;) {
+		struct da_err err = {0};
+		enum da_code rc;
+		size_t i;
+
+		pthread_mutex_lock(&e->lock);
+		i = e->rc == DA_OK ? e->next++ : e->n;
+		pthread_mutex_unlock(&e->lock);
+		if (i >= e->n)
+			return;
+		rc = e->fn(e->client, i, e->arg, &err);
+		pthread_mutex_lock(&e->lock);
+		if (rc != DA_OK && e->rc == DA_OK) {
+			e->rc = rc;
+			e->err = err;
+		}
+		pthread_mutex_unlock(&e->lock);
+	}
+}
+
+static void *each_thread(void *arg)
+{
+	struct each_lane *l = arg;
+
+	acme_use_lane(l->http);
+	each_run(l->each);
+	return NULL;
+}
+
+enum da_code acme_each(struct da_acme *client, size_t n, acme_each_fn *fn, void *arg,
+		       struct da_err *err)
+{
+	struct each e = {.client = client, .n = n, .fn = fn, .arg = arg};
+	size_t n_threads = client->n_lanes < n ? client->n_lanes : (n > 0 ? n - 1 : 0);
+	pthread_t threads[DA_ACME_MAX_LANES];
+	struct each_lane lanes[DA_ACME_MAX_LANES];
+	size_t started = 0;
+
+	if (n_threads > DA_ACME_MAX_LANES)
+		n_threads = DA_ACME_MAX_LANES;
+
+	pthread_mutex_init(&e.lock, NULL);
+	for (; started < n_threads; started++) {
+		lanes[started] = (struct each_lane){&e, client->lanes[started]};
+		if (pthread_create(&threads[started], NULL, each_thread, &lanes[started]) != 0)
+			break; /* fewer threads: the items still all get done */
+	}
+	each_run(&e);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&e.lock);
+	if (e.rc != DA_OK && err != NULL)
+		*err = e.err;
+	return e.rc;
 }
 
 const struct da_acme_directory *da_acme_directory(const struct da_acme *client)

@@ -3,18 +3,29 @@
 #ifndef DA_ACME_INTERNAL_H
 #define DA_ACME_INTERNAL_H
 
+#include <pthread.h>
+
 #include <jansson.h>
 
 #include "acme/acme.h"
+
+#define ACME_NONCE_POOL 16
 
 struct da_acme {
 	char *directory_url;
 	int https;	  /* the directory is HTTPS, so every URL of the CA must be */
 	struct da_http *http;
+	struct da_http *const *lanes; /* more connections, for requests in parallel */
+	size_t n_lanes;
 	const struct da_log *log;
 	const volatile sig_atomic_t *stop;
 	struct da_acme_directory dir;
-	char *nonce;		     /* the last Replay-Nonce, used once */
+	/* The nonces the CA handed out and no request used yet (each is good
+	 * for one), and the account key's signer: shared by the threads of
+	 * acme_each(), under lock. */
+	pthread_mutex_t lock;
+	char *nonces[ACME_NONCE_POOL];
+	size_t n_nonces;
 	const struct da_signer *key; /* the account's (borrowed), from da_acme_account() */
 	char *kid;		     /* the account URL */
 	int kid_confirmed; /* the CA accepted kid for key (or handed it out) */
@@ -66,6 +77,21 @@ enum da_code acme_check(const struct dnsacme_http_response *resp, const char *wh
 /* The JSON object of a 2xx answer (acme_check() then da_acme_json_parse()). */
 enum da_code acme_object(const struct dnsacme_http_response *resp, const char *url,
 			 const char *what, json_t **out, struct da_err *err);
+
+/*
+ * Run fn(client, i, arg, err) for every i < n, on up to 1 + client->n_lanes
+ * threads at once: this one on client->http and one per lane, each sending
+ * every request of its calls on its own connection. fn must touch only item
+ * i of what arg holds. The first failure is returned; the others finish the
+ * item they have, take no more. Without lanes (or n < 2), one after another.
+ */
+typedef enum da_code acme_each_fn(struct da_acme *client, size_t i, void *arg,
+				  struct da_err *err);
+enum da_code acme_each(struct da_acme *client, size_t n, acme_each_fn *fn, void *arg,
+		       struct da_err *err);
+
+/* Send this thread's requests on http (a lane of the client's). */
+void acme_use_lane(struct da_http *http);
 
 /* Sleep ms, waking early with DA_ERR_INTERRUPTED when *stop is set. */
 enum da_code acme_sleep(const struct da_acme *client, long ms, struct da_err *err);

@@ -2,6 +2,7 @@
  * (RFC 8555 7.4, 7.5, 7.4.2). */
 #include "acme/internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -157,6 +158,26 @@ static enum da_code load_authz(struct da_acme *client, struct da_acme_authz *aut
 	return DA_OK;
 }
 
+/* The authorizations of a new order, fetched in parallel (acme_each()). */
+struct loading {
+	struct da_acme_order *order;
+	const char *const *names;
+	size_t n;
+};
+
+static enum da_code load_one(struct da_acme *client, size_t i, void *arg, struct da_err *err)
+{
+	const struct loading *l = arg;
+	struct da_acme_authz *authz = &l->order->authz[i];
+	enum da_code rc = load_authz(client, authz, err);
+
+	if (rc == DA_OK && !ordered(authz, l->names, l->n))
+		rc = da_err_set(err, DA_ERR_PROTOCOL,
+				"%s: authorization for %s%s, which was not ordered", authz->url,
+				authz->wildcard ? "*." : "", authz->identifier);
+	return rc;
+}
+
 static enum da_code post_new_order(struct da_acme *client, const char *const *names, size_t n,
 				   const char *profile, const char *replaces,
 				   struct dnsacme_http_response *resp, struct da_err *err)
@@ -229,14 +250,10 @@ enum da_code da_acme_order_new(struct da_acme *client, const char *const *names,
 	json_decref(obj);
 	if (rc == DA_OK && order->status == DA_ACME_INVALID)
 		rc = da_err_set(err, DA_ERR_CA, "the new order %s is already invalid", order->url);
-	for (size_t i = 0; rc == DA_OK && i < order->n_authz; i++) {
-		struct da_acme_authz *authz = &order->authz[i];
+	if (rc == DA_OK) {
+		struct loading loading = {order, names, n};
 
-		rc = load_authz(client, authz, err);
-		if (rc == DA_OK && !ordered(authz, names, n))
-			rc = da_err_set(err, DA_ERR_PROTOCOL, "%s: authorization for %s%s, which "
-					"was not ordered", authz->url, authz->wildcard ? "*." : "",
-					authz->identifier);
+		rc = acme_each(client, order->n_authz, load_one, &loading, err);
 	}
 	if (rc != DA_OK) {
 		da_acme_order_free(order);
@@ -272,6 +289,143 @@ enum da_code da_acme_challenge_respond(struct da_acme *client, struct da_acme_or
 	authz->challenge_status = da_acme_status_parse(status);
 	json_decref(obj);
 	return DA_OK;
+}
+
+/* --- answers in the background --------------------------------------------- */
+
+struct responder_lane {
+	struct da_acme_responder *r;
+	struct da_http *http;
+};
+
+struct da_acme_responder {
+	struct da_acme *client;
+	struct da_acme_order *order;
+	void (*on_answered)(void *arg, size_t tag);
+	void *arg;
+	pthread_mutex_t lock; /* everything below */
+	pthread_cond_t cond;
+	size_t (*queue)[2]; /* {index, tag}, one per authorization at most */
+	size_t head, tail;
+	int closing;
+	enum da_code rc; /* the first failure */
+	struct da_err err;
+	pthread_t threads[DA_ACME_MAX_LANES];
+	struct responder_lane lanes[DA_ACME_MAX_LANES];
+	size_t n_threads;
+};
+
+/* Send one answer; say how it went (called unlocked). */
+static void respond(struct da_acme_responder *r, size_t index, size_t tag)
+{
+	struct da_err err = {0};
+	enum da_code rc = da_acme_challenge_respond(r->client, r->order, index, &err);
+
+	pthread_mutex_lock(&r->lock);
+	if (rc != DA_OK && r->rc == DA_OK) {
+		r->rc = rc;
+		r->err = err;
+	} else if (rc == DA_OK && r->on_answered) {
+		r->on_answered(r->arg, tag);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *responder_thread(void *arg)
+{
+	struct responder_lane *l = arg;
+	struct da_acme_responder *r = l->r;
+
+	acme_use_lane(l->http);
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		size_t index, tag;
+
+		while (r->head == r->tail && !r->closing)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->head == r->tail)
+			break;
+		index = r->queue[r->head][0];
+		tag = r->queue[r->head][1];
+		r->head++;
+		pthread_mutex_unlock(&r->lock);
+		respond(r, index, tag);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+enum da_code da_acme_responder_start(struct da_acme *client, struct da_acme_order *order,
+				     void (*on_answered)(void *arg, size_t tag), void *arg,
+				     struct da_acme_responder **out, struct da_err *err)
+{
+	struct da_acme_responder *r = calloc(1, sizeof(*r));
+	size_t want = client->n_lanes < DA_ACME_MAX_LANES ? client->n_lanes : DA_ACME_MAX_LANES;
+
+	*out = NULL;
+	if (r == NULL || (r->queue = calloc(order->n_authz + 1, sizeof(*r->queue))) == NULL) {
+		free(r);
+		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	}
+	r->client = client;
+	r->order = order;
+	r->on_answered = on_answered;
+	r->arg = arg;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	for (; r->n_threads < want && r->n_threads < order->n_authz; r->n_threads++) {
+		r->lanes[r->n_threads] = (struct responder_lane){r, client->lanes[r->n_threads]};
+		if (pthread_create(&r->threads[r->n_threads], NULL, responder_thread,
+				   &r->lanes[r->n_threads]) != 0)
+			break; /* fewer lanes, or none: submit answers itself */
+	}
+	*out = r;
+	return DA_OK;
+}
+
+void da_acme_responder_submit(struct da_acme_responder *r, size_t index, size_t tag)
+{
+	int failed;
+
+	if (r->n_threads == 0) {
+		pthread_mutex_lock(&r->lock);
+		failed = r->rc != DA_OK;
+		pthread_mutex_unlock(&r->lock);
+		if (!failed)
+			respond(r, index, tag);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (r->rc == DA_OK && r->tail < r->order->n_authz) {
+		r->queue[r->tail][0] = index;
+		r->queue[r->tail][1] = tag;
+		r->tail++;
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+enum da_code da_acme_responder_finish(struct da_acme_responder *r, struct da_err *err)
+{
+	enum da_code rc;
+
+	if (r == NULL)
+		return DA_OK;
+	pthread_mutex_lock(&r->lock);
+	r->closing = 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; i < r->n_threads; i++)
+		pthread_join(r->threads[i], NULL);
+	rc = r->rc;
+	if (rc != DA_OK && err != NULL)
+		*err = r->err;
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r->queue);
+	free(r);
+	return rc;
 }
 
 /* Poll one authorization; *pending set when it is still on its way. */
@@ -325,31 +479,52 @@ static enum da_code still_pending(const struct da_acme_order *order, long timeou
 	return DA_ERR_TIMEOUT;
 }
 
+/* One round of polls, in parallel: each authorization not valid yet. */
+struct polling {
+	struct da_acme_order *order;
+	int *pending;	/* per authorization */
+	long *after_ms; /* its Retry-After, or -1 */
+};
+
+static enum da_code poll_one(struct da_acme *client, size_t i, void *arg, struct da_err *err)
+{
+	const struct polling *p = arg;
+
+	p->pending[i] = 0;
+	p->after_ms[i] = -1;
+	if (p->order->authz[i].status == DA_ACME_VALID)
+		return DA_OK;
+	return poll_authz(client, &p->order->authz[i], &p->pending[i], &p->after_ms[i], err);
+}
+
 enum da_code da_acme_authorizations_wait(struct da_acme *client, struct da_acme_order *order,
 					 long timeout_seconds, struct da_err *err)
 {
 	long deadline = now_ms() + timeout_seconds * 1000, interval = POLL_FIRST_MS;
+	struct polling p = {order, calloc(order->n_authz + 1, sizeof(int)),
+			    calloc(order->n_authz + 1, sizeof(long))};
+	enum da_code rc = p.pending && p.after_ms ? DA_OK
+						  : da_err_set(err, DA_ERR_NOMEM, "out of memory");
 
-	for (;;) {
+	while (rc == DA_OK) {
 		long retry_after = -1;
 		int pending = 0;
-		enum da_code rc;
 
-		for (size_t i = 0; i < order->n_authz; i++) {
-			if (order->authz[i].status == DA_ACME_VALID)
-				continue;
-			rc = poll_authz(client, &order->authz[i], &pending, &retry_after, err);
-			if (rc != DA_OK)
-				return rc;
+		rc = acme_each(client, order->n_authz, poll_one, &p, err);
+		for (size_t i = 0; rc == DA_OK && i < order->n_authz; i++) {
+			pending |= p.pending[i];
+			if (p.after_ms[i] > retry_after)
+				retry_after = p.after_ms[i];
 		}
-		if (!pending)
-			return DA_OK;
+		if (rc != DA_OK || !pending)
+			break;
 		rc = poll_pause(client, retry_after, &interval, deadline, err);
 		if (rc == DA_ERR_TIMEOUT)
-			return still_pending(order, timeout_seconds, err);
-		if (rc != DA_OK)
-			return rc;
+			rc = still_pending(order, timeout_seconds, err);
 	}
+	free(p.pending);
+	free(p.after_ms);
+	return rc;
 }
 
 /* Update order from a fetched order object, and say what that means. */

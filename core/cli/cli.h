@@ -71,6 +71,7 @@ struct cli_settings {
 	long request_deadline;
 	const char *state_dir;
 	const char *ca_bundle;
+	long ca_connections;
 	const char *deploy_hook;
 	long deploy_hook_timeout; /* seconds */
 	const char *dns_resolvers;

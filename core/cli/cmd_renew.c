@@ -140,6 +140,7 @@ int cmd_renew(struct cli_settings *s, const volatile sig_atomic_t *stop)
 		.state_mirror = s->state ? &s->state_mirror : NULL,
 		.k8s = &source,
 		.ca_bundle = s->ca_bundle,
+		.ca_connections = s->ca_connections,
 		.email = s->email,
 		.agree_tos = s->agree_tos,
 		.eab_kid = s->eab_kid,

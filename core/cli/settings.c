@@ -105,6 +105,9 @@ static const struct da_config_option options[] = {
 	{"state-dir", 0, DA_CONFIG_STRING, FIELD(state_dir), ACME, "DIR",
 	 "account keys and the cleanup journal (default: /var/lib/dnsacme as root, "
 	 "else ~/.local/share/dnsacme)"},
+	{"ca-connections", 0, DA_CONFIG_NUMBER, FIELD(ca_connections), ISSUING, "N",
+	 "send one order's authorization fetches, challenge answers and polls on up to N "
+	 "connections to the CA at once, 1 to 16 (default 4)"},
 	{"ca-bundle", 0, DA_CONFIG_STRING, FIELD(ca_bundle), ACME, "FILE",
 	 "trust only these CA certificates (PEM) for the ACME server's HTTPS (DNS providers' "
 	 "APIs keep the system's)"},
@@ -263,6 +266,7 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 	s->deploy_hook_timeout = DA_HOOK_TIMEOUT_DEFAULT;
 	s->parallel = 4;
 	s->state_lease = 600;
+	s->ca_connections = 4;
 	s->secure_port = 443;
 	s->workers = 8;
 	s->batch_window = 20;
@@ -282,6 +286,9 @@ enum da_code cli_settings_load(struct cli_settings *s, enum cli_command command,
 		rc = default_state_dir(s, err);
 	if (rc == DA_OK && (command & ACME))
 		rc = choose_ca(s, err);
+	if (rc == DA_OK && (s->ca_connections < 1 || s->ca_connections > DA_ACME_MAX_LANES))
+		rc = da_err_set(err, DA_ERR_USAGE, "--ca-connections must be 1 to %d",
+				DA_ACME_MAX_LANES);
 	return rc;
 }
 
@@ -295,6 +302,7 @@ struct da_session_config cli_session_config(const struct cli_settings *s)
 		.log_level = level,
 		.directory_url = s->directory_url,
 		.ca_bundle = s->ca_bundle,
+		.ca_connections = s->ca_connections,
 		.state_dir = s->state_dir,
 		.state_mirror = s->state ? &s->state_mirror : NULL,
 		.email = s->email,

@@ -19,9 +19,8 @@ struct flow {
 	struct dnsacme_record *records;
 	struct da_dns_check *checks;
 	int journaled;		       /* records are in the cleanup journal */
-	size_t n_answered;
-	enum da_code respond_rc;       /* the first failed challenge response */
-	struct da_err respond_err;
+	size_t n_answered;		  /* under the responder's lock */
+	struct da_acme_responder *answers; /* sends the challenge answers */
 };
 
 static void flow_free(struct flow *f)
@@ -97,28 +96,25 @@ static enum da_code flow_plan(struct flow *f, struct da_err *err)
 	return rc;
 }
 
-static void answer_challenge(struct flow *f, size_t i)
+/* The CA took record i's challenge answer (the responder's thread). */
+static void on_answered(void *arg, size_t i)
 {
+	struct flow *f = arg;
 	const struct da_acme_authz *authz = &f->order->authz[f->authz_index[i]];
-	struct da_err err;
 
-	if (f->respond_rc != DA_OK)
-		return;
-	f->respond_rc = da_acme_challenge_respond(f->h->acme, f->order, f->authz_index[i], &err);
-	if (f->respond_rc != DA_OK) {
-		f->respond_err = err;
-		return;
-	}
 	f->n_answered++;
 	da_logf(f->h->log, DNSACME_LOG_INFO, "%s%s: %s is visible, challenge answered (%zu/%zu)",
 		authz->wildcard ? "*." : "", authz->identifier, f->records[i].fqdn, f->n_answered,
 		f->n);
 }
 
-/* Called by the propagation check the moment record i is everywhere. */
+/* Called by the propagation check the moment record i is everywhere: its
+ * answer goes out now, while the check goes on with the others. */
 static void on_record_visible(void *arg, size_t i)
 {
-	answer_challenge(arg, i);
+	struct flow *f = arg;
+
+	da_acme_responder_submit(f->answers, f->authz_index[i], i);
 }
 
 /* Publish, wait for every nameserver, answer each challenge as it is ready. */
@@ -144,19 +140,24 @@ static enum da_code flow_validate(struct flow *f, const struct da_issue_request 
 	if (rc != DA_OK)
 		return rc;
 
+	rc = da_acme_responder_start(h->acme, f->order, on_answered, f, &f->answers, err);
+	if (rc != DA_OK)
+		return rc;
 	if (p->propagation_skip) {
 		for (size_t i = 0; i < f->n; i++)
-			answer_challenge(f, i);
+			on_record_visible(f, i);
 	} else {
 		rc = da_dns_propagation_wait(h->dns, f->checks, f->n, p->propagation_timeout,
 					     on_record_visible, f, err);
-		if (rc != DA_OK)
-			return rc;
 	}
-	if (f->respond_rc != DA_OK) {
-		*err = f->respond_err;
-		return f->respond_rc;
-	}
+	/* Every answer sent is waited for, also when the check failed. */
+	if (rc == DA_OK)
+		rc = da_acme_responder_finish(f->answers, err);
+	else
+		da_acme_responder_finish(f->answers, NULL);
+	f->answers = NULL;
+	if (rc != DA_OK)
+		return rc;
 	return da_acme_authorizations_wait(h->acme, f->order, AUTHORIZATION_TIMEOUT, err);
 }
 

@@ -23,6 +23,11 @@ enum da_code da_session_init(struct da_session *session, const struct da_session
 	if (da_log_add_secret(&session->log, cfg->eab_hmac_key) != 0)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	rc = da_http_new(&session->http, &ca_http_cfg, &session->log, err);
+	for (; rc == DA_OK && (long)session->n_ca_lanes + 1 < cfg->ca_connections &&
+	       session->n_ca_lanes < DA_ACME_MAX_LANES;
+	     session->n_ca_lanes++)
+		rc = da_http_new(&session->ca_lanes[session->n_ca_lanes], &ca_http_cfg,
+				 &session->log, err);
 	if (rc == DA_OK)
 		rc = da_http_new(&session->provider_http, NULL, &session->log, err);
 	return rc;
@@ -60,6 +65,8 @@ enum da_code da_session_open_ca(struct da_session *session, struct da_err *err)
 		.http = session->http,
 		.log = &session->log,
 		.stop = session->stop,
+		.lanes = session->ca_lanes,
+		.n_lanes = session->n_ca_lanes,
 	};
 
 	if (session->acme != NULL)
@@ -154,6 +161,8 @@ void da_session_free(struct da_session *session)
 	da_acme_free(session->acme);
 	da_dns_free(session->dns);
 	da_http_free(session->http);
+	for (size_t i = 0; i < session->n_ca_lanes; i++)
+		da_http_free(session->ca_lanes[i]);
 	da_http_free(session->provider_http);
 	da_keyproc_free(session->account_keyproc);
 	free(session->account_url);

@@ -25,6 +25,7 @@ struct da_session_config {
 	enum dnsacme_log_level log_level;
 	const char *directory_url; /* the CA */
 	const char *ca_bundle;	   /* the only CAs trusted for it; NULL: the system's */
+	long ca_connections;	   /* requests to the CA at once for one order; < 1: 1 */
 	const char *state_dir;	   /* accounts and the cleanup journal */
 	const struct da_store_mirror *state_mirror; /* told of changes to it; NULL: none */
 	const char *email;
@@ -44,6 +45,8 @@ struct da_session {
 	const volatile sig_atomic_t *stop;
 	struct da_log log;
 	struct da_http *http;	       /* to the CA: cfg->ca_bundle, when given, is all it trusts */
+	struct da_http *ca_lanes[DA_ACME_MAX_LANES]; /* more of the same, in parallel */
+	size_t n_ca_lanes;
 	struct da_http *provider_http; /* the plugins' provider APIs: the system's CA store */
 	struct da_dns *dns;
 	struct da_plugin *plugin;

@@ -97,6 +97,7 @@ struct da_renew_config {
 	const struct da_store_mirror *state_mirror; /* or NULL */
 	const struct da_k8s_source *k8s;	    /* the API server, for Secret outputs */
 	const char *ca_bundle;
+	long ca_connections; /* to the CA at once, for one order */
 	const char *email;
 	int agree_tos;
 	const char *eab_kid;

@@ -31,6 +31,7 @@ static struct da_session_config session_config(const struct da_renew_config *cfg
 		.log_level = cfg->log_level,
 		.directory_url = c->ca,
 		.ca_bundle = cfg->ca_bundle,
+		.ca_connections = cfg->ca_connections,
 		.state_dir = cfg->state_dir,
 		.state_mirror = cfg->state_mirror,
 		.email = cfg->email,

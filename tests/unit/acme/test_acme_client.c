@@ -54,7 +54,8 @@ static int fixture_open(struct fixture *f, struct script_server *s)
 	CHECK(da_crypto_key_generate(DA_KEY_EC256, &f->key, NULL) == DA_OK);
 	f->signer = da_crypto_signer_of(f->key);
 	CHECK(da_http_new(&f->http, &(struct da_http_config){0}, &f->log, &err) == DA_OK);
-	if (da_acme_new(&f->acme, &(struct da_acme_config){url, f->http, &f->log, &f->stop},
+	if (da_acme_new(&f->acme,
+			&(struct da_acme_config){url, f->http, &f->log, &f->stop, NULL, 0},
 			&err) != DA_OK) {
 		fprintf(stderr, "da_acme_new: %s\n", err.msg);
 		return -1;
@@ -84,7 +85,7 @@ static void test_plain_http_refused(void)
 
 	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		CHECK(da_acme_new(&acme, &(struct da_acme_config){refused[i], http, NULL, NULL},
+		CHECK(da_acme_new(&acme, &(struct da_acme_config){refused[i], http, NULL, NULL, NULL, 0},
 				  &err) == DA_ERR_CONFIG);
 		CHECK(strstr(err.msg, "is not HTTPS") != NULL);
 		CHECK(acme == NULL);

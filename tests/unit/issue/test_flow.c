@@ -95,7 +95,7 @@ static struct run issue_with(const struct script_answer *script, size_t n, const
 		signer = da_crypto_signer_of(key);
 	if (key != NULL &&
 	    da_http_new(&http, &(struct da_http_config){0}, &log, &err) == DA_OK &&
-	    da_acme_new(&acme, &(struct da_acme_config){url, http, &log, &stop}, &err) == DA_OK &&
+	    da_acme_new(&acme, &(struct da_acme_config){url, http, &log, &stop, NULL, 0}, &err) == DA_OK &&
 	    da_acme_account(acme, &signer, &(struct da_acme_account_opts){.known_url = "https://a/1"},
 			    &account, &err) == DA_OK &&
 	    da_dns_new(&dns, &(struct da_dns_config){.resolvers = resolvers}, &log, &stop, &err) ==
