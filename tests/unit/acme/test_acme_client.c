@@ -121,6 +121,7 @@ static void test_bad_nonces_bounded(void)
 	fixture_close(&f);
 	CHECK(script_server_stop(&s) == 0);
 	CHECK(s.n_seen == 2 + 21);
+	script_server_free(&s);
 }
 
 /* Account lookup: badNonce retried with the error's nonce, 503 waited out
