@@ -455,6 +455,13 @@ static enum da_code parse_flags(struct loader *l, const char *scope_name, int ar
 		} else {
 			o = arg[2] == '\0' ? find_option(l, NULL, 0, arg[1]) : NULL;
 		}
+		/* After an operand, what is no option of ours is an operand too:
+		 * a TXT value is base64url and may begin with '-' (lego and
+		 * acme.sh pass FQDN VALUE with no "--" before them). */
+		if (o == NULL && l->c->n_args > 0) {
+			l->c->args[l->c->n_args++] = arg;
+			continue;
+		}
 		if (o == NULL || !(o->scopes & l->scope) || o->kind == DA_CONFIG_JSON)
 			return da_err_set(err, DA_ERR_USAGE, "unknown option '%s' for '%s'", arg,
 					  scope_name);

@@ -111,6 +111,18 @@ class ClientHookTest(harness.IntegrationTestCase):
         self.assertTrue(run.stdout.rstrip().endswith("done"), run.stdout)
         self.assert_no_txt(name, run.stdout + run.stderr)
 
+    def test_value_that_begins_with_a_dash(self):
+        # base64url: one TXT value in 64 begins with '-', and lego passes it
+        # as it is (this failed lego's exec test once in CI).
+        fqdn = "_acme-challenge.dash.example.test."
+        value = "-HFHjFMQq5VKz3NzAhEqhTgjSLNvARY5dZEYlVmmtTk"
+        for command, want in (("present", [value]), ("cleanup", [])):
+            run = subprocess.run([os.environ["DNSACME_BIN"], command, fqdn, value],
+                                 env=self.hook_env(), capture_output=True, text=True,
+                                 timeout=60)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual(self.env.txt(fqdn.rstrip(".")), want)
+
     def test_shapes_that_fit_none(self):
         env = {"DNSACME_DNS": "rfc2136"}
         updates = self.env.incoming_updates()

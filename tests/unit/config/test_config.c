@@ -146,6 +146,21 @@ static void test_scopes_and_arguments(void)
 	CHECK(load(&s, SCOPE_B, a_only, 2, &err) == DA_ERR_USAGE);
 	CHECK_STR(err.msg, "unknown option '--count' for 'b'");
 	done(&s);
+	{
+		/* A TXT value may begin with '-': after an operand, what is no
+		 * option at all is one too; before any, it is a mistake. */
+		char *value[] = {"_acme-challenge.example.test.", "-HFHjFMQq5VKz3NzAhEqhTgjSLNv",
+				 "--only-b", "x"};
+
+		CHECK(load(&s, SCOPE_B, value, 4, &err) == DA_OK);
+		CHECK(c.n_args == 2);
+		CHECK_STR(c.n_args == 2 ? c.args[1] : NULL, "-HFHjFMQq5VKz3NzAhEqhTgjSLNv");
+		CHECK_STR(s.only_b, "x");
+		done(&s);
+		CHECK(load(&s, SCOPE_B, value + 1, 3, &err) == DA_ERR_USAGE);
+		CHECK_STR(err.msg, "unknown option '-HFHjFMQq5VKz3NzAhEqhTgjSLNv' for 'b'");
+		done(&s);
+	}
 
 	/* Out of scope, a variable is not read and a file key is unknown. */
 	setenv("TEST_ONLY_B", "from-env", 1);
