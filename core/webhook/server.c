@@ -89,6 +89,7 @@ struct server {
 	struct timespec cert_mtime, key_mtime;
 	struct da_auth auth;
 	struct da_metrics metrics;
+	char *plugin_dir; /* cfg's, else the default, resolved once (owned) */
 	char *solvers[MAX_SOLVERS];
 	size_t n_solvers;
 	char *discovery_list; /* APIResourceList, built once */
@@ -324,22 +325,25 @@ static enum da_code build_discovery(struct server *srv, struct da_err *err)
 /* The solvers: each installed plugin, and alidns also as "alidns-solver". */
 static enum da_code find_solvers(struct server *srv, struct da_err *err)
 {
-	char **names = NULL, *dir = NULL;
+	char **names = NULL;
 	size_t n = 0;
 	enum da_code rc = DA_OK;
 
-	if (srv->cfg->plugin_dir == NULL)
-		rc = da_plugin_default_dir(&dir, err);
+	/* Once, here: the workers load plugins from this directory. */
+	if (srv->cfg->plugin_dir != NULL)
+		srv->plugin_dir = strdup(srv->cfg->plugin_dir);
+	else
+		rc = da_plugin_default_dir(&srv->plugin_dir, err);
+	if (rc == DA_OK && srv->plugin_dir == NULL)
+		rc = da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	if (rc == DA_OK)
-		rc = da_plugin_list(srv->cfg->plugin_dir ? srv->cfg->plugin_dir : dir, &names, &n,
-				    err);
+		rc = da_plugin_list(srv->plugin_dir, &names, &n, err);
 	for (size_t i = 0; rc == DA_OK && i < n && srv->n_solvers + 2 <= MAX_SOLVERS; i++) {
 		srv->solvers[srv->n_solvers++] = strdup(names[i]);
 		if (strcmp(names[i], "alidns") == 0)
 			srv->solvers[srv->n_solvers++] = strdup("alidns-solver");
 	}
 	da_plugin_names_free(names, n);
-	free(dir);
 	if (rc == DA_OK && srv->n_solvers == 0)
 		rc = da_err_set(err, DA_ERR_CONFIG, "no plugins installed: nothing to solve with");
 	return rc;
@@ -432,7 +436,7 @@ static void *worker(void *arg)
 {
 	struct server *srv = arg;
 	struct da_solver solver = {
-		.plugin_dir = srv->cfg->plugin_dir,
+		.plugin_dir = srv->plugin_dir,
 		.k8s = srv->cfg->k8s,
 		.lenient = srv->cfg->lenient,
 		.allow_endpoints = srv->cfg->allow_endpoints,
@@ -841,6 +845,7 @@ static void shut_down(struct server *srv)
 	da_metrics_free(&srv->metrics);
 	for (size_t i = 0; i < srv->n_solvers; i++)
 		free(srv->solvers[i]);
+	free(srv->plugin_dir);
 	free(srv->discovery_list);
 	free(srv->discovery_group);
 	free(srv->discovery_apis);

@@ -23,7 +23,7 @@
  * running at the same time. Zero it, set the borrowed members, and
  * da_solver_free() it. */
 struct da_solver {
-	const char *plugin_dir;		  /* borrowed */
+	const char *plugin_dir;		  /* borrowed; never NULL */
 	const struct da_k8s_source *k8s; /* borrowed */
 	int lenient;
 	int allow_endpoints; /* an Issuer may name the provider's API endpoint */

@@ -137,7 +137,9 @@ class WebhookTest(harness.IntegrationTestCase):
 
     @classmethod
     def start_server(cls, *extra, argv=None):
-        server = cls.env.dnsacme_start(*((argv or cls._argv()) + list(extra)))
+        # The plugins as an installed webhook finds them: beside its binary.
+        server = cls.env.dnsacme_start(*((argv or cls._argv()) + list(extra)),
+                                       extra_env={"DNSACME_PLUGIN_DIR": None})
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and server.running():
             try:
