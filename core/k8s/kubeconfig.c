@@ -188,9 +188,9 @@ static enum da_code cluster_settings(struct da_k8s *k, json_t *cluster, const ch
 
 	if (server == NULL || strncmp(server, "https://", 8) != 0)
 		return da_err_set(err, DA_ERR_CONFIG, "the cluster's server must be an https:// URL");
-	if (json_is_true(json_object_get(cluster, "insecure-skip-tls-verify")) ||
-	    (string(cluster, "insecure-skip-tls-verify") &&
-	     strcmp(string(cluster, "insecure-skip-tls-verify"), "true") == 0))
+	/* Every scalar is a string here (yaml_parse). */
+	if (string(cluster, "insecure-skip-tls-verify") &&
+	    strcmp(string(cluster, "insecure-skip-tls-verify"), "true") == 0)
 		return da_err_set(err, DA_ERR_CONFIG,
 				  "insecure-skip-tls-verify is not supported: give the cluster's "
 				  "certificate-authority");

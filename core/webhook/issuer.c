@@ -18,6 +18,7 @@ enum kind {
 	AMBIGUOUS, /* alidns accessKeySecretRef: ID or secret, by its neighbours */
 	API_KEY,   /* cnfatal's apiKeySecretRef {name}: fixed keys in one Secret */
 	INLINE,	   /* a secret written into the Issuer (cnfatal): taken, with a warning */
+	SECRET,	   /* a secret option given as a value: refused, its SecretRef named */
 	UNSUPPORTED
 };
 
@@ -137,7 +138,7 @@ static int generic_field(const struct dnsacme_provider *provider, const char *na
 		}
 		if (strcasecmp(name, plain) == 0) {
 			*out = (struct field){name, o->key,
-					      (o->flags & DNSACME_OPT_SECRET) ? INLINE
+					      (o->flags & DNSACME_OPT_SECRET) ? SECRET
 					      : strstr(o->key, "endpoint") ? ENDPOINT
 									   : VALUE};
 			return 1;
@@ -276,6 +277,11 @@ static enum da_code map_field(struct da_issuer_config *c, const struct field *f,
 					     "secret-key|accessKeySecret", err)
 				   : rc;
 	}
+	case SECRET:
+		return da_err_set(err, DA_ERR_CONFIG,
+				  "config.%s is a secret: put it in a Secret and give %sSecretRef "
+				  "{name, key}",
+				  name, name);
 	case UNSUPPORTED:
 		return da_err_set(err, DA_ERR_CONFIG,
 				  "config.%s is not supported: give the credentials in Secrets, or "

@@ -110,6 +110,7 @@ struct server {
 	struct conn *conns; /* loop thread only */
 	int conn_index;	    /* their SSL ex_data index */
 	int draining;
+	unsigned long ticks; /* of on_tick, every 100 ms */
 };
 
 /* --- answers -------------------------------------------------------------- */
@@ -707,13 +708,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	static int ticks;
 
 	(void)fd;
 	(void)what;
-	if (++ticks % (RELOAD_EVERY_S * 10) == 0)
+	if (++srv->ticks % (RELOAD_EVERY_S * 10) == 0)
 		reload_tls(srv);
-	if (ticks % 10 == 0)
+	if (srv->ticks % 10 == 0)
 		cut_slow_connections(srv);
 	if (*srv->stop && !srv->draining) {
 		srv->draining = 1;

@@ -195,6 +195,8 @@ static void test_mapping(void)
 		{"test", "{\"tsigSecretSecretRef\": {\"name\": \"s\"}}", "expected {"},
 		{"test", "{\"region\": {\"a\": 1}}", "expected a string"},
 		{"test", "[1]", "expected an object"},
+		{"test", "{\"tsigSecret\": \"x\"}", "is a secret: put it in a Secret and give "
+						    "tsigSecretSecretRef"},
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		config = json_loads(refused[i].config, 0, NULL);
@@ -206,15 +208,23 @@ static void test_mapping(void)
 		json_decref(config);
 	}
 
-	/* Generic names, a literal secret (warned), an endpoint (no ambient). */
-	config = json_loads("{\"TSIGKEY\": \"k\", \"ttl\": 60, \"accessKeyId\": \"LTAIx\", "
+	/* Generic names, an endpoint (no ambient), an unknown key logged. */
+	config = json_loads("{\"TSIGKEY\": \"k\", \"ttl\": 60, "
 			    "\"endpoint\": \"http://127.0.0.1:1/\", \"unknown\": true}",
 			    0, NULL);
 	CHECK(da_issuer_config_map("test", config, &provider, 1, &c, &err) == DA_OK);
 	CHECK_STR(setting(&c, "tsig_key"), "k");
 	CHECK_STR(setting(&c, "ttl"), "60");
-	CHECK(c.inline_secret && c.endpoint_given);
+	CHECK(!c.inline_secret && c.endpoint_given);
 	CHECK(strstr(c.warning, "unknown") != NULL);
+	da_issuer_config_clear(&c);
+	json_decref(config);
+
+	/* cnfatal's inline keys: taken, and warned about. */
+	config = json_loads("{\"accessKeyID\": \"LTAIx\", \"accessKeySecret\": \"s\"}", 0, NULL);
+	CHECK(da_issuer_config_map("alidns", config, &provider, 0, &c, &err) == DA_OK);
+	CHECK_STR(setting(&c, "access_key_id"), "LTAIx");
+	CHECK(c.inline_secret && strstr(c.warning, "holds a secret") != NULL);
 	da_issuer_config_clear(&c);
 	json_decref(config);
 }
