@@ -166,10 +166,11 @@ enum da_code da_acme_challenge_respond(struct da_acme *client, struct da_acme_or
 				       size_t index, struct da_err *err);
 
 /*
- * Poll every authorization not yet valid until all are, for at most
- * timeout_seconds. An invalid one is DA_ERR_CA with its challenge's problem
- * document; running out of time is DA_ERR_TIMEOUT. Statuses in order->authz
- * are updated as they are learnt.
+ * Wait, for at most timeout_seconds, until every authorization of order is
+ * valid: the order is polled (one request a round), the authorizations only
+ * fetched when it fails or time is up. An invalid one is DA_ERR_CA with its
+ * challenge's problem document; running out of time is DA_ERR_TIMEOUT
+ * naming the names still pending. On DA_OK every order->authz is valid.
  */
 enum da_code da_acme_authorizations_wait(struct da_acme *client, struct da_acme_order *order,
 					 long timeout_seconds, struct da_err *err);

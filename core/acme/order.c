@@ -13,10 +13,11 @@
 #include "base/buf.h"
 #include "crypto/crypto.h"
 
-/* Polls without Retry-After start at 50 ms and back off, doubling, to 5 s:
- * a CA that is quick (Pebble finalizes in milliseconds and sends no
- * Retry-After) is not waited for, and a slow one is asked a few times more. */
-#define POLL_FIRST_MS 50L
+/* Polls without Retry-After start at 10 ms and back off, x1.5, to 5 s: a
+ * CA that is quick (Pebble validates and finalizes in milliseconds and sends
+ * no Retry-After) is not waited for, and a slow one (Let's Encrypt takes a
+ * second or two) is asked a dozen times, one request each. */
+#define POLL_FIRST_MS 10L
 #define POLL_MAX_MS 5000L
 
 static long now_ms(void)
@@ -62,7 +63,7 @@ static enum da_code poll_pause(struct da_acme *client, long retry_after_ms, long
 		return DA_ERR_TIMEOUT;
 	delay = retry_after_ms >= 0 ? retry_after_ms : *interval_ms;
 	if (*interval_ms < POLL_MAX_MS)
-		*interval_ms = *interval_ms * 2 < POLL_MAX_MS ? *interval_ms * 2 : POLL_MAX_MS;
+		*interval_ms = *interval_ms * 3 / 2 < POLL_MAX_MS ? *interval_ms * 3 / 2 : POLL_MAX_MS;
 	return acme_sleep(client, delay < left ? delay : left, err);
 }
 
@@ -428,33 +429,41 @@ enum da_code da_acme_responder_finish(struct da_acme_responder *r, struct da_err
 	return rc;
 }
 
-/* Poll one authorization; *pending set when it is still on its way. */
-static enum da_code poll_authz(struct da_acme *client, struct da_acme_authz *authz,
-			       int *pending, long *retry_after_ms, struct da_err *err)
+/* DA_ERR_CA: order, as obj has it, has failed; its problem document says why. */
+static enum da_code order_failed(const struct da_acme_order *order, const json_t *obj,
+				 struct da_err *err)
 {
 	char problem[DA_ERR_MSG_MAX / 2];
+
+	if (json_object_get(obj, "error") != NULL)
+		da_acme_problem_format(json_object_get(obj, "error"), problem, sizeof(problem));
+	else
+		snprintf(problem, sizeof(problem), "no error given");
+	return da_err_set(err, DA_ERR_CA, "order %s is %s: %s", order->url,
+			  da_acme_status_name(order->status), problem);
+}
+
+/* Fetch one authorization not known to be valid: DA_ERR_CA with its
+ * challenge's problem when it failed. */
+static enum da_code check_authz(struct da_acme *client, size_t i, void *arg,
+				struct da_err *err)
+{
+	struct da_acme_authz *authz = &((struct da_acme_order *)arg)->authz[i];
+	char problem[DA_ERR_MSG_MAX / 2];
 	json_t *obj = NULL;
-	long after = -1;
 	enum da_code rc;
 
-	rc = fetch(client, authz->url, "polling an authorization", &obj, &after, err);
+	if (authz->status == DA_ACME_VALID)
+		return DA_OK;
+	rc = fetch(client, authz->url, "fetching an authorization", &obj, NULL, err);
 	if (rc != DA_OK)
 		return rc;
 	authz->status = da_acme_status_parse(json_string_value(json_object_get(obj, "status")));
-	switch (da_acme_authz_progress(authz->status)) {
-	case DA_ACME_DONE:
-		break;
-	case DA_ACME_WAIT:
-		*pending = 1;
-		if (after > *retry_after_ms)
-			*retry_after_ms = after;
-		break;
-	case DA_ACME_FAILED:
+	if (da_acme_authz_progress(authz->status) == DA_ACME_FAILED) {
 		da_acme_authz_problem(obj, problem, sizeof(problem));
 		rc = da_err_set(err, DA_ERR_CA, "authorization for %s%s is %s: %s",
 				authz->wildcard ? "*." : "", authz->identifier,
 				da_acme_status_name(authz->status), problem);
-		break;
 	}
 	json_decref(obj);
 	return rc;
@@ -479,51 +488,56 @@ static enum da_code still_pending(const struct da_acme_order *order, long timeou
 	return DA_ERR_TIMEOUT;
 }
 
-/* One round of polls, in parallel: each authorization not valid yet. */
-struct polling {
-	struct da_acme_order *order;
-	int *pending;	/* per authorization */
-	long *after_ms; /* its Retry-After, or -1 */
-};
-
-static enum da_code poll_one(struct da_acme *client, size_t i, void *arg, struct da_err *err)
+/* Time is up with the order still pending: fetch the authorizations to name
+ * those the CA has not validated (DA_OK should every one be valid after all). */
+static enum da_code timed_out(struct da_acme *client, struct da_acme_order *order,
+			      long timeout_seconds, struct da_err *err)
 {
-	const struct polling *p = arg;
+	enum da_code rc = acme_each(client, order->n_authz, check_authz, order, err);
 
-	p->pending[i] = 0;
-	p->after_ms[i] = -1;
-	if (p->order->authz[i].status == DA_ACME_VALID)
-		return DA_OK;
-	return poll_authz(client, &p->order->authz[i], &p->pending[i], &p->after_ms[i], err);
+	for (size_t i = 0; rc == DA_OK && i < order->n_authz; i++)
+		if (order->authz[i].status != DA_ACME_VALID)
+			return still_pending(order, timeout_seconds, err);
+	return rc;
 }
 
+/*
+ * The order says how its authorizations stand (RFC 8555 7.1.6: "ready" once
+ * every one is valid, "invalid" once one is not), so it is the order that is
+ * polled: one request a round, however many names. Only when it has failed,
+ * or time is up, are the authorizations fetched (in parallel), to say which
+ * and why.
+ */
 enum da_code da_acme_authorizations_wait(struct da_acme *client, struct da_acme_order *order,
 					 long timeout_seconds, struct da_err *err)
 {
-	long deadline = now_ms() + timeout_seconds * 1000, interval = POLL_FIRST_MS;
-	struct polling p = {order, calloc(order->n_authz + 1, sizeof(int)),
-			    calloc(order->n_authz + 1, sizeof(long))};
-	enum da_code rc = p.pending && p.after_ms ? DA_OK
-						  : da_err_set(err, DA_ERR_NOMEM, "out of memory");
+	long deadline = now_ms() + timeout_seconds * 1000, interval = POLL_FIRST_MS, after = -1;
+	json_t *obj = NULL;
+	enum da_code rc;
 
-	while (rc == DA_OK) {
-		long retry_after = -1;
-		int pending = 0;
-
-		rc = acme_each(client, order->n_authz, poll_one, &p, err);
-		for (size_t i = 0; rc == DA_OK && i < order->n_authz; i++) {
-			pending |= p.pending[i];
-			if (p.after_ms[i] > retry_after)
-				retry_after = p.after_ms[i];
-		}
-		if (rc != DA_OK || !pending)
+	for (;;) {
+		rc = fetch(client, order->url, "polling the order", &obj, &after, err);
+		if (rc == DA_OK)
+			rc = da_acme_order_parse(obj, order->url, 0, order, err);
+		if (rc != DA_OK || order->status != DA_ACME_PENDING)
 			break;
-		rc = poll_pause(client, retry_after, &interval, deadline, err);
+		json_decref(obj);
+		obj = NULL;
+		rc = poll_pause(client, after, &interval, deadline, err);
 		if (rc == DA_ERR_TIMEOUT)
-			rc = still_pending(order, timeout_seconds, err);
+			return timed_out(client, order, timeout_seconds, err);
+		if (rc != DA_OK)
+			return rc;
 	}
-	free(p.pending);
-	free(p.after_ms);
+	if (rc == DA_OK && da_acme_order_progress(order->status) == DA_ACME_FAILED) {
+		/* Which name and why: the order's own error, if any, says less. */
+		rc = acme_each(client, order->n_authz, check_authz, order, err);
+		if (rc == DA_OK)
+			rc = order_failed(order, obj, err);
+	}
+	for (size_t i = 0; rc == DA_OK && i < order->n_authz; i++)
+		order->authz[i].status = DA_ACME_VALID;
+	json_decref(obj);
 	return rc;
 }
 
@@ -531,7 +545,6 @@ enum da_code da_acme_authorizations_wait(struct da_acme *client, struct da_acme_
 static enum da_code order_step(struct da_acme_order *order, const json_t *obj, int *done,
 			       struct da_err *err)
 {
-	char problem[DA_ERR_MSG_MAX / 2];
 	enum da_code rc = da_acme_order_parse(obj, order->url, 0, order, err);
 
 	*done = 0;
@@ -549,12 +562,7 @@ static enum da_code order_step(struct da_acme_order *order, const json_t *obj, i
 	case DA_ACME_FAILED:
 		break;
 	}
-	if (json_object_get(obj, "error") != NULL)
-		da_acme_problem_format(json_object_get(obj, "error"), problem, sizeof(problem));
-	else
-		snprintf(problem, sizeof(problem), "no error given");
-	return da_err_set(err, DA_ERR_CA, "order %s is %s: %s", order->url,
-			  da_acme_status_name(order->status), problem);
+	return order_failed(order, obj, err);
 }
 
 enum da_code da_acme_finalize(struct da_acme *client, struct da_acme_order *order,

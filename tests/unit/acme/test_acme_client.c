@@ -28,6 +28,9 @@
 #define ORDER_PENDING                                                                      \
 	"{\"status\":\"pending\",\"authorizations\":[\"{base}/authz/1\"],"                   \
 	"\"finalize\":\"{base}/order/1/finalize\"}"
+#define ORDER(status)                                                                      \
+	"{\"status\":\"" status "\",\"authorizations\":[\"{base}/authz/1\"],"             \
+	"\"finalize\":\"{base}/order/1/finalize\"}"
 #define AUTHZ(status)                                                                      \
 	"{\"status\":\"" status "\",\"identifier\":{\"type\":\"dns\",\"value\":\"example.test\"}," \
 	"\"wildcard\":true,\"challenges\":[{\"type\":\"dns-01\",\"url\":\"{base}/chal/1\","   \
@@ -181,8 +184,8 @@ static void test_order_flow(void)
 		 ORDER_PENDING},
 		{"/authz/1", 200, "Replay-Nonce: n3\r\n", AUTHZ("pending")},
 		{"/chal/1", 200, "Replay-Nonce: n4\r\n", "{\"status\":\"processing\"}"},
-		{"/authz/1", 200, "Replay-Nonce: n5\r\n", AUTHZ("pending")},
-		{"/authz/1", 200, "Replay-Nonce: n6\r\n", AUTHZ("valid")},
+		{"/order/1", 200, "Replay-Nonce: n5\r\n", ORDER_PENDING},
+		{"/order/1", 200, "Replay-Nonce: n6\r\n", ORDER("ready")},
 		{"/order/1/finalize", 200, "Replay-Nonce: n7\r\nRetry-After: 0\r\n",
 		 "{\"status\":\"processing\",\"finalize\":\"{base}/order/1/finalize\"}"},
 		{"/order/1", 200, "Replay-Nonce: n8\r\n",
@@ -252,13 +255,14 @@ static void test_order_flow(void)
 		/* Signed with the kid; newOrder carries the profile; the
 		 * challenge answer is "{}", polls are POST-as-GET. */
 		CHECK_STR(script_header_of(&s, 2, "kid", v, sizeof(v)), "https://ca.test/acct/1");
-		CHECK_STR(script_header_of(&s, 5, "url", v, sizeof(v)) + strlen(s.base), "/authz/1");
+		CHECK_STR(script_header_of(&s, 5, "url", v, sizeof(v)) + strlen(s.base), "/order/1");
 		CHECK(strstr(s.seen[5].body, "\"payload\":\"\"") != NULL);
 		CHECK(strstr(s.seen[4].body, "\"payload\":\"e30\"") != NULL);
 		CHECK(strstr(s.seen[7].body, "\"payload\":\"eyJjc3IiOiJNQU1DQVFBIn0\"") != NULL);
 		CHECK_STR(script_header_of(&s, 10, "nonce", v, sizeof(v)), "n9");
-		/* Without Retry-After the first pause is 50 ms, not a second. */
-		CHECK(s.seen[6].at_ms - s.seen[5].at_ms >= 45);
+		/* The authorizations are waited for on the order; without
+		 * Retry-After the first pause is 10 ms, not a second. */
+		CHECK(s.seen[6].at_ms - s.seen[5].at_ms >= 9);
 		CHECK(s.seen[6].at_ms - s.seen[5].at_ms < 500);
 	}
 	script_server_free(&s);
@@ -292,6 +296,8 @@ static void test_failures(void)
 		{"/new-order", 201, "Replay-Nonce: n5\r\nLocation: {base}/order/1\r\n",
 		 ORDER_PENDING},
 		{"/authz/1", 200, "Replay-Nonce: n6\r\n", AUTHZ("pending")},
+		/* The order fails: its authorization says why. */
+		{"/order/1", 200, "Replay-Nonce: n7\r\n", ORDER("invalid")},
 		{"/authz/1", 200, "Replay-Nonce: n7\r\n",
 		 "{\"status\":\"invalid\","
 		 "\"identifier\":{\"type\":\"dns\",\"value\":\"example.test\"},"
@@ -299,10 +305,12 @@ static void test_failures(void)
 		 "\"token\":\"tok-1\",\"status\":\"invalid\",\"error\":{\"type\":"
 		 "\"urn:ietf:params:acme:error:unauthorized\","
 		 "\"detail\":\"Incorrect TXT record\"}}]}"},
-		/* The timeout case: asked at 0 and at 1 s, as the CA says. */
-		{"/authz/1", 200, "Replay-Nonce: n8\r\nRetry-After: 1\r\n", AUTHZ("pending")},
+		/* The timeout case: asked at 0 and at 1 s, as the CA says, then
+		 * the authorization fetched to name it. */
+		{"/order/1", 200, "Replay-Nonce: n8\r\nRetry-After: 1\r\n", ORDER_PENDING},
+		{"/order/1", 200, "Replay-Nonce: n9\r\n", ORDER_PENDING},
 		{"/authz/1", 200, "Replay-Nonce: n9\r\n", AUTHZ("pending")},
-		{"/authz/1", 200, "Replay-Nonce: n10\r\nRetry-After: 30\r\n", AUTHZ("pending")},
+		{"/order/1", 200, "Replay-Nonce: n10\r\nRetry-After: 30\r\n", ORDER_PENDING},
 	};
 	const char *names[] = {"a.test"}, *wildcard[] = {"*.EXAMPLE.test"};
 	struct da_acme_order *order = NULL;
@@ -348,7 +356,7 @@ static void test_failures(void)
 		CHECK_STR(err.msg, "the CA has not validated *.example.test within 1 s");
 		/* The stop flag, raised while the CA asks for 30 s, ends the wait. */
 		s.stop = &f.stop;
-		s.stop_at = 14;
+		s.stop_at = 16;
 		started = script_mono_ms();
 		CHECK(da_acme_authorizations_wait(f.acme, order, 60, &err) == DA_ERR_INTERRUPTED);
 		CHECK(script_mono_ms() - started < 2000);
@@ -357,7 +365,7 @@ out:
 	da_acme_order_free(order);
 	fixture_close(&f);
 	CHECK(script_server_stop(&s) == 0);
-	CHECK(s.n_seen == 14);
+	CHECK(s.n_seen == 16);
 	script_server_free(&s);
 	free(url);
 }

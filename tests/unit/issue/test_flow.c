@@ -27,6 +27,9 @@
 #define ORDER_PENDING                                                                      \
 	"{\"status\":\"pending\",\"authorizations\":[\"{base}/authz/1\"],"                   \
 	"\"finalize\":\"{base}/order/1/finalize\"}"
+#define ORDER_INVALID                                                                      \
+	"{\"status\":\"invalid\",\"authorizations\":[\"{base}/authz/1\"],"                   \
+	"\"finalize\":\"{base}/order/1/finalize\"}"
 #define AUTHZ(status, challenge)                                                           \
 	"{\"status\":\"" status "\",\"identifier\":{\"type\":\"dns\",\"value\":\"example.test\"}," \
 	"\"wildcard\":true,\"challenges\":[{\"type\":\"dns-01\",\"url\":\"{base}/chal/1\","   \
@@ -167,7 +170,8 @@ static void test_ca_refuses(void)
 	static const struct script_answer invalid[] = {
 		HEAD_OF_ORDER,
 		{"/chal/1", 200, "Replay-Nonce: n4\r\n", "{\"status\":\"processing\"}"},
-		{"/authz/1", 200, "Replay-Nonce: n5\r\n",
+		{"/order/1", 200, "Replay-Nonce: n5\r\n", ORDER_INVALID},
+		{"/authz/1", 200, "Replay-Nonce: n6\r\n",
 		 AUTHZ("invalid", "\"status\":\"invalid\",\"error\":{\"type\":"
 				  "\"urn:ietf:params:acme:error:unauthorized\",\"detail\":"
 				  "\"No TXT record found at _acme-challenge.example.test\"}")},
@@ -177,11 +181,11 @@ static void test_ca_refuses(void)
 		{"/chal/1", 403, "Replay-Nonce: n4\r\nContent-Type: application/problem+json\r\n",
 		 "{\"type\":\"urn:ietf:params:acme:error:unauthorized\",\"detail\":\"not you\"}"},
 	};
-	struct run run = issue_with(invalid, 6, "ok", 0);
+	struct run run = issue_with(invalid, 7, "ok", 0);
 
 	CHECK(run.rc == DA_ERR_CA);
 	CHECK(strstr(run.err.msg, "No TXT record found at _acme-challenge.example.test") != NULL);
-	CHECK(run.requests == 6);
+	CHECK(run.requests == 7);
 	check_cleaned_up(&run);
 
 	run = issue_with(refused, 5, "ok", 0);
@@ -197,7 +201,7 @@ static void test_signal(void)
 	static const struct script_answer script[] = {
 		HEAD_OF_ORDER,
 		{"/chal/1", 200, "Replay-Nonce: n4\r\n", "{\"status\":\"processing\"}"},
-		{"/authz/1", 200, "Replay-Nonce: n5\r\n", AUTHZ("pending", "\"status\":\"pending\"")},
+		{"/order/1", 200, "Replay-Nonce: n5\r\n", ORDER_PENDING},
 	};
 	struct run run = issue_with(script, 6, "ok", 5);
 
