@@ -93,9 +93,47 @@ class SecondaryWatch(threading.Thread):
             time.sleep(0.01)
 
 
-def stderr_lines(stream, lines):
+# The timeline of a dnsacme run, from its --verbose log: each line is stamped
+# as it arrives (dnsacme flushes every line), and a phase ends at the line
+# that says it is over. Pebble's URL paths name the requests.
+PHASES = [
+    ("start: plugin, keys, account key process", lambda l: "/dir -> " in l),
+    ("nonce, account, newOrder", lambda l: "/order-plz -> 201" in l),
+    ("authorizations fetched", lambda l: "dns: CNAME " in l),
+    ("CNAMEs, zones, nameservers", lambda l: "info: publishing " in l),
+    ("records published (the UPDATE answered)", lambda l: "TXT value(s)" in l and "added" in l),
+    ("until the first record is on every nameserver", lambda l: "challenge answered (1/" in l),
+    ("challenges answered, each as its record is seen", None),  # the last "answered"
+    ("order polled until ready", lambda l: "info: removing " in l),
+    ("records removed", lambda l: "TXT value(s)" in l and "deleted" in l),
+    ("finalize, order polled, certificate", lambda l: "/certZ/" in l),
+    ("outputs written, exit", None),  # the process's end
+]
+
+
+def timeline(lines, start, end):
+    """[(phase, from_s, to_s)] for the PHASES the log shows, from start."""
+    stamps, at = [], 0
+    answered = [t for t, line in lines if "challenge answered (" in line]
+    for label, ends in PHASES:
+        if ends is None:
+            t = answered[-1] if label.startswith("challenges") and answered else end
+        else:
+            t = next((t for t, line in lines[at:] if ends(line)), None)
+            if t is None:
+                continue
+            at = next(i for i, (u, _) in enumerate(lines) if u >= t)
+        stamps.append((label, t - start))
+    return [(label, stamps[i - 1][1] if i else 0.0, t) for i, (label, t) in enumerate(stamps)]
+
+
+def stderr_lines(stream, lines, closed):
+    """Each line of stream with the time it came; closed[0]: when it ended,
+    i.e. when the client exited (Popen.wait(timeout) would poll for that,
+    sleeping up to 50 ms)."""
     for line in stream:
         lines.append((time.monotonic(), line))
+    closed.append(time.monotonic())
 
 
 def measure(command, nonce_reject=0):
@@ -110,11 +148,13 @@ def measure(command, nonce_reject=0):
         start = time.monotonic()
         proc = subprocess.Popen(["/usr/bin/time", "-v", "-o", usage] + argv, env=child_env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        reader = threading.Thread(target=stderr_lines, args=(proc.stderr, lines))
+        closed = []
+        reader = threading.Thread(target=stderr_lines, args=(proc.stderr, lines, closed))
         reader.start()
-        proc.wait(timeout=1800)
-        wall = time.monotonic() - start
-        reader.join()
+        reader.join(timeout=1800)
+        proc.wait(timeout=10)
+        end = closed[0]
+        wall = end - start
         watch.done.set()
         watch.join()
         if proc.returncode != 0:
@@ -137,6 +177,7 @@ def measure(command, nonce_reject=0):
         nan = float("nan")
         result["first_answer_lag"] = answered[0] - watch.seen if answered and watch.seen else nan
         result["last_answer_lag"] = answered[-1] - watch.seen if answered and watch.seen else nan
+        result["timeline"] = timeline(lines, start, end)
         return result
 
 
@@ -164,8 +205,12 @@ def nonce_runs(runs, percent):
 
 
 def median_run(command, runs):
+    """The medians of runs, and the timeline of the run whose wall time is the median."""
     results = [measure(command) for _ in range(runs)]
-    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+    median = {key: statistics.median(r[key] for r in results)
+              for key in results[0] if key != "timeline"}
+    median["timeline"] = sorted(results, key=lambda r: r["wall"])[len(results) // 2]["timeline"]
+    return median
 
 
 def main():
@@ -208,6 +253,10 @@ def main():
         print("after the secondary had every record: first challenge answered %+.0f ms, all %d"
               " answered %+.0f ms (poll interval 20 ms, growing x1.5 to 5 s)"
               % (d["first_answer_lag"] * 1000, len(NAMES), d["last_answer_lag"] * 1000))
+        print("\ndnsacme's timeline (the median run; from its log, each line stamped as it came):")
+        print("%8s %8s %7s  %s" % ("from s", "to s", "ms", "phase"))
+        for label, begin, end in d["timeline"]:
+            print("%8.3f %8.3f %7.1f  %s" % (begin, end, (end - begin) * 1000, label))
         floor = libcurl_floor()
         print("peak RSS of a program that only initialises libcurl: %.1f MiB; dnsacme adds"
               " %.1f MiB to it" % (floor / 1024, (d["rss_kib"] - floor) / 1024))
