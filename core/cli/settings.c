@@ -106,7 +106,7 @@ static const struct da_config_option options[] = {
 	 "account keys and the cleanup journal (default: /var/lib/dnsacme as root, "
 	 "else ~/.local/share/dnsacme)"},
 	{"ca-connections", 0, DA_CONFIG_NUMBER, FIELD(ca_connections), ISSUING, "N",
-	 "send one order's authorization fetches, challenge answers and polls on up to N "
+	 "send one order's authorization fetches and challenge answers on up to N "
 	 "connections to the CA at once, 1 to 16 (default 4)"},
 	{"ca-bundle", 0, DA_CONFIG_STRING, FIELD(ca_bundle), ACME, "FILE",
 	 "trust only these CA certificates (PEM) for the ACME server's HTTPS (DNS providers' "
