@@ -106,7 +106,7 @@ struct server {
 	pthread_t refresher;
 	struct event *done_event;
 	struct event *tick;
-	int in_flight; /* loop thread only */
+	int in_flight; /* POSTs taken, not yet answered (loop thread only) */
 	struct conn *conns; /* loop thread only */
 	int conn_index;	    /* their SSL ex_data index */
 	int draining;
@@ -496,7 +496,30 @@ static void job_free(struct job *job)
 	free(job);
 }
 
-/* In the loop: answer what the workers finished. */
+/* A job's answer is written out: its request leaves the count. */
+static void on_answered(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+	srv->in_flight--;
+}
+
+/* The client hung up before its answer was written out. */
+static void on_unanswered(struct evhttp_connection *evcon, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)evcon;
+	srv->in_flight--;
+}
+
+/*
+ * In the loop: answer what the workers finished. An answer stays in flight
+ * until it is written out (on_answered) or its client is gone
+ * (on_unanswered): a drain that ended when the answer was only queued
+ * closed the connection under it.
+ */
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -513,9 +536,11 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 
 		if (done->gone) {
 			evhttp_request_free(done->req);
+			srv->in_flight--;
 		} else {
-			evhttp_connection_set_closecb(evhttp_request_get_connection(done->req), NULL,
-						      NULL);
+			evhttp_connection_set_closecb(evhttp_request_get_connection(done->req),
+						      on_unanswered, srv);
+			evhttp_request_set_on_complete_cb(done->req, on_answered, srv);
 			conn_restart(srv, ssl_of(done->req), 0);
 			if (done->answer)
 				reply(done->req, done->code, "application/json", done->answer);
@@ -523,7 +548,6 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 				reply_status(done->req, 500, "InternalError", "out of memory");
 		}
 		job_free(done);
-		srv->in_flight--;
 		done = next;
 	}
 }
