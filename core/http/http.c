@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "base/buf.h"
+#include "trust.h"
 
 #define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
@@ -23,6 +24,8 @@ struct da_http {
 	const struct da_log *log;
 	char *ca_bundle;
 	char *ca_pem;
+	struct http_trust *trust; /* the CAs of ca_bundle, ca_pem or the system, shared */
+	char trust_error[DA_ERR_MSG_MAX];
 	char *client_cert_pem;
 	char *client_key_pem; /* secret */
 	char *proxy;
@@ -41,8 +44,23 @@ struct exchange {
 	int nomem;
 };
 
-enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
-			 const struct da_log *log, struct da_err *err)
+/* The trust http's settings name: its PEM text, its bundle, or libcurl's
+ * defaults (the system store). NULL when out of memory. */
+static struct http_trust *trust_of(const struct da_http *http)
+{
+	struct http_trust_source src = {.pem = http->ca_pem, .file = http->ca_bundle};
+
+	if (src.pem == NULL && src.file == NULL) {
+		curl_easy_getinfo(http->curl, CURLINFO_CAINFO, &src.file);
+		curl_easy_getinfo(http->curl, CURLINFO_CAPATH, &src.dir);
+	}
+	return http_trust_new(&src);
+}
+
+/* A client of cfg; its trust is shared (a reference taken here), else its own. */
+static enum da_code http_create(struct da_http **out, const struct da_http_config *cfg,
+				const struct da_log *log, struct http_trust *shared,
+				struct da_err *err)
 {
 	static const struct da_http_config defaults;
 	struct da_http *http;
@@ -71,12 +89,37 @@ enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 	http->user_agent = da_strdup_or_null(
 		cfg->user_agent ? cfg->user_agent : "dnsacme/" DNSACME_VERSION, &failed);
 	http->curl = curl_easy_init();
-	if (failed || http->curl == NULL) {
+	if (!failed && http->curl != NULL)
+		http->trust = shared ? http_trust_ref(shared) : trust_of(http);
+	if (failed || http->curl == NULL || http->trust == NULL) {
 		da_http_free(http);
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
 	}
 	*out = http;
 	return DA_OK;
+}
+
+enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
+			 const struct da_log *log, struct da_err *err)
+{
+	return http_create(out, cfg, log, NULL, err);
+}
+
+enum da_code da_http_new_sibling(struct da_http **out, const struct da_http *of,
+				 struct da_err *err)
+{
+	const struct da_http_config cfg = {
+		.ca_bundle = of->ca_bundle,
+		.ca_pem = of->ca_pem,
+		.client_cert_pem = of->client_cert_pem,
+		.client_key_pem = of->client_key_pem,
+		.proxy = of->proxy,
+		.timeout_ms = of->timeout_ms,
+		.connect_timeout_ms = of->connect_timeout_ms,
+		.user_agent = of->user_agent,
+	};
+
+	return http_create(out, &cfg, of->log, of->trust, err);
 }
 
 void da_http_free(struct da_http *http)
@@ -85,6 +128,7 @@ void da_http_free(struct da_http *http)
 		return;
 	if (http->curl != NULL)
 		curl_easy_cleanup(http->curl);
+	http_trust_unref(http->trust);
 	free(http->ca_bundle);
 	free(http->ca_pem);
 	free(http->client_cert_pem);
@@ -328,6 +372,40 @@ static enum da_code build_headers(const struct dnsacme_http_request *req, struct
 /* A PEM text for libcurl, which copies it. */
 #define BLOB(pem) ((struct curl_blob){(void *)(pem), strlen(pem), CURL_BLOB_COPY})
 
+static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *arg)
+{
+	struct da_http *http = arg;
+
+	(void)curl;
+	if (http_trust_install(http->trust, ssl_ctx, http->trust_error,
+			       sizeof(http->trust_error)) != 0)
+		return CURLE_SSL_CACERT_BADFILE;
+	return CURLE_OK;
+}
+
+static int is_https_url(const char *url)
+{
+	return url != NULL && strncasecmp(url, "https://", 8) == 0;
+}
+
+/* Could this request go through a proxy spoken to over TLS? libcurl's
+ * variables are read as it reads them, but every one is taken (no_proxy is
+ * not), so a doubt falls on the side of libcurl reading the CAs itself. */
+static int https_proxy_possible(const struct da_http *http, const struct dnsacme_http_request *req)
+{
+	static const char *const variables[] = {"https_proxy", "HTTPS_PROXY", "http_proxy",
+						"all_proxy", "ALL_PROXY"};
+
+	if (direct(req))
+		return 0;
+	if (http->proxy != NULL)
+		return is_https_url(http->proxy);
+	for (size_t i = 0; i < sizeof(variables) / sizeof(variables[0]); i++)
+		if (is_https_url(getenv(variables[i])))
+			return 1;
+	return 0;
+}
+
 /* Every option, every time: curl_easy_reset() clears the previous request's
  * settings but keeps the connection cache. */
 static CURLcode configure(struct da_http *http, const struct dnsacme_http_request *req,
@@ -356,13 +434,23 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 	SET(CURLOPT_WRITEDATA, ex);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, ex);
-	/* The bundle replaces the system store: Debian's libcurl would
-	 * otherwise go on trusting its default CA path beside it. */
-	if (http->ca_bundle != NULL) {
+	/* libcurl reads no CAs itself: on_ssl_ctx() hands each connection the
+	 * store shared with the siblings (a bundle replaces the system store,
+	 * not adds to it). Through an HTTPS proxy the callback would get the
+	 * proxy's connection too, so there libcurl reads them as it would. */
+	if (!https_proxy_possible(http, req)) {
+		SET(CURLOPT_CAINFO, NULL);
+		SET(CURLOPT_CAPATH, NULL);
+		SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		SET(CURLOPT_SSL_CTX_DATA, http);
+		/* Else libcurl keeps the first connection's store (ours, as it
+		 * finds it after the callback) and puts it back on every later
+		 * one: a bundle read again would never be used. */
+		SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
+	} else if (http->ca_bundle != NULL) {
 		SET(CURLOPT_CAINFO, http->ca_bundle);
 		SET(CURLOPT_CAPATH, NULL);
-	}
-	if (http->ca_pem != NULL) {
+	} else if (http->ca_pem != NULL) {
 		SET(CURLOPT_CAINFO_BLOB, &BLOB(http->ca_pem));
 		SET(CURLOPT_CAINFO, NULL);
 		SET(CURLOPT_CAPATH, NULL);
@@ -439,6 +527,7 @@ enum da_code da_http_do(struct da_http *http, const struct dnsacme_http_request 
 		return code;
 
 	http->curl_error[0] = '\0';
+	http->trust_error[0] = '\0';
 	rc = configure(http, req, headers, &ex);
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(http->curl);
@@ -468,7 +557,9 @@ enum da_code da_http_do(struct da_http *http, const struct dnsacme_http_request 
 				  "%s %s: the answer is over 16 MiB or has over 256 headers",
 				  req->method, shown);
 	} else {
-		const char *why = http->curl_error[0] ? http->curl_error : curl_easy_strerror(rc);
+		const char *why = http->trust_error[0]	 ? http->trust_error
+				  : http->curl_error[0] ? http->curl_error
+							: curl_easy_strerror(rc);
 
 		code = da_err_set(err, failure_code(rc), "%s %s: %s", req->method, shown, why);
 		da_logf(http->log, DNSACME_LOG_DEBUG, "%s %s -> %s (%ld ms)", req->method, shown,

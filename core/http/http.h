@@ -37,6 +37,14 @@ struct da_http; /* opaque: one reusable libcurl handle */
  * defaults) and its strings are copied; log (may be NULL) is borrowed. */
 enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 			 const struct da_log *log, struct da_err *err);
+
+/* Another client with of's settings, for requests in parallel on a
+ * connection of its own. The two share the trusted CAs, read once for both
+ * (and again when the bundle file changes); each is used by one thread at a
+ * time and freed with da_http_free(), in any order. It logs to of's log,
+ * which must outlive it. */
+enum da_code da_http_new_sibling(struct da_http **out, const struct da_http *of,
+				 struct da_err *err);
 void da_http_free(struct da_http *http);
 
 /*

@@ -26,8 +26,8 @@ enum da_code da_session_init(struct da_session *session, const struct da_session
 	for (; rc == DA_OK && (long)session->n_ca_lanes + 1 < cfg->ca_connections &&
 	       session->n_ca_lanes < DA_ACME_MAX_LANES;
 	     session->n_ca_lanes++)
-		rc = da_http_new(&session->ca_lanes[session->n_ca_lanes], &ca_http_cfg,
-				 &session->log, err);
+		rc = da_http_new_sibling(&session->ca_lanes[session->n_ca_lanes], session->http,
+					 err);
 	if (rc == DA_OK)
 		rc = da_http_new(&session->provider_http, NULL, &session->log, err);
 	return rc;

@@ -39,6 +39,7 @@
 
 #include "base/log.h"
 #include "base/sleep.h"
+#include "http/http.h"
 #include "plugin/loader.h"
 #include "webhook/auth.h"
 #include "webhook/metrics.h"
@@ -49,6 +50,8 @@
 #define MAX_BATCH 32
 #define MAX_SOLVERS 16
 #define RELOAD_EVERY_S 5
+/* A provider's answer: well under cert-manager's 30 s per call. */
+#define PROVIDER_TIMEOUT_MS 20000
 
 struct job {
 	struct server *srv;
@@ -90,6 +93,7 @@ struct server {
 	struct da_auth auth;
 	struct da_metrics metrics;
 	char *plugin_dir; /* cfg's, else the default, resolved once (owned) */
+	struct da_http *providers; /* the workers' provider clients are its siblings */
 	char *solvers[MAX_SOLVERS];
 	size_t n_solvers;
 	char *discovery_list; /* APIResourceList, built once */
@@ -442,6 +446,7 @@ static void *worker(void *arg)
 		.lenient = srv->cfg->lenient,
 		.allow_endpoints = srv->cfg->allow_endpoints,
 		.stop = NULL, /* a stop lets requests in flight finish */
+		.providers = srv->providers,
 	};
 	struct job *batch[MAX_BATCH];
 	struct da_challenge *challenges[MAX_BATCH];
@@ -814,6 +819,11 @@ static enum da_code start(struct server *srv, struct da_err *err)
 	rc = find_solvers(srv, err);
 	if (rc == DA_OK)
 		rc = build_discovery(srv, err);
+	/* It logs nothing: its siblings outlive every batch's log. */
+	if (rc == DA_OK)
+		rc = da_http_new(&srv->providers,
+				 &(const struct da_http_config){.timeout_ms = PROVIDER_TIMEOUT_MS},
+				 NULL, err);
 	if (rc != DA_OK)
 		return rc;
 	evhttp_set_bevcb(srv->https, new_connection, srv);
@@ -865,6 +875,7 @@ static void shut_down(struct server *srv)
 	if (srv->base)
 		event_base_free(srv->base);
 	SSL_CTX_free(srv->tls);
+	da_http_free(srv->providers);
 	da_auth_free(&srv->auth);
 	da_metrics_free(&srv->metrics);
 	for (size_t i = 0; i < srv->n_solvers; i++)

@@ -13,8 +13,8 @@
 
 /* Secrets change rarely; a burst of challenges reads each once. */
 #define CACHE_SECONDS 5
-/* Well under cert-manager's 30 s per call, retries included. */
-#define PROVIDER_TIMEOUT_MS 20000
+/* Route 53's change to be in sync: well under cert-manager's 30 s per
+ * call, retries included. */
 #define ROUTE53_WAIT_SECONDS "20"
 
 void da_solver_free(struct da_solver *s)
@@ -155,12 +155,8 @@ enum da_code da_solver_run(struct da_solver *s, const struct da_solver_batch *ba
 	da_log_init(&log, DNSACME_LOG_INFO, stderr);
 	if (batch->n > sizeof(records) / sizeof(records[0]))
 		rc = da_err_set(err, DA_ERR_INTERNAL, "batch too large");
-	if (rc == DA_OK && s->http == NULL) {
-		const struct da_http_config cfg = {.timeout_ms = PROVIDER_TIMEOUT_MS};
-
-		/* It outlives this batch's log: it logs nothing. */
-		rc = da_http_new(&s->http, &cfg, NULL, err);
-	}
+	if (rc == DA_OK && s->http == NULL)
+		rc = da_http_new_sibling(&s->http, s->providers, err);
 	if (rc == DA_OK)
 		rc = da_plugin_load(s->plugin_dir, plugin_name, &plugin, err);
 	if (rc == DA_OK)

@@ -28,6 +28,8 @@ struct da_solver {
 	int lenient;
 	int allow_endpoints; /* an Issuer may name the provider's API endpoint */
 	const volatile sig_atomic_t *stop; /* borrowed */
+	const struct da_http *providers; /* borrowed: http is its sibling, so the CAs
+					  * are read once for every worker */
 	struct da_http *http;	/* the providers' client, made on first use */
 	struct da_k8s *api;	/* the Kubernetes API client, made on first use */
 	struct {		/* Secrets read in the last few seconds */

@@ -7,6 +7,7 @@
 #   tests/bench/issue100.sh [--runs N] [--names N] [--against certbot|lego]
 #   tests/bench/issue100.sh --runs 10 --nonce-reject 50   (dnsacme alone: each run must issue)
 # DNSACME_BIN may name a built binary; otherwise one is built in build-bench/.
+# DNSACME_CA_CONNECTIONS=1 runs dnsacme on one connection to the CA (default 4).
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/build.sh"

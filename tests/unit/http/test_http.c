@@ -562,80 +562,201 @@ static void remove_store(const char *dir, X509 *cert)
 	rmdir(dir);
 }
 
+/* A TLS server on 127.0.0.1 with a self-signed certificate, and two bundles:
+ * bundle holds the server's certificate, other another CA's. */
+struct tls_fixture {
+	char bundle[32], other[32];
+	SSL_CTX *tls;
+	EVP_PKEY *key, *other_key;
+	X509 *cert, *other_cert;
+	struct server s;
+	char url[64];
+};
+
+static int tls_fixture_start(struct tls_fixture *f)
+{
+	int bundle_fd, other_fd;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->bundle, sizeof(f->bundle), "/tmp/dnsacme-http-ca-XXXXXX");
+	snprintf(f->other, sizeof(f->other), "/tmp/dnsacme-http-other-XXXXXX");
+	bundle_fd = mkstemp(f->bundle);
+	other_fd = mkstemp(f->other);
+	if (bundle_fd >= 0)
+		close(bundle_fd);
+	if (other_fd >= 0)
+		close(other_fd);
+	f->tls = SSL_CTX_new(TLS_server_method());
+	if (bundle_fd < 0 || other_fd < 0 || f->tls == NULL ||
+	    make_certificate("127.0.0.1", &f->key, &f->cert) != 0 ||
+	    /* Another subject: OpenSSL looks issuers up by name. */
+	    make_certificate("another CA", &f->other_key, &f->other_cert) != 0 ||
+	    write_pem(f->bundle, f->cert) != 0 || write_pem(f->other, f->other_cert) != 0 ||
+	    !SSL_CTX_use_certificate(f->tls, f->cert) || !SSL_CTX_use_PrivateKey(f->tls, f->key))
+		return -1;
+	/* No resumed sessions: each connection's certificate is verified. */
+	SSL_CTX_set_options(f->tls, SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(f->tls, SSL_SESS_CACHE_OFF);
+	server_start(&f->s, serve_tls, f->tls);
+	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u/tls", f->s.port);
+	return 0;
+}
+
+static void tls_fixture_stop(struct tls_fixture *f)
+{
+	if (f->s.thread)
+		server_stop(&f->s);
+	unlink(f->bundle);
+	unlink(f->other);
+	SSL_CTX_free(f->tls);
+	EVP_PKEY_free(f->key);
+	EVP_PKEY_free(f->other_key);
+	X509_free(f->cert);
+	X509_free(f->other_cert);
+}
+
+/* Put a new file with cert at path, as a package update or a remounted
+ * ConfigMap does (a write in place within the same clock tick and of the
+ * same size would look unchanged). */
+static int replace_pem(const char *path, X509 *cert)
+{
+	char next[64];
+
+	snprintf(next, sizeof(next), "%s.next", path);
+	return write_pem(next, cert) == 0 && rename(next, path) == 0 ? 0 : -1;
+}
+
+/* One GET of url: the code, and the status of an answer (freed). */
+static enum da_code get_once(struct da_http *http, const char *url, struct da_err *err)
+{
+	struct dnsacme_http_request req = {.method = "GET", .url = url};
+	struct dnsacme_http_response resp;
+	enum da_code rc = da_http_do(http, &req, &resp, err);
+
+	if (rc == DA_OK) {
+		CHECK(resp.status == 200);
+		CHECK_STR(resp.body, "tls");
+		da_http_response_free(&resp);
+	}
+	return rc;
+}
+
 /* Verification is on, the CA bundle decides what is trusted, and a bundle
  * replaces the system store rather than adding to it. */
 static void test_tls(void)
 {
-	char bundle[] = "/tmp/dnsacme-http-ca-XXXXXX", other[] = "/tmp/dnsacme-http-other-XXXXXX";
 	char store[] = "/tmp/dnsacme-http-store-XXXXXX";
-	int bundle_fd = mkstemp(bundle), other_fd = mkstemp(other);
-	SSL_CTX *tls = SSL_CTX_new(TLS_server_method());
-	EVP_PKEY *key = NULL, *other_key = NULL;
-	X509 *cert = NULL, *other_cert = NULL;
-	struct server s;
-	struct da_http_config cfg = {.ca_bundle = bundle}, other_cfg = {.ca_bundle = other};
+	struct tls_fixture f;
+	const struct da_http_config cfg = {.ca_bundle = f.bundle}, other_cfg = {.ca_bundle = f.other};
 	struct da_http *http = NULL;
 	struct da_err err = {0};
-	struct dnsacme_http_response resp;
-	struct dnsacme_http_request req = {.method = "GET"};
-	char url[64];
 
-	if (bundle_fd < 0 || other_fd < 0 || tls == NULL || make_certificate("127.0.0.1", &key, &cert) != 0 ||
-	    /* Another subject: OpenSSL looks issuers up by name. */
-	    make_certificate("another CA", &other_key, &other_cert) != 0 || write_pem(bundle, cert) != 0 ||
-	    write_pem(other, other_cert) != 0 || !SSL_CTX_use_certificate(tls, cert) ||
-	    !SSL_CTX_use_PrivateKey(tls, key)) {
+	if (tls_fixture_start(&f) != 0) {
 		CHECK(!"TLS test setup");
 		goto out;
 	}
-	server_start(&s, serve_tls, tls);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u/tls", s.port);
-	req.url = url;
 
 	/* The system store does not know this certificate: no retry is worth it. */
 	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
-	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_TLS);
+	CHECK(get_once(http, f.url, &err) == DA_ERR_TLS);
 	CHECK(strstr(err.msg, "GET https://127.0.0.1:") != NULL);
 	CHECK(strstr(err.msg, "certificate") != NULL);
 	da_http_free(http);
 
 	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
-	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK);
-	CHECK(resp.status == 200);
-	CHECK_STR(resp.body, "tls");
-	CHECK_STR(s.target, "/tls");
-	da_http_response_free(&resp);
+	CHECK(get_once(http, f.url, &err) == DA_OK);
+	CHECK_STR(f.s.target, "/tls");
 	da_http_free(http);
 
 	/* Now the system store trusts the server, and a bundle of another CA
 	 * must still refuse it. */
-	if (trust_in_system_store(cert, store) != 0) {
+	if (trust_in_system_store(f.cert, store) != 0) {
 		CHECK(!"a private /etc/ssl/certs (the test needs root)");
-		goto stop;
+		goto out;
 	}
 	CHECK(da_http_new(&http, NULL, NULL, &err) == DA_OK);
-	CHECK(da_http_do(http, &req, &resp, &err) == DA_OK); /* the store works */
-	da_http_response_free(&resp);
+	CHECK(get_once(http, f.url, &err) == DA_OK); /* the store works */
 	da_http_free(http);
 	CHECK(da_http_new(&http, &other_cfg, NULL, &err) == DA_OK);
-	CHECK(da_http_do(http, &req, &resp, &err) == DA_ERR_TLS);
+	CHECK(get_once(http, f.url, &err) == DA_ERR_TLS);
 	da_http_free(http);
 	umount("/etc/ssl/certs");
-	remove_store(store, cert);
-stop:
-	server_stop(&s);
+	remove_store(store, f.cert);
 out:
-	if (bundle_fd >= 0)
-		close(bundle_fd);
-	if (other_fd >= 0)
-		close(other_fd);
-	unlink(bundle);
-	unlink(other);
-	SSL_CTX_free(tls);
-	EVP_PKEY_free(key);
-	EVP_PKEY_free(other_key);
-	X509_free(cert);
-	X509_free(other_cert);
+	tls_fixture_stop(&f);
+}
+
+/* Siblings trust what their first does, the CAs read once for all; a bundle
+ * rewritten is read again for the next connection; CAs given as PEM text;
+ * a bundle that cannot be read is named in the error. The server closes
+ * every connection after one answer, so each GET is a new handshake. */
+static void test_tls_shared_trust(void)
+{
+	struct tls_fixture f;
+	const struct da_http_config cfg = {.ca_bundle = f.bundle};
+	struct da_http *first = NULL, *sibling = NULL, *system = NULL, *system_sibling = NULL;
+	struct da_err err = {0};
+	char *pem = NULL;
+	long pem_len;
+	FILE *in = NULL;
+
+	if (tls_fixture_start(&f) != 0) {
+		CHECK(!"TLS test setup");
+		goto out;
+	}
+
+	CHECK(da_http_new(&first, &cfg, NULL, &err) == DA_OK);
+	CHECK(da_http_new_sibling(&sibling, first, &err) == DA_OK);
+	CHECK(get_once(sibling, f.url, &err) == DA_OK);
+	CHECK(get_once(first, f.url, &err) == DA_OK);
+	/* A sibling of a system-store client does not trust the bundle. */
+	CHECK(da_http_new(&system, NULL, NULL, &err) == DA_OK);
+	CHECK(da_http_new_sibling(&system_sibling, system, &err) == DA_OK);
+	CHECK(get_once(system_sibling, f.url, &err) == DA_ERR_TLS);
+
+	/* The bundle now holds another CA: both refuse the server ... */
+	CHECK(replace_pem(f.bundle, f.other_cert) == 0);
+	CHECK(get_once(sibling, f.url, &err) == DA_ERR_TLS);
+	CHECK(get_once(first, f.url, &err) == DA_ERR_TLS);
+	/* ... until it holds the server's again; the first client is gone by
+	 * then, and its sibling goes on alone. */
+	CHECK(replace_pem(f.bundle, f.cert) == 0);
+	da_http_free(first);
+	first = NULL;
+	CHECK(get_once(sibling, f.url, &err) == DA_OK);
+
+	/* A bundle that is gone: named, and no retry is worth it. */
+	unlink(f.bundle);
+	CHECK(get_once(sibling, f.url, &err) == DA_ERR_TLS);
+	CHECK(strstr(err.msg, "cannot read the CA bundle /tmp/dnsacme-http-ca-") != NULL);
+
+	/* The CAs as PEM text (a kubeconfig's certificate-authority-data). */
+	CHECK(write_pem(f.other, f.cert) == 0 && (in = fopen(f.other, "r")) != NULL);
+	if (in != NULL && fseek(in, 0, SEEK_END) == 0 && (pem_len = ftell(in)) > 0 &&
+	    (pem = calloc(1, (size_t)pem_len + 1)) != NULL) {
+		rewind(in);
+		CHECK(fread(pem, 1, (size_t)pem_len, in) == (size_t)pem_len);
+		const struct da_http_config pem_cfg = {.ca_pem = pem},
+					     junk_cfg = {.ca_pem = "not a certificate"};
+		struct da_http *http = NULL;
+
+		CHECK(da_http_new(&http, &pem_cfg, NULL, &err) == DA_OK);
+		CHECK(get_once(http, f.url, &err) == DA_OK);
+		da_http_free(http);
+		CHECK(da_http_new(&http, &junk_cfg, NULL, &err) == DA_OK);
+		CHECK(get_once(http, f.url, &err) == DA_ERR_TLS);
+		CHECK(strstr(err.msg, "cannot read the trusted CAs given as PEM") != NULL);
+		da_http_free(http);
+	}
+out:
+	if (in != NULL)
+		fclose(in);
+	free(pem);
+	da_http_free(first);
+	da_http_free(sibling);
+	da_http_free(system);
+	da_http_free(system_sibling);
+	tls_fixture_stop(&f);
 }
 
 static void test_timeout(void)
@@ -697,6 +818,7 @@ int main(void)
 	test_proxy();
 	test_proxy_bypass();
 	test_tls();
+	test_tls_shared_trust();
 	test_timeout();
 	test_refused();
 	return check_report();
