@@ -48,8 +48,9 @@ enum da_code da_dns_channel_new(ares_channel *out, const struct da_dns_server *s
 				size_t n, int flags, int tries, long timeout_ms,
 				struct da_err *err);
 
-/* Send one IN query for (name, type) with EDNS0; recurse sets RD. The
- * callback always runs, possibly before this returns. */
+/* Send one IN query for (name, type) with EDNS0 and a random id; recurse
+ * sets RD. On DA_OK the callback runs once, possibly before this returns;
+ * on a failure it never does. */
 enum da_code da_dns_send(ares_channel channel, const char *name, int type, bool recurse,
 			 ares_callback callback, void *arg, struct da_err *err);
 

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "wire.h"
@@ -80,10 +81,18 @@ enum da_code da_dns_send(ares_channel channel, const char *name, int type, bool 
 			 ares_callback callback, void *arg, struct da_err *err)
 {
 	unsigned char *query;
+	unsigned short id;
 	int len, status;
 
-	/* ares_send() replaces the id; a non-zero max_udp_size adds the OPT RR. */
-	status = ares_create_query(name, DA_DNS_CLASS_IN, type, 0, recurse, &query, &len,
+	/* A random id, as RFC 5452 asks: with the source port it is all an
+	 * off-path forger has to guess. c-ares 1.18 (Debian 12) sends the id
+	 * the query was built with (later ones draw their own), and an answer
+	 * is matched by its question too, so ids need not differ. */
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		return da_err_set(err, DA_ERR_INTERNAL, "cannot draw a DNS query id: %s",
+				  strerror(errno));
+	/* A non-zero max_udp_size adds the OPT RR. */
+	status = ares_create_query(name, DA_DNS_CLASS_IN, type, id, recurse, &query, &len,
 				   EDNS_UDP_SIZE);
 	if (status != ARES_SUCCESS)
 		return da_err_set(err, status == ARES_ENOMEM ? DA_ERR_NOMEM : DA_ERR_DNS,

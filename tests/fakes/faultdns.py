@@ -4,18 +4,23 @@ loopback) and spoils the answer as its mode says, to show what the
 propagation check does with a server it cannot trust.
 
     dns = FaultDNS(upstream=("127.53.1.1", 53)).start()   # dns.address: "127.0.0.1:PORT"
-    dns.mode = "refused"   # or "servfail", "silent", "no-aa", "truncate", None (forward)
+    dns.mode = "refused"   # or "servfail", "silent", "no-aa", "truncate", "jitter", None (forward)
     dns.queries            # how many arrived (UDP and TCP); dns.tcp_queries: over TCP
+    dns.ids                # the id of each, in the order they came
     dns.stop()
 
 "truncate" answers UDP with TC set and no records, TCP in full: a client
-must retry over TCP. Needs Debian's python3-dnspython.
+must retry over TCP. "jitter" forwards each answer after a random 0-50 ms, so
+that answers to queries sent together come back in another order, as a
+real resolver's do (a cached name is answered at once, another is looked up). Needs Debian's python3-dnspython.
 """
 
+import random
 import socket
 import socketserver
 import struct
 import threading
+import time
 
 import dns.flags
 import dns.message
@@ -29,16 +34,18 @@ class FaultDNS:
         self.mode = None
         self.queries = 0
         self.tcp_queries = 0
+        self.ids = []
         self._lock = threading.Lock()
         self._servers = []
 
     def answer(self, wire, tcp):
         """The reply to one query's wire, or None for silence."""
+        query = dns.message.from_wire(wire)
         with self._lock:
             self.queries += 1
             self.tcp_queries += tcp
+            self.ids.append(query.id)
             mode = self.mode
-        query = dns.message.from_wire(wire)
         if mode == "silent":
             return None
         if mode in ("refused", "servfail"):
@@ -50,6 +57,8 @@ class FaultDNS:
             reply.flags |= dns.flags.TC | dns.flags.AA
             return reply.to_wire()
         reply = dns.query.udp(query, self.upstream[0], port=self.upstream[1], timeout=2)
+        if mode == "jitter":
+            time.sleep(random.uniform(0, 0.05))
         if mode == "no-aa":
             reply.flags &= ~dns.flags.AA
         return reply.to_wire()

@@ -62,6 +62,33 @@ class DnsFaultTest(harness.IntegrationTestCase):
         self.env.verify_certificate(out, ["truncated.example.test"], "ec256")
         self.assertGreater(self.dns.tcp_queries, before)
 
+    def test_random_ids_and_answers_in_any_order(self):
+        """Every query has an id of its own (RFC 5452: with the source port,
+        what an off-path forger must guess; c-ares 1.18 sent 0 in all), and
+        answers that come back in another order than their queries, from
+        the resolver and from the nameserver, are all taken."""
+        resolver = FaultDNS(upstream=(self.env.resolver, 53)).start()
+        self.addCleanup(resolver.stop)
+        resolver.mode = self.dns.mode = "jitter"
+        since = len(self.dns.ids)
+        names = ["jitter%d.example.test" % i for i in range(8)]
+        out = self.out_dir()
+        argv = ["issue", "-q", "--dns", "rfc2136", "--agree-tos", "--out", out,
+                "--dns-resolvers", resolver.address,
+                "--propagation-nameservers", self.dns.address]
+        for name in names:
+            argv += ["-d", name]
+        start = time.monotonic()
+        result = self.env.dnsacme(*argv)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.env.verify_certificate(out, names, "ec256")
+        # A dropped answer would wait out c-ares's 2 s timeout.
+        self.assertLess(time.monotonic() - start, 10)
+        ids = resolver.ids + self.dns.ids[since:]
+        self.assertGreaterEqual(len(ids), 16)
+        # Random 16-bit ids: a repeat among a few dozen is rare, many are not.
+        self.assertGreaterEqual(len(set(ids)), len(ids) - 2, sorted(ids))
+
     def test_forwarded_as_is_works(self):
         self.dns.mode = None
         result, out, _ = self.issue("plain.example.test")
