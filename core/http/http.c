@@ -106,7 +106,7 @@ enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 }
 
 enum da_code da_http_new_sibling(struct da_http **out, const struct da_http *of,
-				 struct da_err *err)
+				 const struct da_log *log, struct da_err *err)
 {
 	const struct da_http_config cfg = {
 		.ca_bundle = of->ca_bundle,
@@ -119,7 +119,16 @@ enum da_code da_http_new_sibling(struct da_http **out, const struct da_http *of,
 		.user_agent = of->user_agent,
 	};
 
-	return http_create(out, &cfg, of->log, of->trust, err);
+	return http_create(out, &cfg, log, of->trust, err);
+}
+
+enum da_code da_http_read_trust(struct da_http *http, struct da_err *err)
+{
+	char why[DA_ERR_MSG_MAX];
+
+	if (http_trust_read(http->trust, why, sizeof(why)) != 0)
+		return da_err_set(err, DA_ERR_TLS, "%s", why);
+	return DA_OK;
 }
 
 void da_http_free(struct da_http *http)

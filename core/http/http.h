@@ -38,14 +38,18 @@ struct da_http; /* opaque: one reusable libcurl handle */
 enum da_code da_http_new(struct da_http **out, const struct da_http_config *cfg,
 			 const struct da_log *log, struct da_err *err);
 
-/* Another client with of's settings, for requests in parallel on a
- * connection of its own. The two share the trusted CAs, read once for both
- * (and again when the bundle file changes); each is used by one thread at a
- * time and freed with da_http_free(), in any order. It logs to of's log,
- * which must outlive it. */
+/* Another client with of's settings, logging to log (borrowed, may be
+ * NULL), for requests on a connection of its own. The two share the trusted
+ * CAs, read once for both (and again when the bundle file changes); each is
+ * used by one thread at a time and freed with da_http_free(), in any order. */
 enum da_code da_http_new_sibling(struct da_http **out, const struct da_http *of,
-				 struct da_err *err);
+				 const struct da_log *log, struct da_err *err);
 void da_http_free(struct da_http *http);
+
+/* Read the trusted CAs now rather than at the first connection, so that the
+ * processes forked after this share them: DA_ERR_TLS when the bundle cannot
+ * be read. */
+enum da_code da_http_read_trust(struct da_http *http, struct da_err *err);
 
 /*
  * One exchange. On DA_OK *resp holds the answer, of any HTTP status; free it

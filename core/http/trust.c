@@ -163,27 +163,44 @@ fail:
 	return NULL;
 }
 
-int http_trust_install(struct http_trust *t, void *ssl_ctx, char *why, size_t why_size)
+/* Make t->store current: read on first use or when the bundle changed.
+ * Called with t->lock held; 0, or -1 with why. */
+static int store_current(struct http_trust *t, char *why, size_t why_size)
 {
 	struct file_id now = {0};
 	struct stat st;
-	int rc = 0;
+	X509_STORE *fresh;
 
-	pthread_mutex_lock(&t->lock);
 	if (t->file != NULL && stat(t->file, &st) == 0)
 		file_id_of(&st, &now);
-	if (t->store == NULL || (t->file != NULL && !file_id_equal(&now, &t->read_from))) {
-		X509_STORE *fresh = store_read(t, why, why_size);
+	if (t->store != NULL && (t->file == NULL || file_id_equal(&now, &t->read_from)))
+		return 0;
+	fresh = store_read(t, why, why_size);
+	if (fresh == NULL)
+		return -1;
+	/* A connection still using the old store keeps its own reference. */
+	X509_STORE_free(t->store);
+	t->store = fresh;
+	t->read_from = now;
+	return 0;
+}
 
-		if (fresh == NULL) {
-			rc = -1;
-		} else {
-			/* A connection still using the old store keeps its own reference. */
-			X509_STORE_free(t->store);
-			t->store = fresh;
-			t->read_from = now;
-		}
-	}
+int http_trust_read(struct http_trust *t, char *why, size_t why_size)
+{
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	rc = store_current(t, why, why_size);
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int http_trust_install(struct http_trust *t, void *ssl_ctx, char *why, size_t why_size)
+{
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	rc = store_current(t, why, why_size);
 	if (rc == 0)
 		SSL_CTX_set1_cert_store(ssl_ctx, t->store);
 	pthread_mutex_unlock(&t->lock);

@@ -28,6 +28,10 @@ struct http_trust *http_trust_new(const struct http_trust_source *src);
 struct http_trust *http_trust_ref(struct http_trust *t);
 void http_trust_unref(struct http_trust *t);
 
+/* Read t's CAs now, or again if the bundle changed, rather than at the next
+ * connection. Returns 0, or -1 with a one-line reason in why. */
+int http_trust_read(struct http_trust *t, char *why, size_t why_size);
+
 /*
  * Make an OpenSSL SSL_CTX (libcurl's, for one connection) trust exactly t's
  * CAs. They are read on first use, and again when the bundle file has

@@ -22,12 +22,15 @@ enum da_code da_session_init(struct da_session *session, const struct da_session
 	/* Secrets given on the command line are redacted from then on. */
 	if (da_log_add_secret(&session->log, cfg->eab_hmac_key) != 0)
 		return da_err_set(err, DA_ERR_NOMEM, "out of memory");
-	rc = da_http_new(&session->http, &ca_http_cfg, &session->log, err);
+	if (cfg->ca_trust_from != NULL)
+		rc = da_http_new_sibling(&session->http, cfg->ca_trust_from, &session->log, err);
+	else
+		rc = da_http_new(&session->http, &ca_http_cfg, &session->log, err);
 	for (; rc == DA_OK && (long)session->n_ca_lanes + 1 < cfg->ca_connections &&
 	       session->n_ca_lanes < DA_ACME_MAX_LANES;
 	     session->n_ca_lanes++)
 		rc = da_http_new_sibling(&session->ca_lanes[session->n_ca_lanes], session->http,
-					 err);
+					 &session->log, err);
 	if (rc == DA_OK)
 		rc = da_http_new(&session->provider_http, NULL, &session->log, err);
 	return rc;

@@ -25,6 +25,9 @@ struct da_session_config {
 	enum dnsacme_log_level log_level;
 	const char *directory_url; /* the CA */
 	const char *ca_bundle;	   /* the only CAs trusted for it; NULL: the system's */
+	/* NULL, or a client made for ca_bundle whose CAs, read already, the
+	 * session's clients of the CA share (renew's, across its workers). */
+	const struct da_http *ca_trust_from;
 	long ca_connections;	   /* requests to the CA at once for one order; < 1: 1 */
 	const char *state_dir;	   /* accounts and the cleanup journal */
 	const struct da_store_mirror *state_mirror; /* told of changes to it; NULL: none */

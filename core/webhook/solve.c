@@ -156,7 +156,7 @@ enum da_code da_solver_run(struct da_solver *s, const struct da_solver_batch *ba
 	if (batch->n > sizeof(records) / sizeof(records[0]))
 		rc = da_err_set(err, DA_ERR_INTERNAL, "batch too large");
 	if (rc == DA_OK && s->http == NULL)
-		rc = da_http_new_sibling(&s->http, s->providers, err);
+		rc = da_http_new_sibling(&s->http, s->providers, NULL, err);
 	if (rc == DA_OK)
 		rc = da_plugin_load(s->plugin_dir, plugin_name, &plugin, err);
 	if (rc == DA_OK)

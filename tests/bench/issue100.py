@@ -31,22 +31,9 @@ TIME_FIELDS = {
 }
 
 
-SYSTEM_STORE = "/etc/ssl/certs/ca-certificates.crt"
-
-
-def trust_bundle(env, work):
-    """The CAs every client trusts: the system store, as against a real CA,
-    and the harness's CA for Pebble. Its size counts: each TLS connection a
-    client opens may read it again."""
-    path = os.path.join(work, "trust.pem")
-    with open(path, "w") as out, open(SYSTEM_STORE) as system, open(env.tls_ca) as ours:
-        out.write(system.read() + ours.read())
-    return path
-
-
 def dnsacme_command(env, work):
     argv = env.dnsacme_argv("issue", "--dns", "rfc2136", "--agree-tos", "--verbose",
-                            "--ca-bundle", trust_bundle(env, work),
+                            "--ca-bundle", env.real_trust_bundle(),
                             "--out", os.path.join(work, "out"))
     for name in NAMES:
         argv += ["-d", name]
@@ -69,7 +56,7 @@ def certbot_command(env, work):
             "--key-type", "ecdsa"]
     for name in NAMES:
         argv += ["-d", name]
-    return argv, dict(os.environ, REQUESTS_CA_BUNDLE=trust_bundle(env, work))
+    return argv, dict(os.environ, REQUESTS_CA_BUNDLE=env.real_trust_bundle())
 
 
 def lego_command(env, work):
@@ -81,7 +68,7 @@ def lego_command(env, work):
             "--dns.resolvers", env.resolver, "--dns.disable-cp", "--key-type", "ec256"]
     for name in NAMES:
         argv += ["-d", name]
-    child_env = dict(os.environ, LEGO_CA_CERTIFICATES=trust_bundle(env, work),
+    child_env = dict(os.environ, LEGO_CA_CERTIFICATES=env.real_trust_bundle(),
                      RFC2136_NAMESERVER=env.primary, RFC2136_TSIG_KEY=harness.TSIG_KEY,
                      RFC2136_TSIG_SECRET=env.tsig_secret,
                      RFC2136_TSIG_ALGORITHM=harness.TSIG_ALGORITHM + ".",

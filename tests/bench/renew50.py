@@ -66,12 +66,13 @@ def dnsacme_renew(env, work):
     first = env.dnsacme("renew", "--config", config, timeout=1800)
     if first.returncode != 0:
         raise SystemExit("renew50: dnsacme's first issuance failed:\n" + first.stdout[-2000:])
-    return timed(env.dnsacme_argv("renew", "--config", config, "--renew-before", FAR),
+    return timed(env.dnsacme_argv("renew", "--config", config, "--renew-before", FAR,
+                                  "--ca-bundle", env.real_trust_bundle()),
                  env.dnsacme_env(), work, "dnsacme")
 
 
 def lego_renew(env, work):
-    lego_env = dict(os.environ, LEGO_CA_CERTIFICATES=env.tls_ca,
+    lego_env = dict(os.environ, LEGO_CA_CERTIFICATES=env.real_trust_bundle(),
                     RFC2136_NAMESERVER=env.primary, RFC2136_TSIG_KEY=harness.TSIG_KEY + ".",
                     RFC2136_TSIG_SECRET=env.tsig_secret,
                     RFC2136_TSIG_ALGORITHM="hmac-sha256.", RFC2136_SEQUENCE_INTERVAL="0",

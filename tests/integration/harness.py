@@ -80,6 +80,7 @@ TSIG_ALGORITHM = "hmac-sha256"
 # Pebble defaults to 5 years; Let's Encrypt issues for 90 days.
 CERT_VALIDITY_SECONDS = 7776000
 STARTUP_TIMEOUT = 30.0
+SYSTEM_CA_STORE = "/etc/ssl/certs/ca-certificates.crt"
 
 # _acme-challenge.delegated.example.test is a CNAME into the dedicated challenge
 # zone, as with acme-dns style delegation.
@@ -688,6 +689,17 @@ class Env:
         out = tempfile.mkdtemp(prefix="run-", dir=self.tmp)
         return Background(self.dnsacme_argv(*args, defaults=defaults),
                           self.dnsacme_env(extra_env), out)
+
+    def real_trust_bundle(self):
+        """A CA bundle as a client of a real CA has: the system's store (some
+        140 CAs, which a client may read again for each connection), with
+        this environment's CA for Pebble added. Its path, made once."""
+        path = os.path.join(self.tmp, "trust.pem")
+        if not os.path.exists(path):
+            with open(path, "w") as out, open(SYSTEM_CA_STORE) as system, \
+                    open(self.tls_ca) as ours:
+                out.write(system.read() + ours.read())
+        return path
 
     # -- certificates ------------------------------------------------------
 

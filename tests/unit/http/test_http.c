@@ -16,7 +16,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -706,12 +708,12 @@ static void test_tls_shared_trust(void)
 	}
 
 	CHECK(da_http_new(&first, &cfg, NULL, &err) == DA_OK);
-	CHECK(da_http_new_sibling(&sibling, first, &err) == DA_OK);
+	CHECK(da_http_new_sibling(&sibling, first, NULL, &err) == DA_OK);
 	CHECK(get_once(sibling, f.url, &err) == DA_OK);
 	CHECK(get_once(first, f.url, &err) == DA_OK);
 	/* A sibling of a system-store client does not trust the bundle. */
 	CHECK(da_http_new(&system, NULL, NULL, &err) == DA_OK);
-	CHECK(da_http_new_sibling(&system_sibling, system, &err) == DA_OK);
+	CHECK(da_http_new_sibling(&system_sibling, system, NULL, &err) == DA_OK);
 	CHECK(get_once(system_sibling, f.url, &err) == DA_ERR_TLS);
 
 	/* The bundle now holds another CA: both refuse the server ... */
@@ -756,6 +758,62 @@ out:
 	da_http_free(sibling);
 	da_http_free(system);
 	da_http_free(system_sibling);
+	tls_fixture_stop(&f);
+}
+
+/* Overwrite path in place with as many bytes of junk, its mtime kept: a
+ * change that looks like none. */
+static int spoil_in_place(const char *path)
+{
+	struct stat st;
+	struct timespec times[2];
+	char *junk;
+	FILE *f;
+	int ok;
+
+	if (stat(path, &st) != 0 || (junk = malloc((size_t)st.st_size)) == NULL)
+		return -1;
+	memset(junk, 'x', (size_t)st.st_size);
+	f = fopen(path, "r+");
+	ok = f != NULL && fwrite(junk, 1, (size_t)st.st_size, f) == (size_t)st.st_size;
+	if (f != NULL && fclose(f) != 0)
+		ok = 0;
+	free(junk);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	return ok && utimensat(AT_FDCWD, path, times, 0) == 0 ? 0 : -1;
+}
+
+/* da_http_read_trust() reads the CAs at once (what processes forked after it
+ * share), and says so when it cannot. */
+static void test_read_trust(void)
+{
+	struct tls_fixture f;
+	const struct da_http_config cfg = {.ca_bundle = f.bundle},
+				    missing = {.ca_bundle = "/nonexistent/ca.pem"};
+	struct da_http *http = NULL;
+	struct da_err err = {0};
+
+	if (tls_fixture_start(&f) != 0) {
+		CHECK(!"TLS test setup");
+		goto out;
+	}
+	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
+	CHECK(da_http_read_trust(http, &err) == DA_OK);
+	/* The bundle is junk now, but looks unchanged: what was read counts. */
+	CHECK(spoil_in_place(f.bundle) == 0);
+	CHECK(get_once(http, f.url, &err) == DA_OK);
+	da_http_free(http);
+	/* A new client reads the junk. */
+	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
+	CHECK(da_http_read_trust(http, &err) == DA_ERR_TLS);
+	CHECK(strstr(err.msg, "cannot read the CA bundle /tmp/dnsacme-http-ca-") != NULL);
+	da_http_free(http);
+	CHECK(da_http_new(&http, &missing, NULL, &err) == DA_OK);
+	CHECK(da_http_read_trust(http, &err) == DA_ERR_TLS);
+	CHECK(strstr(err.msg, "cannot read the CA bundle /nonexistent/ca.pem") != NULL);
+	da_http_free(http);
+out:
 	tls_fixture_stop(&f);
 }
 
@@ -819,6 +877,7 @@ int main(void)
 	test_proxy_bypass();
 	test_tls();
 	test_tls_shared_trust();
+	test_read_trust();
 	test_timeout();
 	test_refused();
 	return check_report();
