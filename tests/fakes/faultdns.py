@@ -11,8 +11,9 @@ propagation check does with a server it cannot trust.
 
 "truncate" answers UDP with TC set and no records, TCP in full: a client
 must retry over TCP. "jitter" forwards each answer after a random 0-50 ms, so
-that answers to queries sent together come back in another order, as a
-real resolver's do (a cached name is answered at once, another is looked up). Needs Debian's python3-dnspython.
+that answers to queries sent together come back in another order, as a real
+resolver's do (a cached name is answered at once, another is looked up).
+Needs Debian's python3-dnspython.
 """
 
 import random

@@ -649,7 +649,8 @@ static void test_tls(void)
 {
 	char store[] = "/tmp/dnsacme-http-store-XXXXXX";
 	struct tls_fixture f;
-	const struct da_http_config cfg = {.ca_bundle = f.bundle}, other_cfg = {.ca_bundle = f.other};
+	const struct da_http_config cfg = {.ca_bundle = f.bundle};
+	const struct da_http_config other_cfg = {.ca_bundle = f.other};
 	struct da_http *http = NULL;
 	struct da_err err = {0};
 
