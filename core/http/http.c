@@ -44,8 +44,8 @@ struct exchange {
 	int nomem;
 };
 
-/* The trust http's settings name: its PEM text, its bundle, or libcurl's
- * defaults (the system store). NULL when out of memory. */
+/* A new trust for the CAs http's settings name: its PEM text, its bundle,
+ * or libcurl's defaults (the system store). NULL when out of memory. */
 static struct http_trust *trust_of(const struct da_http *http)
 {
 	struct http_trust_source src = {.pem = http->ca_pem, .file = http->ca_bundle};
