@@ -1,3 +1,4 @@
+/* The trusted CAs: one X509_STORE per family of clients (see trust.h). */
 #include "trust.h"
 
 #include <pthread.h>
@@ -25,7 +26,7 @@ struct http_trust {
 	pthread_mutex_t lock; /* everything below */
 	unsigned refs;
 	char *pem, *file, *dir;
-	X509_STORE *store; /* NULL until the first TLS connection */
+	X509_STORE *store; /* NULL until first needed */
 	struct file_id read_from;
 };
 
