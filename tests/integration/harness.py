@@ -455,8 +455,10 @@ class Env:
 
     def sync_secondary(self):
         """Make the secondary transfer every zone now; return when it serves the
-        primary's serials as they were when called, or newer ones: the primary
-        may move on while the secondary transfers (for secondary_lag=True
+        primary's serials as they were when called, or newer ones (the primary
+        may move on while the secondary transfers), and has no transfer left
+        to do: one still queued would copy what a later test publishes to the
+        secondary behind that test's back (for secondary_lag=True
         environments)."""
         want = {zone: self._soa_serial(zone, self.primary) for zone in self.zones}
         for zone in self.zones:
@@ -466,8 +468,14 @@ class Env:
             have = self._soa_serial(zone, self.secondary)
             return have is None or (want[zone] is not None and have < want[zone])
 
+        def transferring():
+            status = self.rndc("secondary", "status")
+            return any(int(n) for n in re.findall(
+                r"^(?:xfers running|xfers deferred|soa queries in progress): (\d+)$",
+                status, re.M))
+
         deadline = time.monotonic() + 10
-        while any(behind(z) for z in want):
+        while any(behind(z) for z in want) or transferring():
             if time.monotonic() > deadline:
                 raise HarnessError("secondary did not catch up: %s"
                                    % _tail(self.named_log("secondary")))
