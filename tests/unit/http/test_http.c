@@ -785,14 +785,14 @@ static int spoil_in_place(const char *path)
 	return ok && utimensat(AT_FDCWD, path, times, 0) == 0 ? 0 : -1;
 }
 
-/* da_http_read_trust() reads the CAs at once (what processes forked after it
- * share), and says so when it cannot. */
+/* da_http_read_trust() reads the CAs at once (what siblings and processes
+ * forked after it share), and says so when it cannot. */
 static void test_read_trust(void)
 {
 	struct tls_fixture f;
 	const struct da_http_config cfg = {.ca_bundle = f.bundle},
 				    missing = {.ca_bundle = "/nonexistent/ca.pem"};
-	struct da_http *http = NULL;
+	struct da_http *http = NULL, *sibling = NULL;
 	struct da_err err = {0};
 
 	if (tls_fixture_start(&f) != 0) {
@@ -801,9 +801,13 @@ static void test_read_trust(void)
 	}
 	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
 	CHECK(da_http_read_trust(http, &err) == DA_OK);
-	/* The bundle is junk now, but looks unchanged: what was read counts. */
+	/* The bundle is junk now, but looks unchanged: what was read counts,
+	 * for a sibling made after too (it shares, it does not read). */
 	CHECK(spoil_in_place(f.bundle) == 0);
 	CHECK(get_once(http, f.url, &err) == DA_OK);
+	CHECK(da_http_new_sibling(&sibling, http, NULL, &err) == DA_OK);
+	CHECK(get_once(sibling, f.url, &err) == DA_OK);
+	da_http_free(sibling);
 	da_http_free(http);
 	/* A new client reads the junk. */
 	CHECK(da_http_new(&http, &cfg, NULL, &err) == DA_OK);
