@@ -397,16 +397,15 @@ static int is_https_url(const char *url)
 	return url != NULL && strncasecmp(url, "https://", 8) == 0;
 }
 
-/* Could this request go through a proxy spoken to over TLS? libcurl's
- * variables are read as it reads them, but every one is taken (no_proxy is
- * not), so a doubt falls on the side of libcurl reading the CAs itself. */
-static int https_proxy_possible(const struct da_http *http, const struct dnsacme_http_request *req)
+/* Could a request that does not go direct pass a proxy spoken to over TLS?
+ * libcurl's variables are read as it reads them, but every one is taken
+ * (no_proxy is not), so a doubt falls on the side of libcurl reading the
+ * CAs itself. */
+static int https_proxy_possible(const struct da_http *http)
 {
 	static const char *const variables[] = {"https_proxy", "HTTPS_PROXY", "http_proxy",
 						"all_proxy", "ALL_PROXY"};
 
-	if (direct(req))
-		return 0;
 	if (http->proxy != NULL)
 		return is_https_url(http->proxy);
 	for (size_t i = 0; i < sizeof(variables) / sizeof(variables[0]); i++)
@@ -422,6 +421,7 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 {
 	CURL *c = http->curl;
 	const char *body = req->body ? req->body : "";
+	int bypass = direct(req); /* parses the URL: once */
 	long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : http->timeout_ms;
 	CURLcode rc = CURLE_OK;
 
@@ -447,7 +447,7 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 	 * store shared with the siblings (a bundle replaces the system store,
 	 * not adds to it). Through an HTTPS proxy the callback would get the
 	 * proxy's connection too, so there libcurl reads them as it would. */
-	if (!https_proxy_possible(http, req)) {
+	if (bypass || !https_proxy_possible(http)) {
 		SET(CURLOPT_CAINFO, NULL);
 		SET(CURLOPT_CAPATH, NULL);
 		SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
@@ -469,7 +469,7 @@ static CURLcode configure(struct da_http *http, const struct dnsacme_http_reques
 		SET(CURLOPT_SSLKEY_BLOB, &BLOB(http->client_key_pem));
 	}
 	/* "" turns off the proxy, the environment's too. */
-	if (direct(req))
+	if (bypass)
 		SET(CURLOPT_PROXY, "");
 	else if (http->proxy != NULL)
 		SET(CURLOPT_PROXY, http->proxy);

@@ -78,12 +78,9 @@ class DnsFaultTest(harness.IntegrationTestCase):
                 "--propagation-nameservers", self.dns.address]
         for name in names:
             argv += ["-d", name]
-        start = time.monotonic()
         result = self.env.dnsacme(*argv)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.env.verify_certificate(out, names, "ec256")
-        # A dropped answer would wait out c-ares's 2 s timeout.
-        self.assertLess(time.monotonic() - start, 10)
         ids = resolver.ids + self.dns.ids[since:]
         self.assertGreaterEqual(len(ids), 16)
         # Random 16-bit ids: a repeat among a few dozen is rare, many are not.
